@@ -1,0 +1,36 @@
+"""rechallenge: a real-world study of immune checkpoint inhibitor rechallenge in advanced NSCLC.
+
+Layers, imports pointing down only::
+
+    data      model, IO, validation, drug dictionary      (rechallenge.data)
+    rules     courses, RECIST 1.1, iRECIST, resistance, CTCAE, cohort selection
+    derive    endpoints and ADaM-style analysis datasets
+    stats     Kaplan-Meier, log-rank, Cox, proportions (arrays in, results out)
+    analysis  the study protocol's analyses, producing results.json
+    tables / figures / report
+    pipeline, cli
+"""
+
+from rechallenge.config import StudyConfig, load_config
+from rechallenge.data.io import load_study
+from rechallenge.data.model import Study
+from rechallenge.errors import (
+    ConfigError,
+    DataValidationError,
+    Problem,
+    RechallengeError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DataValidationError",
+    "Problem",
+    "RechallengeError",
+    "Study",
+    "StudyConfig",
+    "__version__",
+    "load_config",
+    "load_study",
+]

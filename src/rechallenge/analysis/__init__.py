@@ -1,0 +1,1 @@
+"""The study protocol's analyses, assembled into the machine-readable results."""

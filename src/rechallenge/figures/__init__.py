@@ -1,0 +1,1 @@
+"""Figures drawn from computed results (matplotlib); they never recompute statistics."""

@@ -1,0 +1,1 @@
+"""Tables built from computed results, rendered to HTML, DOCX, XLSX and CSV."""
