@@ -11,26 +11,6 @@ Layers, imports pointing down only::
     pipeline, cli
 """
 
-from rechallenge.config import StudyConfig, load_config
-from rechallenge.data.io import load_study
-from rechallenge.data.model import Study
-from rechallenge.errors import (
-    ConfigError,
-    DataValidationError,
-    Problem,
-    RechallengeError,
-)
-
 __version__ = "0.1.0"
 
-__all__ = [
-    "ConfigError",
-    "DataValidationError",
-    "Problem",
-    "RechallengeError",
-    "Study",
-    "StudyConfig",
-    "__version__",
-    "load_config",
-    "load_study",
-]
+__all__ = ["__version__"]
