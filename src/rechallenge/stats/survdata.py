@@ -1,0 +1,227 @@
+"""One validated (time, event) container shared by Kaplan–Meier, log-rank and Cox.
+
+Public API:
+
+- :class:`SurvData` — immutable right-censored survival data (read-only arrays).
+- :func:`as_survdata` — validate raw arrays once and build a :class:`SurvData`.
+- :func:`drop_missing` — remove rows with a missing value in any supplied column
+  and count them, as R's default ``na.action = na.omit`` does, then validate.
+
+Every statistic in :mod:`rechallenge.stats` validates through :func:`as_survdata`
+at its public entry point and trusts the container inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["DroppedMissing", "SurvData", "as_survdata", "drop_missing"]
+
+
+def _readonly(a: NDArray[Any]) -> NDArray[Any]:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class SurvData:
+    """Right-censored survival data, checked once.
+
+    Attributes:
+        time: follow-up times, float64, finite and ``>= 0``.
+        event: event indicator, int8, 1 = event, 0 = censored.
+        group: optional group labels (one per row, no missing values).
+        strata: optional stratum labels (one per row, no missing values).
+
+    The arrays are read-only, so the container can be shared safely.
+    """
+
+    time: NDArray[np.float64]
+    event: NDArray[np.int8]
+    group: NDArray[Any] | None = None
+    strata: NDArray[Any] | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of observations."""
+        return int(self.time.shape[0])
+
+    @property
+    def n_events(self) -> int:
+        """Number of events."""
+        return int(np.count_nonzero(self.event))
+
+    def subset(self, mask: NDArray[np.bool_]) -> SurvData:
+        """Rows where ``mask`` is true, as a new container (no re-validation needed)."""
+        return SurvData(
+            time=_readonly(self.time[mask]),
+            event=_readonly(self.event[mask]),
+            group=None if self.group is None else _readonly(self.group[mask]),
+            strata=None if self.strata is None else _readonly(self.strata[mask]),
+        )
+
+
+@dataclass(frozen=True)
+class DroppedMissing:
+    """Result of :func:`drop_missing`: the complete rows and what was removed.
+
+    Attributes:
+        data: the validated complete-case data.
+        n_dropped: number of rows removed because a value was missing.
+        dropped_rows: 0-based positions of the removed rows in the input
+            (R keeps the same information in the ``na.action`` attribute).
+    """
+
+    data: SurvData
+    n_dropped: int
+    dropped_rows: tuple[int, ...]
+
+
+def _as_1d(name: str, values: ArrayLike) -> NDArray[Any]:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got an array of shape {arr.shape}")
+    return arr
+
+
+def _check_time(time: NDArray[Any]) -> NDArray[np.float64]:
+    if time.dtype == np.bool_ or not (np.issubdtype(time.dtype, np.number) or time.dtype == object):
+        raise ValueError(f"time must be numeric, got dtype {time.dtype}")
+    try:
+        t = time.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("time must be numeric; some values cannot be read as numbers") from exc
+    bad = np.isnan(t)
+    if bad.any():
+        raise ValueError(
+            f"time has {int(bad.sum())} missing (NaN) value(s), first at row "
+            f"{int(np.flatnonzero(bad)[0])}; use drop_missing() to remove incomplete rows"
+        )
+    if np.isinf(t).any():
+        raise ValueError(f"time must be finite; row {int(np.flatnonzero(np.isinf(t))[0])} is inf")
+    neg = t < 0
+    if neg.any():
+        first = int(np.flatnonzero(neg)[0])
+        raise ValueError(
+            f"time must be >= 0; {int(neg.sum())} negative value(s), first at row {first} "
+            f"({t[first]!r})"
+        )
+    return t
+
+
+def _check_event(event: NDArray[Any]) -> NDArray[np.int8]:
+    if event.dtype == np.bool_:
+        return event.astype(np.int8)
+    if not (np.issubdtype(event.dtype, np.number) or event.dtype == object):
+        raise ValueError(f"event must be 0/1 or boolean, got dtype {event.dtype}")
+    try:
+        e = event.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("event must be 0/1 or boolean; some values are not numbers") from exc
+    bad = ~((e == 0) | (e == 1))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"event must be 0 (censored) or 1 (event); {int(bad.sum())} other value(s), first at "
+            f"row {first} ({event[first]!r}); recode explicitly (e.g. R's 1/2 status or CDISC "
+            f"CNSR, where 1 = censored) before analysis"
+        )
+    return e.astype(np.int8)
+
+
+def _check_labels(name: str, labels: ArrayLike | None, n: int) -> NDArray[Any] | None:
+    if labels is None:
+        return None
+    arr = _as_1d(name, labels)
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} has length {arr.shape[0]} but time has length {n}")
+    missing = np.asarray(pd.isna(arr), dtype=bool)
+    if missing.any():
+        raise ValueError(
+            f"{name} has {int(missing.sum())} missing value(s), first at row "
+            f"{int(np.flatnonzero(missing)[0])}; use drop_missing() to remove incomplete rows"
+        )
+    return _readonly(arr.copy())
+
+
+def as_survdata(
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    group: ArrayLike | None = None,
+    strata: ArrayLike | None = None,
+) -> SurvData:
+    """Validate right-censored survival data and wrap it in a :class:`SurvData`.
+
+    Checks, each raising :class:`ValueError` with the count and first offending row:
+
+    1. ``time`` and ``event`` are one-dimensional and of equal, non-zero length.
+    2. ``time`` is numeric, has no NaN, is finite and ``>= 0`` (zero is allowed,
+       as in R ``Surv``).
+    3. ``event`` is boolean or numeric with values exactly 0 or 1.
+    4. ``group`` / ``strata``, when given, have the same length and no missing values.
+
+    Missing values are never dropped silently here; call :func:`drop_missing` first.
+    """
+    t_raw = _as_1d("time", time)
+    e_raw = _as_1d("event", event)
+    if t_raw.shape[0] != e_raw.shape[0]:
+        raise ValueError(
+            f"time and event must have the same length, got {t_raw.shape[0]} and {e_raw.shape[0]}"
+        )
+    if t_raw.shape[0] == 0:
+        raise ValueError("no observations: time and event are empty")
+    t = _check_time(t_raw)
+    e = _check_event(e_raw)
+    n = t.shape[0]
+    return SurvData(
+        time=_readonly(t),
+        event=_readonly(e),
+        group=_check_labels("group", group, n),
+        strata=_check_labels("strata", strata, n),
+    )
+
+
+def drop_missing(
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    group: ArrayLike | None = None,
+    strata: ArrayLike | None = None,
+) -> DroppedMissing:
+    """Drop rows with a missing value in any supplied column, count them, then validate.
+
+    Mirrors R's default ``na.action = na.omit`` for ``survfit``/``survdiff``/``coxph``:
+
+    1. A row is missing if ``time``, ``event``, ``group`` or ``strata`` is NaN, None
+       or pandas NA (``pandas.isna``).
+    2. Those rows are removed and their 0-based positions recorded.
+    3. The remaining rows go through :func:`as_survdata` (all its checks apply).
+    """
+    columns: dict[str, NDArray[Any]] = {"time": _as_1d("time", time)}
+    columns["event"] = _as_1d("event", event)
+    if group is not None:
+        columns["group"] = _as_1d("group", group)
+    if strata is not None:
+        columns["strata"] = _as_1d("strata", strata)
+    n = columns["time"].shape[0]
+    for name, arr in columns.items():
+        if arr.shape[0] != n:
+            raise ValueError(f"{name} has length {arr.shape[0]} but time has length {n}")
+    missing = np.zeros(n, dtype=bool)
+    for arr in columns.values():
+        missing |= np.asarray(pd.isna(arr), dtype=bool)
+    keep = ~missing
+    kept = {name: arr[keep] for name, arr in columns.items()}
+    data = as_survdata(
+        kept["time"], kept["event"], group=kept.get("group"), strata=kept.get("strata")
+    )
+    dropped = np.flatnonzero(missing)
+    return DroppedMissing(
+        data=data, n_dropped=int(dropped.shape[0]), dropped_rows=tuple(int(i) for i in dropped)
+    )
