@@ -1,0 +1,72 @@
+"""The validated study: typed tables held by one immutable object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from rechallenge.errors import Problem
+
+
+@dataclass(frozen=True)
+class Imputation:
+    """One partial date completed by the configured rule (listed in the run log)."""
+
+    table: str
+    row: int
+    column: str
+    original: str
+    imputed: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Study:
+    """Validated, typed study tables.
+
+    Each table is a pandas DataFrame with the data-model columns (dates as
+    ``datetime64[ns]``, enumerations in canonical spelling, list columns as tuples),
+    any extra user columns kept as text, and ``source_row``: the 1-based spreadsheet
+    row each record came from. Optional tables that were not supplied are empty frames
+    with the contract's columns; `has` tells them apart.
+    """
+
+    patients: pd.DataFrame
+    treatments: pd.DataFrame
+    lesions: pd.DataFrame
+    adverse_events: pd.DataFrame
+    labs: pd.DataFrame
+    location: Path
+    supplied: frozenset[str]
+    checksums: dict[str, str] = field(default_factory=dict)
+    imputations: tuple[Imputation, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+    def has(self, table: str) -> bool:
+        """True when the user supplied `table` (an empty optional table is not supplied)."""
+        return table in self.supplied
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table called `name`."""
+        frame: pd.DataFrame = getattr(self, name)
+        return frame
+
+    def summary(self) -> dict[str, int]:
+        """Counts shown by `rechallenge validate`: rows per table and assessments."""
+        lesions = self.lesions
+        assessments = (
+            int(lesions[["patient_id", "assessment_date"]].drop_duplicates().shape[0])
+            if len(lesions)
+            else 0
+        )
+        return {
+            "patients": len(self.patients),
+            "treatment_lines": len(self.treatments),
+            "ici_courses": int(self.treatments["is_pd1_axis"].sum()),
+            "lesion_rows": len(lesions),
+            "lesion_assessments": assessments,
+            "adverse_events": len(self.adverse_events),
+            "labs": len(self.labs),
+        }

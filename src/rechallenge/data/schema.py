@@ -1,0 +1,188 @@
+"""The input contract as data: every table, column, type, permitted values and range.
+
+This mirrors `docs/data-model.md`. Validation, reading and the config template all read
+these specifications, so the contract is stated once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a column's cells are parsed."""
+
+    TEXT = "text"
+    ID = "id"
+    DATE = "date"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOL = "bool"
+    ENUM = "enum"
+    ENUM_LIST = "enum_list"
+    DRUG_LIST = "drug_list"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of the contract: its parser, whether it must be present and filled, limits."""
+
+    name: str
+    kind: Kind
+    required: bool = False  # the column must exist
+    non_null: bool = False  # every cell must be filled
+    values: tuple[str, ...] = ()  # permitted values, canonical spelling (ENUM, ENUM_LIST)
+    minimum: float | None = None
+    maximum: float | None = None
+    identifying: bool = False  # values that identify a patient are hidden unless --show-ids
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of the contract."""
+
+    name: str
+    required: bool
+    columns: tuple[ColumnSpec, ...]
+    description: str = ""
+
+    def column(self, name: str) -> ColumnSpec:
+        """The spec of column `name`."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Names of every column in the contract, in order."""
+        return tuple(c.name for c in self.columns)
+
+
+def _patient_id() -> ColumnSpec:
+    return ColumnSpec(
+        "patient_id", Kind.ID, required=True, non_null=True, identifying=True,
+        description="patient identifier; never shown in reports unless asked",
+    )  # fmt: skip
+
+
+HISTOLOGIES = ("adenocarcinoma", "squamous", "adenosquamous", "large_cell", "nos", "other")
+SMALL_CELL_SPELLINGS = ("small_cell", "small cell", "sclc", "small-cell", "small cell carcinoma")
+STAGES = ("IIIA", "IIIB", "IIIC", "IVA", "IVB")
+DRIVERS = ("none", "EGFR", "ALK", "ROS1", "KRAS", "BRAF", "MET", "RET", "NTRK", "HER2", "unknown")
+METASTASIS_SITES = (
+    "lung", "brain", "bone", "liver", "adrenal", "pleura", "lymph_node", "other",
+)  # fmt: skip
+END_REASONS = (
+    "progression", "toxicity", "irae", "marrow_suppression", "clinical_decision",
+    "completed", "patient_choice", "death", "ongoing", "other",
+)  # fmt: skip
+RESPONSES = ("CR", "PR", "SD", "PD", "NE")
+LAB_TESTS = (
+    "hemoglobin", "neutrophils", "leukocytes", "lymphocytes", "platelets",
+    "alt", "ast", "bilirubin", "creatinine",
+)  # fmt: skip
+
+#: Unit spellings accepted per lab test (compared after lower-casing and removing spaces).
+#: The CTCAE engine converts each of them; a test keeps the two lists in step.
+LAB_UNITS: dict[str, tuple[str, ...]] = {
+    "hemoglobin": ("g/dl", "g/l", "mmol/l"),
+    "neutrophils": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
+    "leukocytes": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
+    "lymphocytes": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
+    "platelets": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
+    "alt": ("u/l", "iu/l", "µkat/l", "ukat/l"),
+    "ast": ("u/l", "iu/l", "µkat/l", "ukat/l"),
+    "bilirubin": ("µmol/l", "umol/l", "mg/dl"),
+    "creatinine": ("µmol/l", "umol/l", "mg/dl"),
+}  # fmt: skip
+
+PATIENTS = TableSpec(
+    "patients",
+    required=True,
+    description="one row per patient",
+    columns=(
+        _patient_id(),
+        ColumnSpec("sex", Kind.ENUM, required=True, non_null=True, values=("male", "female")),
+        ColumnSpec("birth_date", Kind.DATE, required=True, non_null=True, identifying=True),
+        ColumnSpec("smoking", Kind.ENUM, values=("never", "former", "current")),
+        ColumnSpec("histology", Kind.ENUM, required=True, non_null=True, values=HISTOLOGIES),
+        ColumnSpec("stage", Kind.ENUM, values=STAGES),
+        ColumnSpec("recurrent", Kind.BOOL),
+        ColumnSpec("diagnosis_date", Kind.DATE, identifying=True),
+        ColumnSpec("driver", Kind.ENUM, values=DRIVERS),
+        ColumnSpec("pdl1_tps", Kind.NUMBER, minimum=0, maximum=100),
+        ColumnSpec("metastases", Kind.ENUM_LIST, values=METASTASIS_SITES),
+        ColumnSpec("last_contact_date", Kind.DATE, required=True, non_null=True, identifying=True),
+        ColumnSpec("death_date", Kind.DATE, identifying=True),
+    ),
+)
+
+TREATMENTS = TableSpec(
+    "treatments",
+    required=True,
+    description="one row per line of systemic therapy",
+    columns=(
+        _patient_id(),
+        ColumnSpec("line", Kind.INTEGER, required=True, non_null=True, minimum=1),
+        ColumnSpec("regimen", Kind.TEXT),
+        ColumnSpec("agents", Kind.DRUG_LIST, required=True, non_null=True),
+        ColumnSpec("start_date", Kind.DATE, required=True, non_null=True, identifying=True),
+        ColumnSpec("last_dose_date", Kind.DATE, identifying=True),
+        ColumnSpec("end_reason", Kind.ENUM, values=END_REASONS),
+        ColumnSpec("ecog", Kind.INTEGER, minimum=0, maximum=5),
+        ColumnSpec("best_response", Kind.ENUM, values=RESPONSES),
+        ColumnSpec("progression_date", Kind.DATE, identifying=True),
+    ),
+)
+
+LESIONS = TableSpec(
+    "lesions",
+    required=False,
+    description="RECIST 1.1 measurements, one row per lesion per assessment",
+    columns=(
+        _patient_id(),
+        ColumnSpec("assessment_date", Kind.DATE, required=True, non_null=True, identifying=True),
+        ColumnSpec("lesion_id", Kind.TEXT, required=True, non_null=True),
+        ColumnSpec(
+            "role", Kind.ENUM, required=True, non_null=True, values=("target", "non_target", "new")
+        ),
+        ColumnSpec("organ", Kind.TEXT),
+        ColumnSpec("lymph_node", Kind.BOOL),
+        ColumnSpec("size_mm", Kind.NUMBER, minimum=0),
+        ColumnSpec("status", Kind.ENUM, values=("present", "absent", "progression", "equivocal")),
+    ),
+)
+
+ADVERSE_EVENTS = TableSpec(
+    "adverse_events",
+    required=False,
+    description="one row per reported adverse event",
+    columns=(
+        _patient_id(),
+        ColumnSpec("term", Kind.TEXT, required=True, non_null=True),
+        ColumnSpec("grade", Kind.INTEGER, required=True, non_null=True, minimum=1, maximum=5),
+        ColumnSpec("onset_date", Kind.DATE, required=True, non_null=True, identifying=True),
+        ColumnSpec("immune_related", Kind.BOOL),
+    ),
+)
+
+LABS = TableSpec(
+    "labs",
+    required=False,
+    description="one row per laboratory result",
+    columns=(
+        _patient_id(),
+        ColumnSpec("date", Kind.DATE, required=True, non_null=True, identifying=True),
+        ColumnSpec("test", Kind.ENUM, required=True, non_null=True, values=LAB_TESTS),
+        ColumnSpec("value", Kind.NUMBER, required=True, non_null=True),
+        ColumnSpec("unit", Kind.TEXT, required=True, non_null=True),
+        ColumnSpec("lln", Kind.NUMBER),
+        ColumnSpec("uln", Kind.NUMBER),
+    ),
+)
+
+TABLES: tuple[TableSpec, ...] = (PATIENTS, TREATMENTS, LESIONS, ADVERSE_EVENTS, LABS)
+TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
