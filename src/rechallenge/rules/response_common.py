@@ -299,26 +299,46 @@ def bor_unconfirmed(
     return _best(candidates, scale)
 
 
+def _confirmation(j: int, n_ne: int, rules: BorRules) -> tuple[int | None, bool]:
+    """(index of the confirming assessment or None, blocked only by too many NE)."""
+    if n_ne <= rules.max_ne_between:
+        return (j, False)
+    return (None, True)
+
+
+def confirming_index(
+    sequence: Sequence[tuple[int, Response]], i: int, scale: ResponseScale, rules: BorRules
+) -> tuple[int | None, bool]:
+    """Where the CR or PR at position i is confirmed, and whether only NEs prevented it."""
+    if sequence[i][1] == scale.cr:
+        return _confirmed_cr(sequence, i, scale, rules)
+    if sequence[i][1] == scale.pr:
+        return _confirmed_pr(sequence, i, scale, rules)
+    return (None, False)
+
+
 def _confirmed_cr(
     sequence: Sequence[tuple[int, Response]], i: int, scale: ResponseScale, rules: BorRules
-) -> tuple[bool, bool]:
-    """(confirmed, blocked only by too many NE) for a CR at position i (R1.1 Table 3)."""
+) -> tuple[int | None, bool]:
+    """Confirmation of a CR at position i (R1.1 Table 3): a later CR >= the minimum apart,
+    only CR or NE in between (at most `max_ne_between` NE)."""
     day1 = sequence[i][0]
     n_ne = 0
-    for day2, tpr in sequence[i + 1 :]:
+    for j in range(i + 1, len(sequence)):
+        day2, tpr = sequence[j]
         if tpr == scale.cr and day2 - day1 >= rules.confirmation_min_days:
-            return (n_ne <= rules.max_ne_between, n_ne > rules.max_ne_between)
+            return _confirmation(j, n_ne, rules)
         if tpr == scale.ne:
             n_ne += 1
         elif tpr != scale.cr:
-            return (False, False)
-    return (False, False)
+            return (None, False)
+    return (None, False)
 
 
 def _confirmed_pr(
     sequence: Sequence[tuple[int, Response]], i: int, scale: ResponseScale, rules: BorRules
-) -> tuple[bool, bool]:
-    """(confirmed, blocked only by too many NE) for a PR at position i (R1.1 Table 3).
+) -> tuple[int | None, bool]:
+    """Confirmation of a PR at position i (R1.1 Table 3).
 
     The confirming assessment is PR or CR, at least `confirmation_min_days` later; the ones in
     between are CR, PR or NE (at most `max_ne_between` NE; one SD if `accept_sd_between`), and
@@ -327,14 +347,14 @@ def _confirmed_pr(
     day1 = sequence[i][0]
     n_ne = n_sd = 0
     seen_cr = False
-    for day2, tpr in sequence[i + 1 :]:
+    for j in range(i + 1, len(sequence)):
+        day2, tpr = sequence[j]
         if tpr == scale.pr and seen_cr:
-            return (False, False)
+            return (None, False)
         if tpr in (scale.pr, scale.cr) and day2 - day1 >= rules.confirmation_min_days:
-            ok_sd = n_sd == 0 or (rules.accept_sd_between and n_sd <= 1)
-            if not ok_sd:
-                return (False, False)
-            return (n_ne <= rules.max_ne_between, n_ne > rules.max_ne_between)
+            if n_sd > (1 if rules.accept_sd_between else 0):
+                return (None, False)
+            return _confirmation(j, n_ne, rules)
         if tpr == scale.cr:
             seen_cr = True
         elif tpr == scale.ne:
@@ -342,8 +362,8 @@ def _confirmed_pr(
         elif tpr == scale.sd:
             n_sd += 1
         elif tpr != scale.pr:
-            return (False, False)
-    return (False, False)
+            return (None, False)
+    return (None, False)
 
 
 def bor_confirmed(
@@ -359,15 +379,10 @@ def bor_confirmed(
     candidates: list[Response] = []
     flags: list[str] = []
     for i, (day, tpr) in enumerate(sequence):
-        if tpr == scale.cr:
-            ok, blocked = _confirmed_cr(sequence, i, scale, rules)
-        elif tpr == scale.pr:
-            ok, blocked = _confirmed_pr(sequence, i, scale, rules)
-        else:
-            ok, blocked = False, False
+        confirmed_at, blocked = confirming_index(sequence, i, scale, rules)
         if blocked:
             flags.append("confirmation_blocked_by_ne")
-        if ok:
+        if confirmed_at is not None:
             candidates.append(tpr)
         elif tpr in (scale.cr, scale.pr, scale.sd):
             candidates.append(scale.sd if _sd_window_met(day, rules) else scale.ne)

@@ -1,0 +1,889 @@
+"""RECIST 1.1 response of one treatment course, derived from lesion measurements.
+
+Entry points: `evaluate_course` (lesion rows of one patient + course window → `CourseResponse`),
+`RecistSettings` (every choice, with its default), and the rule functions it is built from
+(`target_response`, `non_target_response`, `overall_response`) for direct use and testing.
+The algorithm, step by step, is in docs/rules-recist.md; the rules come from
+Eisenhauer et al., Eur J Cancer 2009;45:228–247 and the EORTC RECIST FAQ.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from rechallenge.errors import DataValidationError, Problem
+from rechallenge.rules.response_common import (
+    MAX_TARGETS,
+    MAX_TARGETS_PER_ORGAN,
+    MEASURABLE_NODE_MM,
+    MEASURABLE_NON_NODAL_MM,
+    NODE_NORMAL_BELOW_MM,
+    NODE_ORGAN,
+    RECIST_SCALE,
+    TOO_SMALL_TO_MEASURE_MM,
+    BorRules,
+    CourseResponse,
+    NewLesion,
+    Response,
+    ResponseWarning,
+    Timepoint,
+    bor_confirmed,
+    bor_unconfirmed,
+    confirming_index,
+    meets_pd,
+    meets_pr,
+    pct_change,
+    to_mm,
+)
+
+__all__ = [
+    "RecistSettings",
+    "evaluate_course",
+    "non_target_response",
+    "overall_response",
+    "target_response",
+]
+
+REQUIRED_COLUMNS = (
+    "patient_id",
+    "assessment_date",
+    "lesion_id",
+    "role",
+    "organ",
+    "lymph_node",
+    "size_mm",
+    "status",
+    "source_row",
+)  # data-model.md, lesions table, plus the source row added on reading
+ROLES = frozenset({"target", "non_target", "new"})  # data-model.md: lesions.role
+STATUSES = frozenset({"present", "absent", "progression", "equivocal"})  # data-model.md
+
+
+class RecistSettings(BaseModel):
+    """Every choice the response engines make, with its default (see docs/rules-recist.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    criterion: Literal["recist1.1", "irecist"] = Field(
+        default="recist1.1",
+        description="Response criteria: RECIST 1.1, or iRECIST (progression must be confirmed).",
+    )
+    baseline_window_days: int = Field(
+        default=28,
+        ge=0,
+        description="Baseline = last assessment on or before the course start and at most this "
+        "many days before it (R1.1: never more than 4 weeks before the start).",
+    )
+    confirmation: bool = Field(
+        default=False,
+        description="Report the confirmed BOR as the course's best response. False = "
+        "unconfirmed BOR, the usual choice for retrospective and PFS-focused studies "
+        "(R1.1: confirmation is needed only where response is the primary endpoint of a "
+        "non-randomised trial). Both are always computed.",
+    )
+    confirmation_min_days: int = Field(
+        default=28,
+        ge=1,
+        description="A CR/PR is confirmed by a CR/PR at least this many days later (inclusive; "
+        "R1.1: no less than 4 weeks).",
+    )
+    max_ne_between: int = Field(
+        default=1,
+        ge=0,
+        description="NE assessments allowed between a CR/PR and its confirmation "
+        "(admiralonco default; not stated in R1.1).",
+    )
+    accept_sd_between: bool = Field(
+        default=False,
+        description="Allow one SD between a PR and its confirmation (admiralonco default False).",
+    )
+    sd_min_days: int = Field(
+        default=42,
+        ge=0,
+        description="SD (and NON-CR/NON-PD) counts for the BOR only at or after this many days "
+        "from the course start (R1.1: generally not less than 6-8 weeks).",
+    )
+    continued_pr: bool = Field(
+        default=True,
+        description="Once a PR is established (confirmed, when confirmation is required), label "
+        "later literal SD time points PR until CR or PD (EORTC FAQ). Labels only; the BOR is "
+        "computed from the literal categories.",
+    )
+    missing_target_rule: Literal["lower_bound_pd", "ne"] = Field(
+        default="lower_bound_pd",
+        description="Targets not measured at an assessment: 'lower_bound_pd' = PD when the sum "
+        "of the measured ones already meets PD versus the nadir, otherwise NE (R1.1 example); "
+        "'ne' = always NE.",
+    )
+    unmeasured_present_target: Literal["not_evaluable", "too_small"] = Field(
+        default="not_evaluable",
+        description="A target with status 'present' and no size: 'not_evaluable' (data model: "
+        "blank size = not evaluable) or 'too_small' (takes the 5 mm default, EORTC FAQ).",
+    )
+    equivocal_new_lesion: Literal["backdate", "ignore", "progression"] = Field(
+        default="backdate",
+        description="A new lesion with status 'equivocal': 'backdate' = not PD, but if the same "
+        "lesion is unequivocal later, PD is dated to its first appearance (R1.1); 'ignore' = "
+        "PD only from the assessment where it is unequivocal; 'progression' = PD at once.",
+    )
+    reappearance_after_cr_is_pd: bool = Field(
+        default=True,
+        description="A non-nodal target reappearing after an overall CR is PD even if the sum "
+        "rose by less than 5 mm (EORTC FAQ 'Does a new lesion always result in PD?').",
+    )
+    node_cr_with_sod_increase: Literal["cr", "pd"] = Field(
+        default="cr",
+        description="All target nodes < 10 mm and non-nodal targets 0, while the sum rose "
+        ">= 20 % and >= 5 mm from the nadir (not addressed by R1.1): 'cr' (normal-size nodes "
+        "are not disease; flagged) or 'pd'.",
+    )
+    pr_after_cr: Literal["flag", "progression"] = Field(
+        default="flag",
+        description="A PR or SD after an overall CR: 'flag' keeps it and warns (admiralonco, "
+        "bad-inputs R8); 'progression' treats it as PD (the CR was real, so disease returned).",
+    )
+    irecist_confirm_min_days: int = Field(
+        default=28,
+        ge=1,
+        description="iRECIST: an iUPD is confirmed or not at the first assessment at least this "
+        "many days later (iRECIST: 4-8 weeks).",
+    )
+    irecist_confirm_tolerance_days: int = Field(
+        default=2,
+        ge=0,
+        description="iRECIST: days of tolerance below irecist_confirm_min_days (EORTC FAQ: ±2).",
+    )
+    irecist_confirm_max_days: int = Field(
+        default=56,
+        ge=1,
+        description="iRECIST: a confirmation assessment later than this is still used but "
+        "flagged (iRECIST window 4-8 weeks; real-world intervals are longer).",
+    )
+    irecist_early_new_lesion_confirms: bool = Field(
+        default=True,
+        description="iRECIST: an assessment earlier than the confirmation window confirms the "
+        "iUPD if it shows an additional new lesion (EORTC FAQ: scans for new symptoms).",
+    )
+    irecist_increase_statuses: tuple[str, ...] = Field(
+        default=("progression", "equivocal"),
+        description="iRECIST: non-target or non-measurable new-lesion statuses that mean 'any "
+        "further increase' after an iUPD (the data model has no separate 'larger' status).",
+    )
+    irecist_unconfirmed_iupd: Literal["event", "censor"] = Field(
+        default="event",
+        description="iRECIST: an iUPD never confirmed and never reset gives a progression date "
+        "('event', conservative, flagged) or none ('censor' at the last assessment).",
+    )
+
+
+# --- prepared course -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LesionObs:
+    """One lesion row, cleaned: exact size (None = not evaluable), status (None = blank)."""
+
+    lesion_id: str
+    role: str
+    organ: str
+    nodal: bool
+    size: Fraction | None
+    status: str | None
+    row: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The lesion rows of one follow-up date of the course."""
+
+    date: pd.Timestamp
+    day: int
+    rows: tuple[LesionObs, ...]
+
+    def by_id(self) -> dict[str, LesionObs]:
+        """Rows keyed by lesion id."""
+        return {o.lesion_id: o for o in self.rows}
+
+    @property
+    def source_rows(self) -> tuple[int, ...]:
+        """The spreadsheet rows of this assessment."""
+        return tuple(sorted(o.row for o in self.rows))
+
+
+@dataclass
+class PreparedCourse:
+    """Baseline lesion set and follow-up assessments of one course, after the front checks."""
+
+    patient_id: str | None
+    course_start: pd.Timestamp
+    baseline_date: pd.Timestamp | None
+    targets: tuple[LesionObs, ...]
+    non_targets: tuple[LesionObs, ...]
+    followups: tuple[Assessment, ...]
+    warnings: list[ResponseWarning] = field(default_factory=list)
+
+    @property
+    def baseline_sod(self) -> Fraction:
+        """Baseline sum of diameters: non-nodal longest diameters + nodal short axes."""
+        return sum((t.size for t in self.targets if t.size is not None), Fraction(0))
+
+    def warn(
+        self, code: str, message: str, rows: Sequence[int] = (), dates: Sequence[pd.Timestamp] = ()
+    ) -> None:
+        """Record a warning naming the source rows (identifiers only for `render(show_ids)`)."""
+        self.warnings.append(
+            ResponseWarning(
+                code=code,
+                message=message,
+                source_rows=tuple(sorted(set(rows))),
+                patient_id=self.patient_id,
+                dates=tuple(dates),
+            )
+        )
+
+
+def _blank(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _validate(lesions: pd.DataFrame) -> None:
+    """Reject input a response cannot be derived from (bad-inputs R1, R4, I4): all at once."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in lesions.columns]
+    if missing:
+        raise ValueError(f"lesions table lacks columns: {', '.join(missing)}")
+    if lesions["patient_id"].nunique(dropna=False) > 1:
+        raise ValueError("evaluate_course takes the lesion rows of one patient")
+    problems: list[Problem] = []
+    for rec in lesions.itertuples(index=False):
+        row = int(rec.source_row)
+        if rec.role not in ROLES:
+            problems.append(
+                Problem(
+                    "R6", "lesions", "unknown role", "use target, non_target or new", row, "role"
+                )
+            )
+        if not _blank(rec.status) and rec.status not in STATUSES:
+            problems.append(
+                Problem(
+                    "R6",
+                    "lesions",
+                    "unknown status",
+                    "use present, absent, progression or equivocal",
+                    row,
+                    "status",
+                )
+            )
+        if not _blank(rec.size_mm) and float(rec.size_mm) < 0:
+            problems.append(
+                Problem("R1", "lesions", "negative size", "correct the size", row, "size_mm")
+            )
+        if _blank(rec.assessment_date):
+            problems.append(
+                Problem("R4", "lesions", "missing date", "give the date", row, "assessment_date")
+            )
+    dupes = lesions[lesions.duplicated(["assessment_date", "lesion_id"], keep=False)]
+    for rec in dupes.itertuples(index=False):
+        problems.append(
+            Problem(
+                "I4",
+                "lesions",
+                "the same lesion appears twice on one date",
+                "keep one record per lesion and date",
+                int(rec.source_row),
+                "lesion_id",
+            )
+        )
+    if problems:
+        raise DataValidationError(problems)
+
+
+def _obs(rec: pd.Series) -> LesionObs:
+    size = None if _blank(rec["size_mm"]) else to_mm(float(rec["size_mm"]))
+    status = None if _blank(rec["status"]) else str(rec["status"])
+    nodal = bool(rec["lymph_node"]) if not _blank(rec["lymph_node"]) else False
+    return LesionObs(
+        lesion_id=str(rec["lesion_id"]),
+        role=str(rec["role"]),
+        organ=str(rec["organ"]),
+        nodal=nodal,
+        size=size,
+        status=status,
+        row=int(rec["source_row"]),
+    )
+
+
+def prepare_course(
+    lesions: pd.DataFrame,
+    course_start: pd.Timestamp,
+    course_end: pd.Timestamp | None,
+    settings: RecistSettings,
+) -> PreparedCourse:
+    """Validate the rows, pick the baseline, check it and group the follow-up assessments.
+
+    Raises `DataValidationError` (every problem listed) for rows no response can be derived
+    from, and `ValueError` for a table that is not the lesion rows of one patient.
+    """
+    _validate(lesions)
+    start = pd.Timestamp(course_start).normalize()
+    end = None if _blank(course_end) else pd.Timestamp(course_end).normalize()
+    frame = lesions.copy()
+    frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.normalize()
+    patient = None if frame.empty else str(frame["patient_id"].iloc[0])
+    course = PreparedCourse(patient, start, None, (), (), ())
+    earliest = start - pd.Timedelta(days=settings.baseline_window_days)
+    dates = sorted(set(frame["assessment_date"]))
+    disease_dates = sorted(set(frame.loc[frame["role"] != "new", "assessment_date"]))
+    candidates = [d for d in disease_dates if earliest <= d <= start]
+    if not candidates:
+        before = [d for d in disease_dates if d < earliest]
+        if before:
+            rows = frame.loc[frame["assessment_date"] == before[-1], "source_row"]
+            course.warn(
+                "BASELINE_OUTSIDE_WINDOW",
+                f"the last assessment before the course start is more than "
+                f"{settings.baseline_window_days} days before it; no baseline",
+                [int(r) for r in rows],
+                [before[-1]],
+            )
+        elif not frame.empty:
+            course.warn(
+                "NO_BASELINE",
+                "no target or non-target lesion assessed on or before the course start",
+                [int(r) for r in frame["source_row"]],
+            )
+        return course
+    course.baseline_date = candidates[-1]
+    _check_pre_baseline(course, frame, earliest)
+    baseline_rows = [
+        _obs(r) for _, r in frame[frame["assessment_date"] == candidates[-1]].iterrows()
+    ]
+    _set_baseline(course, baseline_rows)
+    in_course = [d for d in dates if d > start and (end is None or d < end)]
+    course.followups = tuple(
+        Assessment(
+            date=d,
+            day=(d - start).days,
+            rows=tuple(_obs(r) for _, r in frame[frame["assessment_date"] == d].iterrows()),
+        )
+        for d in in_course
+    )
+    _check_followup_roles(course)
+    return course
+
+
+def _check_pre_baseline(
+    course: PreparedCourse, frame: pd.DataFrame, earliest: pd.Timestamp
+) -> None:
+    """Rows inside the baseline window but before the baseline date are not used: say so."""
+    assert course.baseline_date is not None
+    dates = frame["assessment_date"]
+    early = frame[(dates >= earliest) & (dates < course.baseline_date)]
+    if not early.empty:
+        course.warn(
+            "PRE_BASELINE_ROWS_IGNORED",
+            "rows in the baseline window before the baseline assessment are not used",
+            [int(r) for r in early["source_row"]],
+        )
+
+
+def _organ_key(obs: LesionObs) -> str:
+    """Organ for the 2-per-organ rule: all lymph nodes count as one organ (EORTC FAQ)."""
+    return NODE_ORGAN if obs.nodal else obs.organ
+
+
+def _is_measurable(obs: LesionObs) -> bool:
+    """R1.1 §3.1.1 on CT: non-nodal LD >= 10 mm; node short axis >= 15 mm."""
+    if obs.size is None:
+        return False
+    return obs.size >= (MEASURABLE_NODE_MM if obs.nodal else MEASURABLE_NON_NODAL_MM)
+
+
+def _set_baseline(course: PreparedCourse, rows: list[LesionObs]) -> None:
+    """Fix the course's target and non-target sets and check them (bad-inputs R2, R3)."""
+    targets = [o for o in rows if o.role == "target"]
+    unmeasured = [o for o in targets if o.size is None]
+    if unmeasured:
+        course.warn(
+            "BASELINE_TARGET_UNMEASURED",
+            "target lesion without a baseline size; followed as a non-target lesion",
+            [o.row for o in unmeasured],
+        )
+    targets = [o for o in targets if o.size is not None]
+    non_targets = [o for o in rows if o.role == "non_target"] + unmeasured
+    new = [o for o in rows if o.role == "new"]
+    if new:
+        course.warn(
+            "NEW_LESION_AT_BASELINE",
+            "lesions labelled new at the baseline assessment are not part of the lesion set",
+            [o.row for o in new],
+        )
+    if len(targets) > MAX_TARGETS:
+        course.warn(
+            "TOO_MANY_TARGETS",
+            f"{len(targets)} target lesions at baseline; RECIST 1.1 allows {MAX_TARGETS}",
+            [o.row for o in targets],
+        )
+    per_organ = Counter(_organ_key(o) for o in targets)
+    for organ, n in sorted(per_organ.items()):
+        if n > MAX_TARGETS_PER_ORGAN:
+            course.warn(
+                "TOO_MANY_TARGETS_IN_ORGAN",
+                f"{n} target lesions in organ '{organ}'; RECIST 1.1 allows "
+                f"{MAX_TARGETS_PER_ORGAN} per organ (all nodes count as one organ)",
+                [o.row for o in targets if _organ_key(o) == organ],
+            )
+    small = [o for o in targets if not _is_measurable(o)]
+    if small:
+        course.warn(
+            "NON_MEASURABLE_TARGET",
+            "target lesion below the measurable size at baseline (non-nodal < 10 mm, "
+            "node short axis < 15 mm); kept as a target",
+            [o.row for o in small],
+        )
+    if not targets and non_targets:
+        course.warn(
+            "NO_MEASURABLE_DISEASE",
+            "no target lesion at baseline: non-target-only disease (no CR/PR/SD by sums)",
+            [o.row for o in non_targets],
+        )
+    course.targets = tuple(targets)
+    course.non_targets = tuple(non_targets)
+
+
+def _check_followup_roles(course: PreparedCourse) -> None:
+    """Target sets are fixed at baseline (R1.1 §3.2; bad-inputs R4): flag relabelled rows."""
+    baseline = {o.lesion_id: o.role for o in (*course.targets, *course.non_targets)}
+    relabelled: list[int] = []
+    unknown: list[int] = []
+    for a in course.followups:
+        for o in a.rows:
+            if o.lesion_id in baseline and o.role != baseline[o.lesion_id]:
+                relabelled.append(o.row)
+            elif o.lesion_id not in baseline and o.role != "new":
+                unknown.append(o.row)
+    if relabelled:
+        course.warn(
+            "ROLE_CHANGED",
+            "a baseline lesion has another role at follow-up; its baseline role is used",
+            relabelled,
+        )
+    if unknown:
+        course.warn(
+            "LESION_NOT_AT_BASELINE",
+            "target/non-target rows of lesions absent from the baseline are ignored",
+            unknown,
+        )
+
+
+# --- rules at one assessment ---------------------------------------------------------------
+
+
+def target_value(obs: LesionObs | None, settings: RecistSettings) -> Fraction | None:
+    """Value of one target lesion in the sum (recist-1.1.md §2.1); None = not evaluable.
+
+    A measured size is used as is (nodes: short axis, even below 10 mm); a lesion marked
+    'absent' without a size counts 0; 'present' without a size is NE or 5 mm per settings.
+    """
+    if obs is None:
+        return None
+    if obs.size is not None:
+        return obs.size
+    if obs.status == "absent":
+        return Fraction(0)
+    if obs.status == "present" and settings.unmeasured_present_target == "too_small":
+        return TOO_SMALL_TO_MEASURE_MM
+    return None
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """Target response at one assessment, with the sum used and review flags."""
+
+    response: Response
+    sod: Fraction
+    complete: bool
+    flags: tuple[str, ...] = ()
+
+
+def target_response(
+    values: Sequence[Fraction | None],
+    nodal: Sequence[bool],
+    baseline_sod: Fraction,
+    nadir_sod: Fraction,
+    settings: RecistSettings,
+    *,
+    previous_overall_cr: bool = False,
+) -> TargetResult:
+    """Target-lesion response at one assessment (recist-1.1.md §3; first match wins).
+
+    1. NE if a target is not evaluable, unless the measured ones already give PD (§7).
+    2. CR: every non-nodal target 0 and every nodal target < 10 mm (a rise of the sum from
+       tiny nodes is flagged, and CR kept unless `node_cr_with_sod_increase='pd'`).
+    3. PD: sum >= +20 % and >= +5 mm versus the nadir; or a non-nodal target reappearing after
+       an overall CR (when `reappearance_after_cr_is_pd`).
+    4. PR: sum >= 30 % below baseline.  5. SD otherwise.
+    """
+    known = [v for v in values if v is not None]
+    sod = sum(known, Fraction(0))
+    if len(known) < len(values):
+        if settings.missing_target_rule == "lower_bound_pd" and meets_pd(nadir_sod, sod):
+            return TargetResult(Response.PD, sod, False, ("pd_with_missing_targets",))
+        return TargetResult(Response.NE, sod, False)
+    sizes = [v for v in values if v is not None]
+    non_nodal = [v for v, n in zip(sizes, nodal, strict=True) if not n]
+    nodes = [v for v, n in zip(sizes, nodal, strict=True) if n]
+    if all(v == 0 for v in non_nodal) and all(v < NODE_NORMAL_BELOW_MM for v in nodes):
+        if nodes and meets_pd(nadir_sod, sod):
+            if settings.node_cr_with_sod_increase == "pd":
+                return TargetResult(Response.PD, sod, True, ("cr_with_sod_increase",))
+            return TargetResult(Response.CR, sod, True, ("cr_with_sod_increase",))
+        return TargetResult(Response.CR, sod, True)
+    if meets_pd(nadir_sod, sod):
+        return TargetResult(Response.PD, sod, True)
+    if (
+        settings.reappearance_after_cr_is_pd
+        and previous_overall_cr
+        and any(v > 0 for v in non_nodal)
+    ):
+        return TargetResult(Response.PD, sod, True, ("reappearance_after_cr",))
+    if meets_pr(baseline_sod, sod):
+        return TargetResult(Response.PR, sod, True)
+    return TargetResult(Response.SD, sod, True)
+
+
+NonTargetState = Literal["progression", "absent", "present", "not_assessed"]
+
+
+def non_target_state(obs: LesionObs | None) -> NonTargetState:
+    """State of one non-target lesion at follow-up (recist-1.1.md §4).
+
+    'progression' only from an explicit reader flag; 'absent' for status absent, size 0, or a
+    node whose short axis is < 10 mm (non-pathological); 'equivocal' counts as present; no row,
+    or neither status nor size, is 'not_assessed'.
+    """
+    if obs is None:
+        return "not_assessed"
+    if obs.status == "progression":
+        return "progression"
+    if obs.status == "absent":
+        return "absent"
+    if obs.size is not None:
+        if obs.size == 0 or (obs.nodal and obs.size < NODE_NORMAL_BELOW_MM):
+            return "absent"
+        return "present"
+    if obs.status in ("present", "equivocal"):
+        return "present"
+    return "not_assessed"
+
+
+def non_target_response(states: Sequence[NonTargetState]) -> Response | None:
+    """Non-target response (R1.1 §4.3.2): PD > NE > CR (all absent) > NON-CR/NON-PD.
+
+    None when the course has no non-target lesions.
+    """
+    if not states:
+        return None
+    if "progression" in states:
+        return Response.PD
+    if "not_assessed" in states:
+        return Response.NE
+    if all(s == "absent" for s in states):
+        return Response.CR
+    return Response.NON_CR_NON_PD
+
+
+def overall_response(
+    target: Response | None, non_target: Response | None, new_lesions: NewLesion
+) -> Response:
+    """Overall time-point response (R1.1 Tables 1 and 2; recist-1.1.md §6).
+
+    `target` None = no target lesions (non-target-only disease); `non_target` None = no
+    non-target lesions (read as CR). An equivocal new lesion is not PD here.
+    """
+    if new_lesions == NewLesion.YES or Response.PD in (target, non_target):
+        return Response.PD
+    if target is None:
+        if non_target is None:
+            return Response.NE
+        return non_target
+    nt = Response.CR if non_target is None else non_target
+    if target == Response.CR:
+        return Response.CR if nt == Response.CR else Response.PR
+    return target
+
+
+def new_lesion_finding(
+    assessment: Assessment, baseline_ids: set[str], settings: RecistSettings, confirmed: set[str]
+) -> tuple[NewLesion, tuple[int, ...]]:
+    """New-lesion finding at one assessment and the rows behind it (recist-1.1.md §5).
+
+    A row with role 'new' (of a lesion not in the baseline set) is a new lesion unless its
+    status is 'absent'; status 'equivocal' is equivocal (see `equivocal_new_lesion`), or
+    unequivocal when the same lesion is unequivocal later and back-dating is on (`confirmed`).
+    """
+    unequivocal: list[int] = []
+    equivocal: list[int] = []
+    for o in assessment.rows:
+        if o.role != "new" or o.lesion_id in baseline_ids or o.status == "absent":
+            continue
+        if o.status == "equivocal":
+            if settings.equivocal_new_lesion == "progression" or o.lesion_id in confirmed:
+                unequivocal.append(o.row)
+            else:
+                equivocal.append(o.row)
+        else:
+            unequivocal.append(o.row)
+    if unequivocal:
+        return NewLesion.YES, tuple(unequivocal)
+    if equivocal:
+        return NewLesion.EQUIVOCAL, tuple(equivocal)
+    return NewLesion.NO, ()
+
+
+def _later_confirmed_equivocal(course: PreparedCourse) -> set[str]:
+    """New lesions seen first as equivocal and later as unequivocal (back-dating candidates)."""
+    baseline_ids = {o.lesion_id for o in (*course.targets, *course.non_targets)}
+    seen_equivocal: set[str] = set()
+    confirmed: set[str] = set()
+    for a in course.followups:
+        for o in a.rows:
+            if o.role != "new" or o.lesion_id in baseline_ids:
+                continue
+            if o.status == "equivocal":
+                seen_equivocal.add(o.lesion_id)
+            elif o.status != "absent" and o.lesion_id in seen_equivocal:
+                confirmed.add(o.lesion_id)
+    return confirmed
+
+
+# --- the course ----------------------------------------------------------------------------
+
+
+def bor_rules(settings: RecistSettings) -> BorRules:
+    """The BOR parameters from the settings."""
+    return BorRules(
+        sd_min_days=settings.sd_min_days,
+        confirmation_min_days=settings.confirmation_min_days,
+        max_ne_between=settings.max_ne_between,
+        accept_sd_between=settings.accept_sd_between,
+    )
+
+
+def _float(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _recist_timepoints(course: PreparedCourse, settings: RecistSettings) -> list[Timepoint]:
+    """Time-point responses of the follow-up assessments up to and including the first PD."""
+    baseline_ids = {o.lesion_id for o in (*course.targets, *course.non_targets)}
+    confirmed = set()
+    if settings.equivocal_new_lesion == "backdate":
+        confirmed = _later_confirmed_equivocal(course)
+    baseline_sod = course.baseline_sod
+    nadir = baseline_sod
+    nodal = [t.nodal for t in course.targets]
+    last_evaluable: Response | None = None
+    out: list[Timepoint] = []
+    for a in course.followups:
+        rows = a.by_id()
+        target: Response | None = None
+        sod: Fraction | None = None
+        complete = False
+        measured = 0
+        if course.targets:
+            values = [target_value(rows.get(t.lesion_id), settings) for t in course.targets]
+            measured = sum(v is not None for v in values)
+            tr = target_response(
+                values,
+                nodal,
+                baseline_sod,
+                nadir,
+                settings,
+                previous_overall_cr=last_evaluable == Response.CR,
+            )
+            target, sod, complete = tr.response, tr.sod, tr.complete
+            _flag_target(course, a, tr)
+        states = [non_target_state(rows.get(n.lesion_id)) for n in course.non_targets]
+        non_target = non_target_response(states)
+        new, new_rows = new_lesion_finding(a, baseline_ids, settings, confirmed)
+        overall = overall_response(target, non_target, new)
+        note = ""
+        if new_rows and any(
+            o.lesion_id in confirmed and o.status == "equivocal"
+            for o in a.rows
+            if o.row in new_rows
+        ):
+            note = "equivocal new lesion confirmed later: progression dated here"
+            course.warn(
+                "EQUIVOCAL_NEW_LESION_BACKDATED",
+                f"equivocal new lesion on day {a.day} confirmed later; progression dated to it",
+                new_rows,
+                [a.date],
+            )
+        if last_evaluable == Response.CR and overall in (Response.PR, Response.SD):
+            course.warn(
+                "WORSE_AFTER_CR",
+                f"{overall} after an overall CR on day {a.day} (R1.1 Table 3 note)",
+                a.source_rows,
+                [a.date],
+            )
+            if settings.pr_after_cr == "progression":
+                overall = Response.PD
+                note = "PR/SD after CR treated as progression"
+        out.append(
+            Timepoint(
+                assessment_date=a.date,
+                day=a.day,
+                overall=overall,
+                label=overall,
+                target=target,
+                non_target=non_target,
+                new_lesions=new,
+                sod_mm=_float(sod),
+                targets_measured=measured,
+                targets_total=len(course.targets),
+                nadir_mm=_float(nadir) if course.targets else None,
+                pct_change_baseline=pct_change(baseline_sod, sod)
+                if complete and sod is not None
+                else None,
+                pct_change_nadir=pct_change(nadir, sod) if complete and sod is not None else None,
+                note=note,
+                source_rows=a.source_rows,
+            )
+        )
+        if overall == Response.PD:
+            break
+        if complete and sod is not None:
+            nadir = min(nadir, sod)
+        if overall != Response.NE:
+            last_evaluable = overall
+    return out
+
+
+def _flag_target(course: PreparedCourse, a: Assessment, tr: TargetResult) -> None:
+    """Turn the review flags of a target response into warnings naming the rows."""
+    messages = {
+        "cr_with_sod_increase": "target CR (nodes < 10 mm) although the sum rose >= 20 % and "
+        "+5 mm from the nadir; please review",
+        "reappearance_after_cr": "a target lesion reappeared after an overall CR: PD although "
+        "the sum rose by less than 5 mm; please review",
+        "pd_with_missing_targets": "targets not all measured, but the measured ones already "
+        "meet PD",
+    }
+    for flag in tr.flags:
+        course.warn(flag.upper(), f"day {a.day}: {messages[flag]}", a.source_rows, [a.date])
+
+
+def _apply_continued_pr(points: list[Timepoint], settings: RecistSettings) -> list[Timepoint]:
+    """Label literal SD as PR after an established PR (EORTC FAQ), if `continued_pr`."""
+    if not settings.continued_pr:
+        return points
+    sequence = [(p.day, p.overall) for p in points]
+    established_at: int | None = None
+    for i, (_, tpr) in enumerate(sequence):
+        if tpr not in (Response.PR, Response.CR):
+            continue
+        if settings.confirmation:
+            j, _ = confirming_index(sequence, i, RECIST_SCALE, bor_rules(settings))
+            if j is not None:
+                established_at = j
+                break
+        else:
+            established_at = i
+            break
+    if established_at is None:
+        return points
+    out = list(points)
+    for k in range(established_at + 1, len(points)):
+        p = points[k]
+        if p.overall == Response.SD and p.target == Response.SD:
+            out[k] = _replace_label(p, Response.PR, "continued PR (EORTC FAQ)")
+    return out
+
+
+def _replace_label(point: Timepoint, label: Response, note: str) -> Timepoint:
+    return replace(point, label=label, note="; ".join(n for n in (point.note, note) if n))
+
+
+def _missing(course: PreparedCourse, settings: RecistSettings, source: str) -> CourseResponse:
+    return CourseResponse(
+        bor=Response.MISSING,
+        bor_confirmed=Response.MISSING,
+        progression_date=None,
+        best_pct_change=None,
+        warnings=tuple(course.warnings),
+        source="irecist" if source == "irecist" else "recist",
+        confirmation_required=settings.confirmation,
+        baseline_date=course.baseline_date,
+        baseline_sod_mm=float(course.baseline_sod) if course.targets else None,
+    )
+
+
+def best_pct_change(points: Sequence[Timepoint]) -> float | None:
+    """Most negative % change of the target sum from baseline, over the given time points at
+    which every target was measured (None if there is none)."""
+    changes = [p.pct_change_baseline for p in points if p.pct_change_baseline is not None]
+    return min(changes) if changes else None
+
+
+def evaluate_course(
+    lesions_one_patient: pd.DataFrame,
+    course_start: pd.Timestamp,
+    course_end: pd.Timestamp | None = None,
+    settings: RecistSettings | None = None,
+) -> CourseResponse:
+    """RECIST 1.1 (or, with ``criterion='irecist'``, iRECIST) response of one course.
+
+    `lesions_one_patient` holds the lesion rows of one patient (data-model columns plus
+    `source_row`); assessments after `course_start` and before `course_end` (exclusive; None =
+    open) are the course's follow-up. Steps (docs/rules-recist.md): baseline and its checks;
+    per assessment the sum of diameters, target / non-target / new-lesion and overall response;
+    back-dating of confirmed equivocal new lesions; the assessments up to and including the
+    first PD count; BOR unconfirmed and confirmed; progression date; best % change.
+    """
+    settings = settings or RecistSettings()
+    if settings.criterion == "irecist":
+        from rechallenge.rules.irecist import evaluate_irecist_course
+
+        return evaluate_irecist_course(lesions_one_patient, course_start, course_end, settings)
+    course = prepare_course(lesions_one_patient, course_start, course_end, settings)
+    if course.baseline_date is None:
+        return _missing(course, settings, "recist")
+    counted = _apply_continued_pr(_recist_timepoints(course, settings), settings)
+    progression = next((p for p in counted if p.overall == Response.PD), None)
+    if not counted:
+        course.warn("NO_FOLLOW_UP", "no assessment after the course start: BOR is MISSING")
+    sequence = [(p.day, p.overall) for p in counted]
+    rules = bor_rules(settings)
+    unconfirmed = bor_unconfirmed(sequence, RECIST_SCALE, rules)
+    confirmed = bor_confirmed(sequence, RECIST_SCALE, rules)
+    if "confirmation_blocked_by_ne" in confirmed.flags:
+        course.warn(
+            "CONFIRMATION_BLOCKED_BY_NE",
+            f"a CR/PR would be confirmed but more than {settings.max_ne_between} NE "
+            "assessment(s) lie between",
+            [r for p in counted for r in p.source_rows],
+        )
+    return CourseResponse(
+        bor=unconfirmed.response,
+        bor_confirmed=confirmed.response,
+        progression_date=None if progression is None else progression.assessment_date,
+        best_pct_change=best_pct_change(counted),
+        timepoints=tuple(counted),
+        warnings=tuple(course.warnings),
+        source="recist",
+        confirmation_required=settings.confirmation,
+        baseline_date=course.baseline_date,
+        baseline_sod_mm=float(course.baseline_sod) if course.targets else None,
+        assessments_after_progression=len(course.followups) - len(counted),
+    )
