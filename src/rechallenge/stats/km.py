@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from rechallenge.stats.survdata import SurvData, as_survdata
+from rechallenge.stats.survdata import SurvData, as_survdata, encode_labels
 
 __all__ = [
     "CONF_TYPES",
@@ -721,7 +721,7 @@ def kaplan_meier_by_group(
     _check_options(conf_type, conf_level)
     data = as_survdata(time, event, group=group)
     labels = data.group if data.group is not None else np.zeros(data.n)
-    levels, codes = np.unique(labels, return_inverse=True)
+    levels, codes = encode_labels(labels)
     out: dict[Any, KaplanMeierResult] = {}
     for i, level in enumerate(levels.tolist()):
         out[level] = _fit(data.subset(codes == i), conf_type, conf_level)

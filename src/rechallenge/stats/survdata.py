@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["DroppedMissing", "SurvData", "as_survdata", "drop_missing"]
+__all__ = ["DroppedMissing", "SurvData", "as_survdata", "drop_missing", "encode_labels"]
 
 
 def _readonly(a: NDArray[Any]) -> NDArray[Any]:
@@ -225,3 +225,24 @@ def drop_missing(
     return DroppedMissing(
         data=data, n_dropped=int(dropped.shape[0]), dropped_rows=tuple(int(i) for i in dropped)
     )
+
+
+def encode_labels(labels: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
+    """Sorted distinct labels and the 0-based code of each row (R factor levels order).
+
+    Small-range integer and boolean labels are coded with one ``bincount`` pass (no
+    sort), other labels with ``numpy.unique``.
+    """
+    arr = np.asarray(labels)
+    if arr.shape[0] > 0 and (arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer)):
+        as_int = arr.astype(np.int64)
+        low = int(as_int.min())
+        span = int(as_int.max()) - low + 1
+        if span <= max(1024, arr.shape[0]):
+            offset = as_int - low
+            present = np.bincount(offset, minlength=span) > 0
+            lookup = np.cumsum(present) - 1
+            levels = (np.flatnonzero(present) + low).astype(arr.dtype)
+            return levels, lookup[offset].astype(np.intp)
+    levels, codes = np.unique(arr, return_inverse=True)
+    return levels, codes.astype(np.intp).ravel()
