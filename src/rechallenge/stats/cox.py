@@ -1,0 +1,603 @@
+"""Cox proportional-hazards regression reproducing R ``survival::coxph`` (3.5).
+
+Public API:
+
+- :func:`fit_cox` — fit the model (Efron or Breslow ties, strata, any number of
+  covariates; categorical columns become treatment contrasts).
+- :class:`CoxResult` — immutable result with ``to_dict()`` and ``to_frame()``.
+- :class:`GlobalTest`, :class:`Concordance` — parts of the result.
+- :class:`MonotoneLikelihoodWarning` — a coefficient diverges (monotone likelihood).
+- :class:`CoxConvergenceWarning` — the iteration limit was reached.
+
+Algorithm of :func:`fit_cox` (R ``coxph.fit`` and ``coxfit6.c``; Therneau & Grambsch,
+*Modeling Survival Data*, 2000, ch. 3):
+
+1. Validate ``time``/``event``/``strata`` once (:func:`~rechallenge.stats.survdata.as_survdata`),
+   build the design matrix (treatment contrasts for categorical columns).
+2. Sort by (stratum, time) once; centre each covariate at its mean and scale it by
+   ``n / sum|x - mean|`` (columns with values only in {-1, 0, 1} are left alone, R's
+   ``nocenter`` default). Newton steps are invariant to this; it only improves rounding.
+3. At ``beta = 0`` compute the log-likelihood, score ``U`` and information ``I``;
+   the score (log-rank) test is ``U' I^- U``.
+4. Newton–Raphson from ``beta = 0`` with R's rules: a step is ``I^- U`` (Cholesky with
+   ``toler_chol``); a step that lowers the log-likelihood or gives non-finite values is
+   halved towards the last good ``beta`` (``(new + k * old) / (k + 1)`` after ``k``
+   failures); stop when ``|1 - loglik_old / loglik_new| <= eps`` or after ``iter_max``.
+5. The variance is ``I^-1`` at the estimate (redundant columns: NA). Wald test
+   ``beta' I beta``; likelihood-ratio test ``2 (loglik - loglik_0)``.
+6. Infinite coefficients (R's check): at convergence, the next Newton step
+   ``|U' I^-1|`` of a coefficient that exceeds both ``eps`` and ``sqrt(eps) * |beta|``
+   means the log-likelihood converged before the coefficient did.
+7. Concordance: Harrell's C of the linear predictor with R's counting and its
+   infinitesimal-jackknife standard error (``concordancefit``).
+
+References: Efron (1977) JASA 72:557–565; Breslow (1974) Biometrics 30:89–99;
+Heinze & Schemper (2001) Biometrics 57:114–119 (monotone likelihood);
+Therneau, ``survival`` package sources ``R/coxph.fit.R``, ``src/coxfit6.c``,
+``R/concordance.R``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from rechallenge.stats import _cox_kernel as kernel
+from rechallenge.stats.survdata import as_survdata
+
+__all__ = [
+    "Concordance",
+    "CoxConvergenceWarning",
+    "CoxResult",
+    "GlobalTest",
+    "MonotoneLikelihoodWarning",
+    "fit_cox",
+]
+
+Ties = Literal["efron", "breslow"]
+FloatArray = NDArray[np.float64]
+
+EPS_DEFAULT = 1e-9
+TOLER_CHOL_DEFAULT = float(np.finfo(float).eps) ** 0.75
+ITER_MAX_DEFAULT = 20
+NOCENTER = (-1.0, 0.0, 1.0)
+
+
+class MonotoneLikelihoodWarning(UserWarning):
+    """A coefficient diverges: the likelihood is monotone in it (e.g. a group without events)."""
+
+
+class CoxConvergenceWarning(UserWarning):
+    """Newton–Raphson reached the iteration limit before the log-likelihood converged."""
+
+
+@dataclass(frozen=True)
+class GlobalTest:
+    """A chi-square test of all coefficients: statistic, degrees of freedom, p-value."""
+
+    chi2: float
+    df: int
+    p: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping ``{"chi2", "df", "p"}`` (NaN becomes ``None``)."""
+        return {"chi2": _num(self.chi2), "df": self.df, "p": _num(self.p)}
+
+
+@dataclass(frozen=True)
+class Concordance:
+    """Harrell's C as R reports it for ``coxph`` (``fit$concordance``).
+
+    ``c = (concordant + tied_x / 2) / (concordant + discordant + tied_x)``; ``se`` is the
+    infinitesimal-jackknife standard error (R's ``std``).
+    """
+
+    c: float
+    se: float
+    concordant: float
+    discordant: float
+    tied_x: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping ``{"c", "se"}``."""
+        return {"c": _num(self.c), "se": _num(self.se)}
+
+
+@dataclass(frozen=True, repr=False)
+class CoxData:
+    """The validated data of a fit, kept so that :func:`cox_zph` can reuse it.
+
+    ``x`` is the design matrix in input order; ``strata`` integer codes or ``None``.
+    """
+
+    time: FloatArray
+    event: NDArray[np.int8]
+    x: FloatArray
+    strata: NDArray[np.intp] | None
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """Result of :func:`fit_cox`; immutable.
+
+    Attributes:
+        terms: design-matrix column names (R style, e.g. ``"armB"``).
+        coef, se: estimates and standard errors (NaN for redundant columns).
+        var: variance matrix (inverse information at the estimate).
+        conf_level: level of the Wald confidence intervals of the hazard ratios.
+        loglik_null, loglik: log partial likelihood at ``beta = 0`` and at the estimate.
+        lr, wald, score: global tests.
+        concordance: Harrell's C (``None`` when not requested).
+        n, events: observations and events used.
+        iterations: Newton–Raphson iterations (R ``fit$iter``).
+        converged: whether the log-likelihood criterion was met.
+        ties: ``"efron"`` or ``"breslow"``.
+        warnings: messages about the fit (also issued with :func:`warnings.warn`).
+        assign: model term -> design columns (a categorical column is one term).
+    """
+
+    terms: tuple[str, ...]
+    coef: FloatArray
+    se: FloatArray
+    var: FloatArray
+    conf_level: float
+    loglik_null: float
+    loglik: float
+    lr: GlobalTest
+    wald: GlobalTest
+    score: GlobalTest
+    concordance: Concordance | None
+    n: int
+    events: int
+    iterations: int
+    converged: bool
+    ties: str
+    warnings: tuple[str, ...]
+    assign: Mapping[str, tuple[int, ...]]
+    data: CoxData = field(repr=False, compare=False)
+
+    @property
+    def hr(self) -> FloatArray:
+        """Hazard ratios ``exp(coef)`` (``inf`` for a diverging coefficient)."""
+        with np.errstate(over="ignore"):
+            return np.exp(self.coef)
+
+    @property
+    def z(self) -> FloatArray:
+        """Wald statistics ``coef / se``."""
+        return self.coef / self.se
+
+    @property
+    def p(self) -> FloatArray:
+        """Two-sided Wald p-values."""
+        return 2.0 * stats.norm.sf(np.abs(self.z))
+
+    def hr_ci(self) -> tuple[FloatArray, FloatArray]:
+        """Wald limits ``exp(coef -/+ z_{1-alpha/2} se)`` (R ``summary.coxph``)."""
+        q = stats.norm.ppf(0.5 + self.conf_level / 2.0)
+        with np.errstate(over="ignore"):
+            return np.exp(self.coef - q * self.se), np.exp(self.coef + q * self.se)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: one row per term with coef, se, hr, hr_lower, hr_upper, z, p."""
+        lower, upper = self.hr_ci()
+        return pd.DataFrame(
+            {
+                "term": list(self.terms),
+                "coef": self.coef,
+                "se": self.se,
+                "hr": self.hr,
+                "hr_lower": lower,
+                "hr_upper": upper,
+                "z": self.z,
+                "p": self.p,
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping with the key names the CLI relies on (NaN becomes ``None``)."""
+        rows = self.to_frame().to_dict(orient="records")
+        return {
+            "terms": [{k: (v if k == "term" else _num(v)) for k, v in r.items()} for r in rows],
+            "tests": {
+                "lr": self.lr.to_dict(),
+                "wald": self.wald.to_dict(),
+                "score": self.score.to_dict(),
+            },
+            "concordance": (
+                {"c": None, "se": None} if self.concordance is None else self.concordance.to_dict()
+            ),
+            "n": self.n,
+            "events": self.events,
+            "loglik": [_num(self.loglik_null), _num(self.loglik)],
+            "iterations": self.iterations,
+            "ties": self.ties,
+            "warnings": list(self.warnings),
+        }
+
+
+def _num(value: Any) -> float | None:
+    """A float, or ``None`` for NaN/inf (JSON has neither)."""
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def _readonly(a: NDArray[Any]) -> NDArray[Any]:
+    a.setflags(write=False)
+    return a
+
+
+# ----------------------------------------------------------------------------- design
+
+
+@dataclass(frozen=True)
+class Design:
+    """Numeric design matrix, its column names and the columns of each term."""
+
+    x: FloatArray
+    names: tuple[str, ...]
+    assign: dict[str, tuple[int, ...]]
+
+
+def build_design(
+    covariates: pd.DataFrame | ArrayLike, reference: Mapping[str, Any] | None, n: int
+) -> Design:
+    """Turn a DataFrame or 2-D array into a float design matrix (treatment contrasts).
+
+    Numeric and boolean columns are used as they are. Categorical, object and string
+    columns become one 0/1 column per non-reference level, named ``<column><level>``
+    as R does; the reference level is ``reference[column]`` or else the first level
+    (the categories' order for a pandas ``Categorical``, sorted values otherwise).
+    Missing values are rejected (drop incomplete rows first, as R's ``na.omit`` would).
+    """
+    reference = dict(reference or {})
+    if isinstance(covariates, pd.DataFrame):
+        return _design_from_frame(covariates, reference, n)
+    if reference:
+        raise ValueError("reference levels can only be given for a pandas DataFrame")
+    arr = np.asarray(covariates)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional, got shape {arr.shape}")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise ValueError(f"X must be numeric, got dtype {arr.dtype}; use a DataFrame for factors")
+    x = np.asarray(arr, dtype=np.float64)
+    _check_rows(x.shape[0], n)
+    _check_finite(x, [f"x{j + 1}" for j in range(x.shape[1])])
+    names = tuple(f"x{j + 1}" for j in range(x.shape[1]))
+    return Design(x=x, names=names, assign={nm: (j,) for j, nm in enumerate(names)})
+
+
+def _check_rows(rows: int, n: int) -> None:
+    if rows != n:
+        raise ValueError(f"X has {rows} rows but time has {n}")
+
+
+def _check_finite(x: FloatArray, names: list[str]) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(
+            f"X has {int(bad.sum())} missing or infinite value(s), first in column "
+            f"{names[col]!r} at row {row}; remove incomplete rows first"
+        )
+
+
+def _design_from_frame(frame: pd.DataFrame, reference: dict[str, Any], n: int) -> Design:
+    _check_rows(frame.shape[0], n)
+    unknown = set(reference) - {str(c) for c in frame.columns}
+    if unknown:
+        raise ValueError(f"reference names unknown column(s): {sorted(unknown)}")
+    blocks: list[FloatArray] = []
+    names: list[str] = []
+    assign: dict[str, tuple[int, ...]] = {}
+    for col in frame.columns:
+        series = frame[col]
+        label = str(col)
+        missing = series.isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"column {label!r} has {int(missing.sum())} missing value(s), first at row "
+                f"{int(np.flatnonzero(missing)[0])}; remove incomplete rows first"
+            )
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            if label in reference:
+                raise ValueError(f"column {label!r} is numeric; a reference level needs a factor")
+            values = series.to_numpy(dtype=np.float64)
+            _check_finite(values[:, None], [label])
+            assign[label] = (len(names),)
+            blocks.append(values[:, None])
+            names.append(label)
+            continue
+        block, level_names = _treatment_contrasts(series, label, reference.get(label))
+        assign[label] = tuple(range(len(names), len(names) + len(level_names)))
+        blocks.append(block)
+        names.extend(level_names)
+    if not blocks:
+        raise ValueError("X has no columns")
+    return Design(x=np.hstack(blocks), names=tuple(names), assign=assign)
+
+
+def _treatment_contrasts(series: pd.Series, label: str, ref: Any) -> tuple[FloatArray, list[str]]:
+    """0/1 indicator columns for every level except the reference."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        levels = list(series.cat.categories)
+    else:
+        levels = sorted(pd.unique(series.astype(object)), key=lambda v: (str(type(v)), v))
+    if ref is None:
+        ref = levels[0]
+    elif ref not in levels:
+        raise ValueError(f"reference level {ref!r} is not a level of column {label!r}: {levels}")
+    values = series.to_numpy(dtype=object)
+    kept = [lv for lv in levels if lv != ref]
+    block = np.column_stack([(values == lv).astype(np.float64) for lv in kept]) if kept else None
+    if block is None:
+        raise ValueError(f"column {label!r} has a single level {ref!r}; it cannot be estimated")
+    return block, [f"{label}{lv}" for lv in kept]
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+def fit_cox(
+    time: ArrayLike,
+    event: ArrayLike,
+    X: pd.DataFrame | ArrayLike,
+    *,
+    strata: ArrayLike | None = None,
+    ties: Ties = "efron",
+    reference: Mapping[str, Any] | None = None,
+    conf_level: float = 0.95,
+    eps: float = EPS_DEFAULT,
+    toler_chol: float = TOLER_CHOL_DEFAULT,
+    iter_max: int = ITER_MAX_DEFAULT,
+    concordance: bool = True,
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model as R ``coxph`` does (see the module docstring).
+
+    Args:
+        time: follow-up times (``>= 0``).
+        event: 1 = event, 0 = censored (boolean accepted).
+        X: covariates: a DataFrame (numeric columns as is, categorical/object columns as
+            treatment contrasts) or a 2-D numeric array (columns named ``x1, x2, ...``).
+        strata: optional stratum labels; each stratum has its own baseline hazard.
+        ties: ``"efron"`` (default, as R) or ``"breslow"`` (SAS PHREG, statsmodels).
+        reference: reference level per categorical column, e.g. ``{"arm": "A"}``.
+        conf_level: level of the hazard-ratio confidence intervals (default 0.95).
+        eps, toler_chol, iter_max: R ``coxph.control`` defaults (1e-9, eps^0.75, 20).
+        concordance: compute Harrell's C and its standard error (default ``True``).
+
+    Returns:
+        A :class:`CoxResult`. Warnings (:class:`MonotoneLikelihoodWarning`,
+        :class:`CoxConvergenceWarning`) are issued and also stored in the result.
+
+    Raises:
+        ValueError: invalid input (message names the problem and the first bad row).
+    """
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
+    if not 0.0 < conf_level < 1.0:
+        raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
+    if iter_max < 1:
+        raise ValueError(f"iter_max must be >= 1, got {iter_max}")
+    surv = as_survdata(time, event, strata=strata)
+    design = build_design(X, reference, surv.n)
+    codes = None if surv.strata is None else pd.factorize(surv.strata, sort=True)[0]
+    data = CoxData(
+        time=surv.time,
+        event=surv.event,
+        x=_readonly(design.x) if design.x.flags.owndata else design.x,
+        strata=None if codes is None else _readonly(codes.astype(np.intp)),
+    )
+    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, concordance)
+
+
+@dataclass
+class _Newton:
+    """Mutable state of the Newton–Raphson loop (internal)."""
+
+    beta: FloatArray
+    loglik: float
+    deriv: kernel.Derivatives
+    iterations: int = 0
+    converged: bool = False
+
+
+def _scaled_design(
+    x_sorted: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Centre and scale the sorted design in place as ``coxfit6`` does (step 2)."""
+    p = x_sorted.shape[1]
+    means = np.zeros(p)
+    scale = np.ones(p)
+    n = x_sorted.shape[0]
+    for j in range(p):
+        col = x_sorted[:, j]
+        if np.isin(col, NOCENTER).all():
+            continue
+        means[j] = col.mean()
+        col -= means[j]
+        total = np.abs(col).sum()
+        scale[j] = n / total if total > 0 else 1.0
+        col *= scale[j]
+    return x_sorted, means, scale
+
+
+def _fit(
+    data: CoxData,
+    design: Design,
+    ties: str,
+    conf_level: float,
+    eps: float,
+    toler_chol: float,
+    iter_max: int,
+    want_concordance: bool,
+) -> CoxResult:
+    """Fit on validated data (steps 2-7)."""
+    layout = kernel.build_layout(data.time, data.event, data.strata, ties == "efron")
+    xs, means, scale = _scaled_design(np.ascontiguousarray(data.x[layout.order]))
+    buffer = np.empty_like(xs)
+    p = xs.shape[1]
+
+    def evaluate(beta: FloatArray) -> kernel.Derivatives:
+        eta, w = kernel.risk_weights(xs, beta)
+        return kernel.derivatives(layout, xs, eta, w, buffer=buffer)
+
+    start = evaluate(np.zeros(p))
+    chol0 = kernel.cholesky2(start.information, toler_chol)
+    step0 = kernel.chsolve(chol0, start.score)
+    score_stat = float(start.score @ step0)
+    state = _newton(evaluate, start, step0, eps, toler_chol, iter_max)
+    chol = kernel.cholesky2(state.deriv.information, toler_chol)
+    var_s = kernel.chinv(state.deriv.information, chol)
+    singular = chol.redundant
+    coef = state.beta * scale
+    var = var_s * np.outer(scale, scale)
+    score_final = state.deriv.score / scale
+    coef_out = np.where(singular, np.nan, coef)
+    se = np.where(singular, np.nan, np.sqrt(np.diag(var)))
+    df = int(p - singular.sum())
+    messages = _fit_warnings(state, coef, var, score_final, eps, design.names, iter_max)
+    wald_stat = _wald(coef[~singular], var[np.ix_(~singular, ~singular)], toler_chol)
+    lr_stat = 2.0 * (state.loglik - start.loglik)
+    conc = None
+    if want_concordance:
+        used = np.where(singular, 0.0, coef)
+        lp = data.x @ used - float(np.sum(used * means))
+        conc = _concordance(data, lp)
+    return CoxResult(
+        terms=design.names,
+        coef=_readonly(coef_out),
+        se=_readonly(se),
+        var=_readonly(var),
+        conf_level=conf_level,
+        loglik_null=start.loglik,
+        loglik=state.loglik,
+        lr=_chi2(lr_stat, df),
+        wald=_chi2(wald_stat, df),
+        score=_chi2(score_stat, df),
+        concordance=conc,
+        n=int(data.time.shape[0]),
+        events=int(np.count_nonzero(data.event)),
+        iterations=state.iterations,
+        converged=state.converged,
+        ties=ties,
+        warnings=messages,
+        assign=dict(design.assign),
+        data=data,
+    )
+
+
+def _newton(
+    evaluate: Any,
+    start: kernel.Derivatives,
+    step0: FloatArray,
+    eps: float,
+    toler_chol: float,
+    iter_max: int,
+) -> _Newton:
+    """R's Newton–Raphson with step halving (step 4); returns the final state."""
+    beta = np.zeros(step0.shape[0])
+    state = _Newton(beta=beta, loglik=start.loglik, deriv=start)
+    new_beta = beta + step0
+    halving = 0
+    for it in range(1, iter_max + 1):
+        state.iterations = it
+        deriv = evaluate(new_beta)
+        finite = (
+            math.isfinite(deriv.loglik)
+            and bool(np.isfinite(deriv.score).all())
+            and bool(np.isfinite(deriv.information).all())
+        )
+        if finite and abs(1.0 - state.loglik / deriv.loglik) <= eps:
+            state.beta, state.loglik, state.deriv, state.converged = (
+                new_beta,
+                deriv.loglik,
+                deriv,
+                True,
+            )
+            return state
+        if not finite or deriv.loglik < state.loglik:
+            halving += 1
+            new_beta = (new_beta + halving * state.beta) / (halving + 1.0)
+            continue
+        halving = 0
+        step = kernel.chsolve(kernel.cholesky2(deriv.information, toler_chol), deriv.score)
+        state.beta, state.loglik, state.deriv = new_beta, deriv.loglik, deriv
+        new_beta = new_beta + step
+    final = evaluate(state.beta)
+    state.loglik, state.deriv = final.loglik, final
+    return state
+
+
+def _fit_warnings(
+    state: _Newton,
+    coef: FloatArray,
+    var: FloatArray,
+    score: FloatArray,
+    eps: float,
+    names: tuple[str, ...],
+    iter_max: int,
+) -> tuple[str, ...]:
+    """R ``coxph.fit`` warnings (step 6), issued and returned."""
+    messages: list[str] = []
+    lp_large = False
+    if not state.converged:
+        msg = f"Ran out of iterations ({iter_max}) and did not converge"
+        messages.append(msg)
+        warnings.warn(msg, CoxConvergenceWarning, stacklevel=4)
+        lp_large = True
+    step = np.abs(score @ var)
+    if state.converged and iter_max > 1:
+        infinite = ~np.isfinite(score) | ((step > eps) & (step > math.sqrt(eps) * np.abs(coef)))
+    else:
+        infinite = np.zeros(coef.shape[0], dtype=bool) | (lp_large & ~np.isfinite(step))
+    if infinite.any():
+        which = ", ".join(names[j] for j in np.flatnonzero(infinite))
+        msg = (
+            f"Loglik converged before variable(s) {which}; coefficient may be infinite "
+            "(monotone likelihood, e.g. a subgroup without events); consider the Firth fit"
+        )
+        messages.append(msg)
+        warnings.warn(msg, MonotoneLikelihoodWarning, stacklevel=4)
+    return tuple(messages)
+
+
+def _wald(coef: FloatArray, var: FloatArray, toler_chol: float) -> float:
+    """``coef' var^- coef`` via ``cholesky2`` as R ``coxph.wtest``."""
+    if coef.size == 0:
+        return float("nan")
+    chol = kernel.cholesky2(var, toler_chol)
+    return float(coef @ kernel.chsolve(chol, coef))
+
+
+def _chi2(stat: float, df: int) -> GlobalTest:
+    p = float(stats.chi2.sf(stat, df)) if df > 0 and math.isfinite(stat) else float("nan")
+    return GlobalTest(chi2=float(stat), df=df, p=p)
+
+
+def _concordance(data: CoxData, lp: FloatArray) -> Concordance:
+    """Harrell's C and its infinitesimal-jackknife SE (R ``concordancefit``, step 7)."""
+    pairs = kernel.concordance_pairs(data.time, data.event, lp, data.strata)
+    npair = pairs.concordant + pairs.discordant + pairs.tied_x
+    if npair == 0:
+        return Concordance(float("nan"), float("nan"), 0.0, 0.0, 0.0)
+    somers = (pairs.concordant - pairs.discordant) / npair
+    per = pairs.per_row
+    dfbeta = ((per[:, 0] - per[:, 1]) - per.sum(axis=1) * somers) / (2.0 * npair)
+    return Concordance(
+        c=(somers + 1.0) / 2.0,
+        se=float(np.sqrt(np.sum(dfbeta**2))),
+        concordant=pairs.concordant,
+        discordant=pairs.discordant,
+        tied_x=pairs.tied_x,
+    )
