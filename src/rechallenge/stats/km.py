@@ -277,8 +277,9 @@ class KaplanMeierResult:
 
         1. Times are sorted; non-finite times are dropped; without ``extend`` times after
            the last observed time are dropped (R does the same).
-        2. ``S``, its SE and band are those of the last row with ``time <= t``
-           (``S = 1``, SE 0 before the first time).
+        2. ``S``, its SE and band are those of the last row with ``time <= t``; before
+           the first observed time ``S`` and both limits are 1 and the SE is 0 (R's
+           ``survfit0`` origin row).
         3. ``n_risk`` = number with follow-up ``>= t`` (0 beyond the data).
         4. ``n_event`` / ``n_censor`` count ``(previous t, t]``.
         """
@@ -293,9 +294,8 @@ class KaplanMeierResult:
         rr = np.maximum(row, 0)
         surv = np.where(before, 1.0, self.surv[rr])
         se = np.where(before, 0.0, self.std_err[rr])
-        one_lo, one_hi = _band(np.ones(1), np.zeros(1), self.band_type, self.conf_level)
-        lower = np.where(before, one_lo[0], self.lower[rr])
-        upper = np.where(before, one_hi[0], self.upper[rr])
+        lower = np.where(before, 1.0, self.lower[rr])
+        upper = np.where(before, 1.0, self.upper[rr])
         counts = self._counts_on_grid(t)
         return LandmarkSurvival(
             time=_ro(t),
