@@ -1,0 +1,136 @@
+"""Build every figure the results allow and save each as PNG (300 dpi), SVG and PDF.
+
+``FIGURES`` lists the figures in report order: a file stem, a caption and a builder reading
+the results. A builder returns None when its part of the results is absent; such figures are
+skipped (``skipped_figures`` says which and why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from matplotlib.figure import Figure
+
+from rechallenge.figures.flow import figure_flow
+from rechallenge.figures.forest import figure_forest
+from rechallenge.figures.km import figure_km_by, figure_os, figure_pfs
+from rechallenge.figures.style import save_figure
+from rechallenge.figures.swimmer import figure_swimmer
+from rechallenge.figures.waterfall import figure_waterfall
+
+Builder = Callable[[Mapping[str, Any]], Figure | None]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure: file stem, caption, the results key it needs, and its builder."""
+
+    stem: str
+    caption: str
+    needs: str
+    build: Builder
+
+
+def _km_by(variable: str) -> Builder:
+    def build(results: Mapping[str, Any]) -> Figure | None:
+        block = (results.get("km") or {}).get("PFSR")
+        if not isinstance(block, Mapping):
+            return None
+        return figure_km_by(
+            block,
+            variable,
+            logrank=(results.get("logrank") or {}).get("PFSR"),
+            cox_rows=(results.get("cox") or {}).get("PFSR") or (),
+        )
+
+    return build
+
+
+FIGURES: Final[tuple[FigureSpec, ...]] = (
+    FigureSpec(
+        "flow",
+        "Patient flow from screening to the analysed cohort.",
+        "cohort.attrition",
+        lambda r: figure_flow(r.get("cohort")),
+    ),
+    FigureSpec(
+        "figure1_km_pfs",
+        "Figure 1. Kaplan–Meier estimates of PFS1 (initial ICI) and PFSR (rechallenge), "
+        "with 95% confidence bands; ticks mark censored observations.",
+        "km.PFS1 / km.PFSR",
+        lambda r: figure_pfs(r.get("km") or {}),
+    ),
+    FigureSpec(
+        "figure2_waterfall",
+        "Figure 2. Best percentage change from baseline in the sum of target lesions, "
+        "per patient, in both ICI courses.",
+        "waterfall",
+        lambda r: figure_waterfall(r.get("waterfall")),
+    ),
+    FigureSpec(
+        "figure3_swimmer",
+        "Figure 3. Course of each patient across the initial ICI and the rechallenge.",
+        "swimmer",
+        lambda r: figure_swimmer(r.get("swimmer")),
+    ),
+    FigureSpec(
+        "figure4_km_pfsr_ecog",
+        "Figure 4. PFSR by ECOG performance status.",
+        "km.PFSR (ecog_group)",
+        _km_by("ecog_group"),
+    ),
+    FigureSpec(
+        "figure5_km_pfsr_pdl1",
+        "Figure 5. PFSR by PD-L1 status.",
+        "km.PFSR (pdl1)",
+        _km_by("pdl1"),
+    ),
+    FigureSpec(
+        "figure6_forest",
+        "Figure 6. Cox proportional-hazards models for PFSR: hazard ratios with 95% CIs.",
+        "cox.PFSR",
+        lambda r: figure_forest((r.get("cox") or {}).get("PFSR")),
+    ),
+    FigureSpec(
+        "figure7_km_os",
+        "Overall survival from the first rechallenge dose.",
+        "km.OS",
+        lambda r: figure_os(r.get("km") or {}),
+    ),
+)
+
+
+def build_figures(results: Mapping[str, Any]) -> dict[str, Figure]:
+    """Every figure the results allow, keyed by file stem, in report order."""
+    out: dict[str, Figure] = {}
+    for spec in FIGURES:
+        fig = spec.build(results)
+        if fig is not None:
+            out[spec.stem] = fig
+    return out
+
+
+def skipped_figures(built: Mapping[str, Any]) -> dict[str, str]:
+    """Stem → plain-language reason for each figure that was not produced."""
+    return {
+        s.stem: f"not produced: the results contain no usable '{s.needs}'"
+        for s in FIGURES
+        if s.stem not in built
+    }
+
+
+def render_all(
+    results: Mapping[str, Any],
+    out_dir: Path,
+    *,
+    formats: tuple[str, ...] = ("png", "svg", "pdf"),
+    dpi: int = 300,
+) -> list[Path]:
+    """Save every available figure as ``out_dir/<stem>.<fmt>``; return the written paths."""
+    paths: list[Path] = []
+    for stem, fig in build_figures(results).items():
+        paths += save_figure(fig, Path(out_dir) / stem, formats, dpi=dpi)
+    return paths
