@@ -68,6 +68,7 @@ _TO_I: dict[Response, Response] = {
     Response.SD: Response.ISD,
     Response.NON_CR_NON_PD: Response.NON_ICR_NON_IUPD,
     Response.NE: Response.NE,
+    Response.PD: Response.IUPD,
 }
 _RESET = frozenset({Response.ICR, Response.IPR, Response.ISD, Response.NON_ICR_NON_IUPD})
 
