@@ -256,6 +256,7 @@ def parse_number(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Decimal numbers with a point; '1,5', '<5' and words are explained, never coerced."""
     empty = blank(values).to_numpy()
     numbers = pd.to_numeric(values.where(~empty), errors="coerce").astype("float64")
+    numbers = numbers.where(np.isfinite(numbers))  # 1e400 and inf are not measurements
     for pos in np.flatnonzero(~empty & numbers.isna().to_numpy()):
         text = str(values.iloc[pos]).strip()
         if re.match(r"^[+-]?\d+,\d+$", text):
@@ -272,7 +273,7 @@ def parse_number(values: pd.Series, ctx: ColumnContext) -> pd.Series:
 def parse_integer(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Whole numbers (nullable Int64); 2.5 or 'III' are explained."""
     numbers = parse_number(values, ctx)
-    fractional = numbers.notna() & (numbers != np.floor(numbers))
+    fractional = numbers.notna() & ((numbers != np.floor(numbers)) | (numbers.abs() > 2**53))
     for pos in np.flatnonzero(fractional.to_numpy()):
         ctx.report(
             pos,

@@ -62,7 +62,12 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
             options.partial_dates, options.excel_serial_dates, raw_table.date_system_1904
         )
         frames[spec.name] = _parse_table(raw_table, spec, table_options, problems, imputations)
-        problems += _schema_problems(frames[spec.name], spec, raw_table.source)
+        reported = {(p.row, p.column) for p in problems if p.table == raw_table.source}
+        problems += [
+            p
+            for p in _schema_problems(frames[spec.name], spec, raw_table.source)
+            if (p.row, p.column) not in reported  # a cell that failed to parse is left blank
+        ]
     sources = {name: t.source for name, t in raw.tables.items()}
     problems += relational_problems(frames, sources)
     errors = [p for p in problems if p.severity == "error"]
@@ -186,16 +191,17 @@ def _schema_problems(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[
         _schema(spec).validate(indexed, lazy=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
-        return [
+        found = [
             _problem_from_case(case, spec, source, indexed)
             for case in cases.itertuples(index=False)
             if not _is_duplicate_of_parse_error(case)
         ]
+        return list({(p.code, p.row, p.column): p for p in found}.values())
     return []
 
 
 def _is_duplicate_of_parse_error(case: object) -> bool:
-    """A blank left by a cell that failed to parse is already reported; a dtype note is noise."""
+    """Type and presence notes repeat what parsing and the column check already said."""
     check = str(getattr(case, "check", ""))
     return check.startswith("dtype") or check == "column_in_dataframe"
 
@@ -297,7 +303,7 @@ def _line_order(treatments: pd.DataFrame, source: str) -> list[Problem]:
     bad = previous_start.notna() & (lines["start_date"] <= previous_start)
     return list(
         _rows_problem(
-            lines, bad, source, code="LINE-002", column="line",
+            lines, bad, source, code="LINE-002", column="start_date",
             message="the line number disagrees with the order of start dates (this line starts "
             "on or before the previous line)",
             fix="number lines in the order they started, or correct the start_date",
