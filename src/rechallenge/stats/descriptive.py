@@ -99,12 +99,14 @@ def count_percent(values: Sequence[Any] | ArrayLike) -> list[dict[str, Any]]:
     arr = np.asarray(values, dtype=object).ravel()
     missing = np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in arr])
     present = arr[~missing]
-    levels, counts = (
-        np.unique(present.astype(str), return_counts=True) if present.size else ([], [])
-    )
+    levels: list[str] = []
+    counts: list[int] = []
+    if present.size:
+        lv, ct = np.unique(present.astype(str), return_counts=True)
+        levels, counts = [str(v) for v in lv], [int(c) for c in ct]
     total = int(present.shape[0])
     rows = [
-        {"level": str(lv), "n": int(c), "percent": 100.0 * int(c) / total}
+        {"level": lv, "n": c, "percent": 100.0 * c / total}
         for lv, c in zip(levels, counts, strict=True)
     ]
     if missing.any():
