@@ -466,10 +466,10 @@ def _baseline_arrays(
     if problems:
         raise UnknownUnitError(problems)
     keys = pd.MultiIndex.from_frame(baseline[["patient_id", "test"]].astype(str))
-    lookup = pd.DataFrame({"v": values, "a": abnormal}, index=keys)
+    lookup = pd.DataFrame({"v": values, "a": abnormal.astype(float)}, index=keys)
     at = pd.MultiIndex.from_frame(labs[["patient_id", "test"]].astype(str))
     aligned = lookup.reindex(at)
-    return aligned["v"].to_numpy(dtype=float), aligned["a"].fillna(False).to_numpy(dtype=bool)
+    return aligned["v"].to_numpy(dtype=float), aligned["a"].to_numpy(dtype=float) == 1.0
 
 
 def grade_labs(
