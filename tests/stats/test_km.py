@@ -181,3 +181,21 @@ def test_large_n_vectorised() -> None:
     fit = kaplan_meier(t, e)
     assert fit.n_risk[0] == n and int(fit.n_event.sum()) == int(e.sum())
     assert np.all(np.diff(fit.surv) <= 0)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.5])
+def test_grouped_fit_equals_separate_fits(shift: float) -> None:
+    # shift 0: whole days (one counting pass); 0.5: the sorting path.
+    rng = np.random.default_rng(3)
+    t = np.ceil(rng.exponential(40, 300)) + shift
+    e = rng.integers(0, 2, 300)
+    g = rng.choice(["x", "y", "z"], 300)
+    fits = kaplan_meier_by_group(t, e, g, conf_type="log-log")
+    for level, fit in fits.items():
+        m = g == level
+        ref = kaplan_meier(t[m], e[m], conf_type="log-log")
+        np.testing.assert_array_equal(fit.time, ref.time)
+        np.testing.assert_array_equal(fit.n_risk, ref.n_risk)
+        np.testing.assert_array_equal(fit.n_censor, ref.n_censor)
+        np.testing.assert_array_equal(fit.surv, ref.surv)
+        assert fit.median == ref.median and fit.n == ref.n and fit.n_events == ref.n_events

@@ -647,6 +647,35 @@ def _check_options(conf_type: str, conf_level: float) -> None:
 def _fit(data: SurvData, conf_type: str, conf_level: float) -> KaplanMeierResult:
     """Fit one curve on validated data (no checks)."""
     ut, n_risk, n_event = _tabulate(data.time, data.event)
+    return _fit_counts(ut, n_risk, n_event, conf_type, conf_level)
+
+
+def _tabulate_whole_days(
+    time: FloatArray, event: NDArray[np.int8], codes: NDArray[np.intp], k: int
+) -> list[tuple[FloatArray, IntArray, IntArray]]:
+    """Per-group step-table counts for whole-number times in one ``bincount`` pass.
+
+    Rows are indexed by ``(group, event, time)`` on a dense day grid; the distinct
+    times of a group are the grid days it occupies, numbers at risk are reverse
+    cumulative sums. Equivalent to :func:`_tabulate` on each group's rows.
+    """
+    ti = time.astype(np.int64)
+    m = int(ti.max()) + 1
+    idx = ti + m * (codes.astype(np.int64) * 2 + event)
+    cnt = np.bincount(idx, minlength=2 * k * m).reshape(k, 2, m)
+    out = []
+    for g in range(k):
+        total = cnt[g, 0] + cnt[g, 1]
+        days = np.flatnonzero(total)
+        at_risk = np.cumsum(total[::-1])[::-1]
+        out.append((days.astype(np.float64), at_risk[days], cnt[g, 1][days].astype(np.int64)))
+    return out
+
+
+def _fit_counts(
+    ut: FloatArray, n_risk: IntArray, n_event: IntArray, conf_type: str, conf_level: float
+) -> KaplanMeierResult:
+    """Curve, SEs, band and median from the step-table counts."""
     n_censor = n_risk - np.concatenate((n_risk[1:], [0])) - n_event
     surv, se_log = _greenwood(n_risk, n_event)
     with np.errstate(invalid="ignore"):
@@ -663,8 +692,8 @@ def _fit(data: SurvData, conf_type: str, conf_level: float) -> KaplanMeierResult
         std_err=_ro(se),
         lower=_ro(lower),
         upper=_ro(upper),
-        n=data.n,
-        n_events=data.n_events,
+        n=int(n_risk[0]),
+        n_events=int(n_event.sum()),
         conf_type=conf_type,
         conf_level=float(conf_level),
         median=_quantile(curve, 0.5, rule="print"),
@@ -715,14 +744,21 @@ def kaplan_meier_by_group(
 ) -> Mapping[Any, KaplanMeierResult]:
     """One Kaplan–Meier curve per group level, as R ``survfit(Surv(time, event) ~ group)``.
 
-    Levels are returned in sorted order (R's default factor levels). Each curve is fitted
-    exactly as :func:`kaplan_meier`.
+    Levels are returned in sorted order (code-point order; R sorts character levels by
+    locale collation). Each curve equals :func:`kaplan_meier` on that group's rows; whole-
+    day times are tabulated for all groups in one counting pass.
     """
     _check_options(conf_type, conf_level)
     data = as_survdata(time, event, group=group)
     labels = data.group if data.group is not None else np.zeros(data.n)
     levels, codes = encode_labels(labels)
     out: dict[Any, KaplanMeierResult] = {}
+    top = float(data.time.max())
+    if top <= max(4.0 * data.n, 1e5) and bool(np.all(data.time == np.floor(data.time))):
+        counts = _tabulate_whole_days(data.time, data.event, codes, int(levels.shape[0]))
+        for level, (ut, n_risk, n_event) in zip(levels.tolist(), counts, strict=True):
+            out[level] = _fit_counts(ut, n_risk, n_event, conf_type, conf_level)
+        return out
     for i, level in enumerate(levels.tolist()):
         out[level] = _fit(data.subset(codes == i), conf_type, conf_level)
     return out
