@@ -2,15 +2,17 @@
 
 The public modules (:mod:`rechallenge.stats.cox`, :mod:`~rechallenge.stats.zph`,
 :mod:`~rechallenge.stats.firth`) check their inputs once and call these functions with
-clean, sorted arrays.
+clean arrays.
 
 Algorithm for the log partial likelihood, score and information at one ``beta``
 (Efron 1977; Therneau & Grambsch 2000, ch. 3; the quantities computed by R
 ``survival``'s ``coxfit6.c``):
 
-1. Rows are sorted once by (stratum, time); rows sharing both form a *group*.
-   Risk-set sums are reverse cumulative sums of the per-group sums of ``w = exp(eta)``
-   and ``w x`` within each stratum (``np.add.reduceat`` then ``cumsum``).
+1. Rows sharing (stratum, time) form a *group*; groups are numbered in (stratum, time)
+   order once per fit (one sort of the times). The rows themselves are never reordered:
+   per-group sums of ``w = exp(eta)`` and ``w x`` are one sparse product that reads the
+   covariate matrix sequentially, separately for censored rows and events. Risk-set
+   sums are reverse cumulative sums of the group sums within each stratum.
 2. Each event group with ``d`` tied events contributes ``d`` terms
    ``r = 0 .. d-1`` with denominator ``S0 - f_r D0``, ``f_r = r / d`` for Efron and
    ``f_r = 0`` for Breslow (``D0`` = sum of ``w`` over the tied events). All such terms
@@ -20,7 +22,8 @@ Algorithm for the log partial likelihood, score and information at one ``beta``
    times at or before a row's time, and ``B`` is the Efron share ``sum_r f_r / S0_r`` of
    a row's own event time (events only).
 4. The same weights give the first part of the information as one weighted matrix
-   product ``X' diag(w (A - B)) X`` (no ``n x p x p`` intermediate); the second part,
+   product ``X' diag(w (A - B)) X`` (no ``n x p x p`` intermediate; the weights are
+   non-negative, so it is computed as ``Y' Y``); the second part,
    ``sum_r S1_r S1_r' / S0_r^2``, is expanded in ``f_r`` and needs only the per-event-time
    sums ``S1`` and ``D1`` (``m x p`` arrays, ``m`` = number of event times).
 5. Optional per-event-time weights ``h`` give ``sum_t h(t) U_t`` and ``sum_t h(t) I_t``,
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -41,81 +45,68 @@ IntArray = NDArray[np.intp]
 
 @dataclass(frozen=True)
 class RiskSetLayout:
-    """Sort order and tie structure of one data set, computed once per fit.
+    """Tie structure of one data set, computed once per fit (rows stay in input order).
 
     Attributes:
-        order: original row index of each sorted row.
-        event: event indicator of the sorted rows, as float64.
-        group_start: first sorted row of each (stratum, time) group.
-        group_of_row: group index of each sorted row.
+        group: group index of each row; groups are in (stratum, time) order.
+        event: event indicator of each row, as float64.
+        split_row: ``group + n_groups * event``: the row of the sparse summing matrix.
+        column_start: ``0 .. n``, the column pointer of that one-entry-per-row matrix.
+        n_groups: number of (stratum, time) groups.
         strata_groups: ``(first, stop)`` group ranges, one per stratum.
         event_group: indices of the groups that contain at least one event.
-        deaths: number of events in each event group.
         pair_group: for every event (``r`` term), its position in ``event_group``.
+        pair_start: first ``r`` term of each event group (the terms are contiguous).
         pair_frac: ``r / d`` for Efron, 0 for Breslow.
         efron: whether the Efron approximation is used.
     """
 
-    order: IntArray
+    group: IntArray
     event: FloatArray
-    group_start: IntArray
-    group_of_row: IntArray
-    strata_groups: tuple[tuple[int, int], ...]
+    split_row: IntArray
+    column_start: IntArray
+    n_groups: int
+    strata_groups: tuple[tuple[int, ...], ...]
     event_group: IntArray
-    deaths: FloatArray
     pair_group: IntArray
+    pair_start: IntArray
     pair_frac: FloatArray
     efron: bool
-
-    @property
-    def n_groups(self) -> int:
-        """Number of (stratum, time) groups."""
-        return int(self.group_start.shape[0])
 
 
 def build_layout(
     time: FloatArray, event: NDArray[np.int8], strata: IntArray | None, efron: bool
 ) -> RiskSetLayout:
-    """Sort by (stratum, time) and describe ties; ``strata`` holds integer codes or ``None``."""
-    n = time.shape[0]
+    """Number the (stratum, time) groups and describe ties; ``strata`` = integer codes."""
+    utime, tcode = np.unique(time, return_inverse=True)
     if strata is None:
-        order = np.argsort(time, kind="stable")
-        new_group = np.empty(n, dtype=bool)
-        new_group[0] = True
-        t_sorted = time[order]
-        np.not_equal(t_sorted[1:], t_sorted[:-1], out=new_group[1:])
-        strata_start_rows = np.array([0], dtype=np.intp)
+        group = tcode.astype(np.intp, copy=False)
+        n_groups = int(utime.shape[0])
+        strata_groups: tuple[tuple[int, ...], ...] = ((0, n_groups),)
     else:
-        order = np.lexsort((time, strata))
-        t_sorted = time[order]
-        s_sorted = strata[order]
-        new_group = np.empty(n, dtype=bool)
-        new_group[0] = True
-        new_stratum = np.empty(n, dtype=bool)
-        new_stratum[0] = True
-        np.not_equal(s_sorted[1:], s_sorted[:-1], out=new_stratum[1:])
-        np.not_equal(t_sorted[1:], t_sorted[:-1], out=new_group[1:])
-        new_group |= new_stratum
-        strata_start_rows = np.flatnonzero(new_stratum)
-    group_start = np.flatnonzero(new_group)
-    group_of_row = np.cumsum(new_group, dtype=np.intp) - 1
-    ev = event[order].astype(np.float64)
-    deaths_all = np.add.reduceat(ev, group_start)
+        key = strata.astype(np.int64) * utime.shape[0] + tcode
+        ukey, inverse = np.unique(key, return_inverse=True)
+        group = inverse.astype(np.intp, copy=False)
+        n_groups = int(ukey.shape[0])
+        stratum_of_group = ukey // utime.shape[0]
+        starts = np.flatnonzero(np.diff(stratum_of_group, prepend=-1) != 0)
+        bounds = np.append(starts, n_groups)
+        strata_groups = tuple((int(a), int(b)) for a, b in itertools.pairwise(bounds))
+    ev = event.astype(np.float64)
+    deaths_all = np.bincount(group, weights=ev, minlength=n_groups)
     event_group = np.flatnonzero(deaths_all > 0)
-    deaths = deaths_all[event_group]
-    strata_first_group = group_of_row[strata_start_rows]
-    bounds = np.append(strata_first_group, group_start.shape[0])
-    strata_groups = tuple((int(a), int(b)) for a, b in itertools.pairwise(bounds))
-    pair_group, pair_frac = _tie_terms(deaths.astype(np.intp), efron)
+    deaths = deaths_all[event_group].astype(np.intp)
+    pair_group, pair_frac = _tie_terms(deaths, efron)
     return RiskSetLayout(
-        order=order,
+        group=group,
         event=ev,
-        group_start=group_start,
-        group_of_row=group_of_row,
+        split_row=group + n_groups * event.astype(np.intp),
+        column_start=np.arange(group.shape[0] + 1, dtype=np.intp),
+        n_groups=n_groups,
         strata_groups=strata_groups,
         event_group=event_group,
-        deaths=deaths,
         pair_group=pair_group,
+        pair_start=np.cumsum(deaths) - deaths,
         pair_frac=pair_frac,
         efron=efron,
     )
@@ -132,7 +123,7 @@ def _tie_terms(deaths: IntArray, efron: bool) -> tuple[IntArray, FloatArray]:
 
 
 def _reverse_cumsum(values: FloatArray, layout: RiskSetLayout) -> FloatArray:
-    """Sum over the rows at or after each group within its stratum (the risk set)."""
+    """Sum over the groups at or after each group within its stratum (the risk set)."""
     out = np.empty_like(values)
     for first, stop in layout.strata_groups:
         out[first:stop] = np.cumsum(values[first:stop][::-1], axis=0)[::-1]
@@ -157,9 +148,38 @@ class Derivatives:
 
 
 def risk_weights(x: FloatArray, beta: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Linear predictor ``eta = x beta`` and relative risks ``exp(eta)`` of the sorted rows."""
+    """Linear predictor ``eta = x beta`` and relative risks ``exp(eta)``."""
     eta = x @ beta
     return eta, np.exp(eta)
+
+
+@dataclass(frozen=True)
+class _RiskSums:
+    """Risk-set sums at the event times (step 1) and the Efron denominators (step 2)."""
+
+    s1: FloatArray
+    d1: FloatArray
+    denom: FloatArray
+
+
+def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray, want_s1: bool) -> _RiskSums:
+    """Group sums of ``w`` (and ``w x``), split by event status, then risk-set sums."""
+    g = layout.n_groups
+    eg = layout.event_group
+    both = np.bincount(layout.split_row, weights=w, minlength=2 * g)
+    s0 = _reverse_cumsum(both[:g] + both[g:], layout)[eg]
+    denom = s0[layout.pair_group]
+    if layout.efron:
+        denom = denom - layout.pair_frac * both[g:][eg][layout.pair_group]
+    if not want_s1:
+        empty = np.empty((0, 0))
+        return _RiskSums(s1=empty, d1=empty, denom=denom)
+    summing = sparse.csc_array(
+        (w, layout.split_row, layout.column_start), shape=(2 * g, w.shape[0])
+    )
+    sums = np.asarray(summing @ x)
+    s1 = _reverse_cumsum(sums[:g] + sums[g:], layout)[eg]
+    return _RiskSums(s1=s1, d1=sums[g:][eg], denom=denom)
 
 
 def derivatives(
@@ -172,48 +192,40 @@ def derivatives(
 ) -> Derivatives:
     """Loglik, score and information (steps 1-5 of the module docstring).
 
-    ``x`` is the sorted (and centred) covariate matrix, ``eta``/``w`` from
-    :func:`risk_weights`; ``time_weight`` (one value per event time) weights each event
-    time's score and information contribution (the log-likelihood is not weighted);
-    ``buffer`` is optional scratch space of the shape of ``x``.
+    ``x`` is the (centred) covariate matrix, ``eta``/``w`` from :func:`risk_weights`;
+    ``time_weight`` (one value per event time) weights each event time's score and
+    information contribution (the log-likelihood is not weighted); ``buffer`` is
+    optional scratch space of the shape of ``x``.
     """
-    gs = layout.group_start
-    wx = np.multiply(x, w[:, None], out=buffer)
-    s0 = _reverse_cumsum(np.add.reduceat(w, gs), layout)[layout.event_group]
-    s1 = _reverse_cumsum(np.add.reduceat(wx, gs, axis=0), layout)[layout.event_group]
-    pg, frac = layout.pair_group, layout.pair_frac
-    if layout.efron:
-        d0 = np.add.reduceat(w * layout.event, gs)[layout.event_group]
-        wx *= layout.event[:, None]
-        d1 = np.add.reduceat(wx, gs, axis=0)[layout.event_group]
-        denom = s0[pg] - frac * d0[pg]
-    else:
-        d1 = np.zeros_like(s1)
-        denom = s0[pg]
-    loglik = float(layout.event @ eta - np.sum(np.log(denom)))
-    m = layout.event_group.shape[0]
-    inv = 1.0 / denom
-    a = _sum_by(pg, inv, m)
-    b = _sum_by(pg, frac * inv, m)
+    sums = _risk_sums(layout, x, w, want_s1=True)
+    frac, starts = layout.pair_frac, layout.pair_start
+    loglik = float(layout.event @ eta - np.sum(np.log(sums.denom)))
+    inv = 1.0 / sums.denom
     inv2 = inv * inv
-    c0 = _sum_by(pg, inv2, m)
-    c1 = _sum_by(pg, frac * inv2, m)
-    c2 = _sum_by(pg, frac * frac * inv2, m)
+    coeffs = [
+        np.add.reduceat(v, starts) for v in (inv, frac * inv, inv2, frac * inv2, frac**2 * inv2)
+    ]
     event_row = layout.event
     if time_weight is not None:
-        a, b, c0, c1, c2 = (v * time_weight for v in (a, b, c0, c1, c2))
+        coeffs = [v * time_weight for v in coeffs]
         h_full = np.zeros(layout.n_groups)
         h_full[layout.event_group] = time_weight
-        event_row = event_row * h_full[layout.group_of_row]
+        event_row = event_row * h_full[layout.group]
+    a, b, c0, c1, c2 = coeffs
     a_full = np.zeros(layout.n_groups)
     a_full[layout.event_group] = a
     b_full = np.zeros(layout.n_groups)
     b_full[layout.event_group] = b
     cum_a = _forward_cumsum(a_full, layout)
-    c = w * (cum_a[layout.group_of_row] - b_full[layout.group_of_row] * layout.event)
+    c = w * (cum_a[layout.group] - b_full[layout.group] * layout.event)
     score = x.T @ (event_row - c)
-    wx = np.multiply(x, c[:, None], out=wx)
-    info = x.T @ wx
+    if time_weight is None:
+        root = np.sqrt(np.maximum(c, 0.0))
+        y = np.multiply(x, root[:, None], out=buffer)
+        info = y.T @ y
+    else:
+        info = x.T @ np.multiply(x, c[:, None], out=buffer)
+    s1, d1 = sums.s1, sums.d1
     info -= (s1.T * c0) @ s1
     if layout.efron:
         cross = (s1.T * c1) @ d1
@@ -222,20 +234,10 @@ def derivatives(
     return Derivatives(loglik=loglik, score=score, information=0.5 * (info + info.T))
 
 
-def _sum_by(index: IntArray, values: FloatArray, m: int) -> FloatArray:
-    """Sum ``values`` within each of ``m`` bins (``np.bincount`` with weights)."""
-    return np.bincount(index, values, minlength=m).astype(np.float64, copy=False)
-
-
 def loglik_only(layout: RiskSetLayout, eta: FloatArray, w: FloatArray) -> float:
-    """Log partial likelihood alone (used by profile-likelihood searches)."""
-    gs = layout.group_start
-    s0 = _reverse_cumsum(np.add.reduceat(w, gs), layout)[layout.event_group]
-    denom = s0[layout.pair_group]
-    if layout.efron:
-        d0 = np.add.reduceat(w * layout.event, gs)[layout.event_group]
-        denom = denom - layout.pair_frac * d0[layout.pair_group]
-    return float(layout.event @ eta - np.sum(np.log(denom)))
+    """Log partial likelihood alone (for step halving and profile searches)."""
+    sums = _risk_sums(layout, np.empty((0, 0)), w, want_s1=False)
+    return float(layout.event @ eta - np.sum(np.log(sums.denom)))
 
 
 @dataclass(frozen=True)

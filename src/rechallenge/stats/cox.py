@@ -14,9 +14,10 @@ Algorithm of :func:`fit_cox` (R ``coxph.fit`` and ``coxfit6.c``; Therneau & Gram
 
 1. Validate ``time``/``event``/``strata`` once (:func:`~rechallenge.stats.survdata.as_survdata`),
    build the design matrix (treatment contrasts for categorical columns).
-2. Sort by (stratum, time) once; centre each covariate at its mean and scale it by
-   ``n / sum|x - mean|`` (columns with values only in {-1, 0, 1} are left alone, R's
-   ``nocenter`` default). Newton steps are invariant to this; it only improves rounding.
+2. Number the (stratum, time) groups with one sort of the times; centre each covariate
+   at its mean and scale it by ``n / sum|x - mean|`` (columns with values only in
+   {-1, 0, 1} are left alone, R's ``nocenter`` default). Newton steps are invariant
+   to this; it only improves rounding.
 3. At ``beta = 0`` compute the log-likelihood, score ``U`` and information ``I``;
    the score (log-rank) test is ``U' I^- U``.
 4. Newton–Raphson from ``beta = 0`` with R's rules: a step is ``I^- U`` (Cholesky with
@@ -412,16 +413,14 @@ class _Newton:
     converged: bool = False
 
 
-def _scaled_design(
-    x_sorted: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Centre and scale the sorted design in place as ``coxfit6`` does (step 2)."""
-    p = x_sorted.shape[1]
+def _scaled_design(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Centre and scale a copy of the design in place as ``coxfit6`` does (step 2)."""
+    p = x.shape[1]
     means = np.zeros(p)
     scale = np.ones(p)
-    n = x_sorted.shape[0]
+    n = x.shape[0]
     for j in range(p):
-        col = x_sorted[:, j]
+        col = x[:, j]
         if np.isin(col, NOCENTER).all():
             continue
         means[j] = col.mean()
@@ -429,7 +428,7 @@ def _scaled_design(
         total = np.abs(col).sum()
         scale[j] = n / total if total > 0 else 1.0
         col *= scale[j]
-    return x_sorted, means, scale
+    return x, means, scale
 
 
 def _fit(
@@ -444,7 +443,7 @@ def _fit(
 ) -> CoxResult:
     """Fit on validated data (steps 2-7)."""
     layout = kernel.build_layout(data.time, data.event, data.strata, ties == "efron")
-    xs, means, scale = _scaled_design(np.ascontiguousarray(data.x[layout.order]))
+    xs, means, scale = _scaled_design(np.array(data.x, dtype=np.float64, order="C", copy=True))
     buffer = np.empty_like(xs)
     p = xs.shape[1]
 

@@ -108,11 +108,12 @@ def cox_zph(fit: CoxResult, transform: Transform = "km") -> ZphResult:
     g = _time_transform(data.time, data.event, transform)
     g = g - g[data.event == 1].mean()
     layout = kernel.build_layout(data.time, data.event, data.strata, fit.ties == "efron")
-    xs = np.ascontiguousarray(x[layout.order])
-    xs -= xs.mean(axis=0)
+    xs = x - x.mean(axis=0)
     eta = xs @ coef
     w = np.exp(eta - eta.mean())
-    h = g[layout.order][layout.group_start[layout.event_group]]
+    g_group = np.zeros(layout.n_groups)
+    g_group[layout.group] = g
+    h = g_group[layout.event_group]
     base = kernel.derivatives(layout, xs, eta, w)
     first = kernel.derivatives(layout, xs, eta, w, time_weight=h)
     second = kernel.derivatives(layout, xs, eta, w, time_weight=h * h)
