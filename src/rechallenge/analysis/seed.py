@@ -1,0 +1,471 @@
+"""The seed protocol's analyses, driven by the configuration, assembled as the results dict.
+
+Sections (keys of results.json): cohort, baseline, efficacy, km, logrank, cox,
+adverse_events, resistance, waterfall, swimmer, methods, warnings. Each statistic names
+the method that produced it. Figures and tables read these results; they never recompute.
+"""
+
+from __future__ import annotations
+
+import warnings as pywarnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rechallenge.analysis.formatting import clean, percent
+from rechallenge.config import StudyConfig, SubgroupSettings
+from rechallenge.derive.endpoints import ENDPOINTS
+from rechallenge.rules.cohort import Selection
+from rechallenge.stats.cox import MonotoneLikelihoodWarning, fit_cox
+from rechallenge.stats.descriptive import summarise_continuous
+from rechallenge.stats.km import kaplan_meier
+from rechallenge.stats.logrank import logrank_test
+from rechallenge.stats.proportions import clopper_pearson, wilson
+
+RESPONSES = ("CR", "PR", "SD", "PD", "NE")
+RISK_STEP_MONTHS = 3.0
+
+
+@dataclass(frozen=True)
+class AnalysisInputs:
+    """What the analyses read: patient facts, endpoints and AEs of the analysed patients."""
+
+    facts: pd.DataFrame  # one row per screened patient (derive.patients)
+    selection: Selection
+    endpoints: pd.DataFrame  # one row per included patient and endpoint (derive.endpoints)
+    adverse_events: pd.DataFrame | None  # worst grade per patient, term, phase
+    pseudonyms: Mapping[str, str]
+
+
+def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
+    """Run every configured analysis; returns the results dict (before the manifest)."""
+    included = inputs.facts[inputs.facts["patient_id"].isin(inputs.selection.included_ids)]
+    included = add_subgroups(included, config.statistics.subgroups)
+    results: dict[str, Any] = {
+        "cohort": cohort_section(inputs, config),
+        "baseline": baseline_section(included, config),
+        "efficacy": {
+            course: efficacy(included[f"{course}_bor"] if f"{course}_bor" in included else
+                             pd.Series(dtype=object), included.get(f"{course}_response_source"),
+                             config)  # fmt: skip
+            for course in ("initial", "rechallenge")
+        },
+    }
+    survival = inputs.endpoints.merge(
+        included[["patient_id", *[s.name for s in config.statistics.subgroups]]],
+        on="patient_id",
+        how="inner",
+    )
+    results["km"] = km_section(survival, config)
+    results["logrank"] = logrank_section(survival, config)
+    results["cox"] = cox_section(survival, included, config)
+    if inputs.adverse_events is not None:
+        results["adverse_events"] = ae_section(inputs.adverse_events, len(included))
+    results["waterfall"] = waterfall(included, inputs.pseudonyms)
+    results["swimmer"] = swimmer(included, inputs.endpoints, inputs.pseudonyms, config)
+    return clean(results)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- subgroups
+
+
+def add_subgroups(frame: pd.DataFrame, subgroups: list[SubgroupSettings]) -> pd.DataFrame:
+    """One label column per configured subgroup; a missing value stays missing (never guessed)."""
+    out = frame.copy()
+    for sub in subgroups:
+        source = _subgroup_source(out, sub.column)
+        labels = np.where(source >= sub.threshold, sub.high, sub.low).astype(object)
+        out[sub.name] = pd.Series(labels, index=out.index).where(source.notna())
+    return out
+
+
+def _subgroup_source(frame: pd.DataFrame, column: str) -> pd.Series:
+    """`ecog` and `age` mean their values at the rechallenge start."""
+    name = {"ecog": "ecog_rechallenge", "age": "age_at_rechallenge"}.get(column, column)
+    return pd.to_numeric(frame[name], errors="coerce").astype("float64")
+
+
+# --------------------------------------------------------------------------- cohort
+
+
+def cohort_section(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
+    """Screened and included counts, attrition per criterion, every patient's status."""
+    listing = inputs.selection.listing.merge(
+        inputs.facts[["patient_id", "resistance_class", "resistance_reason"]], on="patient_id"
+    )
+    return {
+        "screened": int(len(listing)),
+        "included": int(listing["included"].sum()),
+        "attrition": inputs.selection.attrition.to_dict(orient="records"),
+        "patients": [
+            {
+                "patient_id": inputs.pseudonyms[row.patient_id],
+                "included": bool(row.included),
+                "criterion": row.criterion or None,
+                "reason": row.reason,
+                "resistance_class": row.resistance_class,
+                "resistance_reason": row.resistance_reason,
+            }
+            for row in listing.itertuples(index=False)
+        ],
+        "definition": config.resistance.definition,
+    }
+
+
+# --------------------------------------------------------------------------- baseline
+
+CATEGORICAL_BASELINE = (
+    ("sex", "Sex"),
+    ("smoking_status", "Smoking history"),
+    ("stage_group", "Stage"),
+    ("histology", "Histology"),
+    ("metastasis", "Metastases"),
+    ("pdl1", "PD-L1 status"),
+    ("ecog_group", "ECOG PS at rechallenge"),
+)
+
+
+def baseline_section(frame: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
+    """Age summary and n (%) of each characteristic (denominator: analysed patients)."""
+    n = len(frame)
+    rows: list[dict[str, Any]] = []
+    age = summarise_continuous(frame["age_at_rechallenge"].astype("float64").to_numpy())
+    rows.append({"variable": "age", "label": "Age at rechallenge, years", "kind": "continuous",
+                 "summary": config.output.baseline_summary} | age.to_dict())  # fmt: skip
+    derived = frame.assign(
+        smoking_status=frame["smoking"].map({"never": "never", "former": "ever", "current": "ever"}),
+        stage_group=frame["stage"].map(lambda s: None if pd.isna(s) else ("III" if s.startswith("III") else "IV")),
+    )  # fmt: skip
+    for variable, label in CATEGORICAL_BASELINE:
+        if variable == "metastasis":
+            for site in ("lung", "brain", "bone", "liver", "adrenal", "pleura"):
+                count = int(frame["metastases"].map(lambda m, s=site: s in (m or ())).sum())
+                rows.append(_cat_row(variable, label, site, count, n))
+            continue
+        if variable not in derived:
+            continue
+        counts = derived[variable].value_counts(dropna=False)
+        for level, count in sorted(counts.items(), key=lambda kv: str(kv[0])):
+            level_name = "missing" if pd.isna(level) else str(level)
+            rows.append(_cat_row(variable, label, level_name, int(count), n))
+    return {"n": n, "rows": rows}
+
+
+def _cat_row(variable: str, label: str, level: str, count: int, n: int) -> dict[str, Any]:
+    return {"variable": variable, "label": label, "kind": "categorical", "level": level,
+            "n": count, "percent": percent(count, n)}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- efficacy
+
+
+def efficacy(bor: pd.Series, source: pd.Series | None, config: StudyConfig) -> dict[str, Any]:
+    """Best overall response counts, ORR (CR+PR) and DCR (CR+PR+SD) with exact CIs."""
+    values = bor.dropna().map(lambda r: "NE" if r in ("MISSING", "NON-CR/NON-PD") else r)
+    non_cr_non_pd = int((bor == "NON-CR/NON-PD").sum())
+    n = int(len(values))
+    counts = {r: int((values == r).sum()) for r in RESPONSES}
+    ci = clopper_pearson if config.statistics.proportion_ci == "clopper-pearson" else wilson
+    conf = 1 - config.statistics.alpha
+    section: dict[str, Any] = {"n": n, "bor": counts,
+                               "bor_percent": {r: percent(c, n) for r, c in counts.items()}}  # fmt: skip
+    for name, hits in (("orr", counts["CR"] + counts["PR"]),
+                       ("dcr", counts["CR"] + counts["PR"] + counts["SD"])):  # fmt: skip
+        if n == 0:
+            section[name] = None
+            continue
+        result = ci(hits, n, conf_level=conf)
+        section[name] = {"count": hits, "estimate": result.estimate, "lower": result.lower,
+                         "upper": result.upper, "method": result.method,
+                         "percent": percent(hits, n)}  # fmt: skip
+    if non_cr_non_pd:
+        section["note"] = f"{non_cr_non_pd} non-CR/non-PD (no target lesions) counted as NE"
+    if source is not None:
+        section["source"] = {str(k): int(v) for k, v in source.value_counts().items()}
+    return section
+
+
+# --------------------------------------------------------------------------- survival
+
+
+def _strata(frame: pd.DataFrame, config: StudyConfig) -> list[tuple[str, pd.DataFrame]]:
+    out = [("all", frame)]
+    for sub in config.statistics.subgroups:
+        for level in (sub.low, sub.high):
+            out.append((f"{sub.name}={level}", frame[frame[sub.name] == level]))
+    return out
+
+
+def km_section(survival: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
+    """Kaplan-Meier per endpoint and stratum: median (months) with CI, rates, steps, risk table."""
+    dpm = config.endpoints.days_per_month
+    section: dict[str, Any] = {}
+    for endpoint in ENDPOINTS:
+        data = survival[survival["paramcd"] == endpoint]
+        section[endpoint] = {
+            name: km_summary(part, config) for name, part in _strata(data, config) if len(part)
+        }
+        section[endpoint]["days_per_month"] = dpm
+    return section
+
+
+def km_summary(part: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
+    """One curve: times in days go in, months come out (days / days_per_month)."""
+    dpm = config.endpoints.days_per_month
+    days = part["aval_days"].to_numpy(dtype=float)
+    event = 1 - part["cnsr"].to_numpy(dtype=int)
+    fit = kaplan_meier(days, event, conf_type=config.statistics.km_conf_type,
+                       conf_level=1 - config.statistics.alpha)  # fmt: skip
+    median_fit = fit
+    if config.statistics.median_ci != config.statistics.km_conf_type:
+        median_fit = kaplan_meier(days, event, conf_type=config.statistics.median_ci,
+                                  conf_level=1 - config.statistics.alpha)  # fmt: skip
+    median = median_fit.median
+    landmarks = [m * dpm for m in config.endpoints.landmarks_months]
+    rates = fit.survival_at(landmarks)
+    horizon = max(float(days.max()) / dpm, RISK_STEP_MONTHS)
+    grid_months = np.arange(0.0, horizon + RISK_STEP_MONTHS, RISK_STEP_MONTHS)
+    risk = fit.risk_table(grid_months * dpm)
+    return {
+        "n": fit.n,
+        "events": fit.n_events,
+        "median_days": median.estimate,
+        "median_months": _months(median.estimate, dpm),
+        "lower": _months(median.lower, dpm),
+        "upper": _months(median.upper, dpm),
+        "ci_method": median.method,
+        "conf_type": config.statistics.median_ci,
+        "band_conf_type": fit.conf_type,
+        "rates": landmark_rates(rates, config.endpoints.landmarks_months, dpm),
+        "steps": {
+            "time_months": (fit.time / dpm).tolist(),
+            "surv": fit.surv.tolist(),
+            "lower": fit.lower.tolist(),
+            "upper": fit.upper.tolist(),
+            "n_risk": fit.n_risk.tolist(),
+            "n_event": fit.n_event.tolist(),
+            "n_censor": fit.n_censor.tolist(),
+        },
+        "risk_table": {
+            "time_months": grid_months.tolist(),
+            "n_risk": risk.n_risk.tolist(),
+            "cum_events": risk.cum_events.tolist(),
+        },
+    }
+
+
+def landmark_rates(rates: Any, months: list[float], dpm: float) -> list[dict[str, Any]]:
+    """Survival at each landmark; beyond the last follow-up the rate is not estimable (None)."""
+    by_time = {round(float(t) / dpm, 9): i for i, t in enumerate(rates.time)}
+    out = []
+    for m in months:
+        i = by_time.get(round(m, 9))
+        if i is None:
+            out.append({"time_months": m, "surv": None, "lower": None, "upper": None, "n_risk": 0})
+            continue
+        out.append({"time_months": m, "surv": float(rates.surv[i]), "lower": float(rates.lower[i]),
+                    "upper": float(rates.upper[i]), "n_risk": int(rates.n_risk[i])})  # fmt: skip
+    return out
+
+
+def _months(days: float, dpm: float) -> float | None:
+    return None if days is None or not np.isfinite(days) else float(days) / dpm
+
+
+def logrank_section(survival: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
+    """Log-rank test per endpoint and subgroup variable (patients with the variable missing left out)."""
+    section: dict[str, Any] = {}
+    for endpoint in ENDPOINTS:
+        data = survival[survival["paramcd"] == endpoint]
+        section[endpoint] = {}
+        for sub in config.statistics.subgroups:
+            part = data.dropna(subset=[sub.name])
+            if part[sub.name].nunique() < 2:
+                section[endpoint][sub.name] = {"error": "fewer than two groups with data"}
+                continue
+            result = logrank_test(part["aval_days"].to_numpy(float),
+                                  1 - part["cnsr"].to_numpy(int), part[sub.name].to_numpy())  # fmt: skip
+            section[endpoint][sub.name] = {
+                "chi2": result.chi2, "df": result.df, "p": result.p,
+                "groups": [str(g) for g in result.groups], "n": list(result.n),
+                "observed": result.observed.tolist(), "expected": result.expected.tolist(),
+                "test": result.test, "n_missing": int(len(data) - len(part)),
+            }  # fmt: skip
+    return section
+
+
+def cox_section(
+    survival: pd.DataFrame, included: pd.DataFrame, config: StudyConfig
+) -> dict[str, Any]:
+    """Univariable Cox of each configured covariate (and the multivariable model) per endpoint."""
+    section: dict[str, Any] = {}
+    subgroups = {s.name: s for s in config.statistics.subgroups}
+    covariates = included[["patient_id", *_cox_columns(config, included)]]
+    for endpoint in ("PFSR", "OS"):
+        data = survival[survival["paramcd"] == endpoint].drop(
+            columns=[c for c in subgroups if c in survival], errors="ignore"
+        ).merge(covariates, on="patient_id")
+        rows: list[dict[str, Any]] = []
+        for name in config.statistics.cox_univariable:
+            rows += cox_rows(data, [name], subgroups, config, "univariable")
+        if config.statistics.cox_multivariable:
+            rows += cox_rows(data, config.statistics.cox_multivariable, subgroups, config,
+                             "multivariable")  # fmt: skip
+        section[endpoint] = rows
+    return section
+
+
+def _cox_columns(config: StudyConfig, included: pd.DataFrame) -> list[str]:
+    wanted = [*config.statistics.cox_univariable, *config.statistics.cox_multivariable]
+    return [c for c in dict.fromkeys(wanted) if c in included]
+
+
+def cox_rows(
+    data: pd.DataFrame,
+    names: list[str],
+    subgroups: Mapping[str, SubgroupSettings],
+    config: StudyConfig,
+    model: str,
+) -> list[dict[str, Any]]:
+    """Fit one Cox model; one row per term with HR, CI, p, ties and whether Firth was used."""
+    present = [n for n in names if n in data]
+    if len(present) != len(names):
+        return [{"term": n, "model": model, "error": "covariate not found"} for n in names]
+    part = data.dropna(subset=present)
+    X = part[present].astype(object)
+    reference = {n: subgroups[n].low for n in present if n in subgroups}
+    if len(part) < 2 or any(X[n].nunique() < 2 for n in present):
+        return [{"term": n, "model": model, "error": "fewer than two levels with data"}
+                for n in present]  # fmt: skip
+    time = part["aval_days"].to_numpy(float)
+    event = 1 - part["cnsr"].to_numpy(int)
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        fit = fit_cox(time, event, X, ties=config.statistics.cox_ties, reference=reference,
+                      conf_level=1 - config.statistics.alpha)  # fmt: skip
+    monotone = any(issubclass(w.category, MonotoneLikelihoodWarning) for w in caught)
+    lower, upper = fit.hr_ci()
+    rows = []
+    for i, term in enumerate(fit.terms):
+        variable = next((n for n in present if term.startswith(n)), term)
+        level = term[len(variable):]
+        sub = subgroups.get(variable)
+        rows.append({
+            "term": f"{variable}={level}", "variable": variable, "level": level,
+            "reference": reference.get(variable, _reference_level(X[variable], level)),
+            "label": sub.label if sub else f"{variable}: {level}",
+            "model": model, "n": fit.n, "events": fit.events,
+            "hr": float(fit.hr[i]), "lower": float(lower[i]), "upper": float(upper[i]),
+            "coef": float(fit.coef[i]), "se": float(fit.se[i]), "z": float(fit.z[i]),
+            "p": float(fit.p[i]), "ties": fit.ties, "firth": False, "monotone": monotone,
+            "ci_method": "wald",
+        })  # fmt: skip
+    if monotone and config.statistics.firth_on_monotone:
+        rows += _firth_rows(time, event, X, reference, config, rows)
+    return rows
+
+
+def _reference_level(values: pd.Series, level: str) -> str:
+    levels = sorted(str(v) for v in values.dropna().unique())
+    return levels[0] if levels else ""
+
+
+def _firth_rows(
+    time: np.ndarray, event: np.ndarray, X: pd.DataFrame, reference: dict[str, str],
+    config: StudyConfig, ordinary: list[dict[str, Any]],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Firth's penalised Cox for a model whose ordinary fit shows monotone likelihood."""
+    try:
+        from rechallenge.stats.firth import fit_firth_cox
+    except ImportError:
+        return []
+    fit = fit_firth_cox(time, event, X, reference=reference, conf_level=1 - config.statistics.alpha)
+    out = []
+    for row, term in zip(ordinary, fit.to_dict()["terms"], strict=False):
+        out.append(row | {"hr": term["hr"], "lower": term["hr_lower"], "upper": term["hr_upper"],
+                          "p": term["p"], "coef": term["coef"], "se": term.get("se"),
+                          "z": None, "firth": True, "ci_method": "profile penalised likelihood"})  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- adverse events
+
+
+def ae_section(worst: pd.DataFrame, n: int) -> dict[str, Any]:
+    """Patients with each term per phase: any grade and grade 3-4 (and 5), n (%)."""
+    section: dict[str, Any] = {"n": {"initial": n, "rechallenge": n}}
+    for phase in ("initial", "rechallenge"):
+        part = worst[worst["phase"] == phase]
+        rows = []
+        for term, events in part.groupby("term"):
+            grades = events["grade"].astype(int)
+            any_grade = int(events["patient_id"].nunique())
+            g34 = int(events.loc[grades.between(3, 4), "patient_id"].nunique())
+            g5 = int(events.loc[grades == 5, "patient_id"].nunique())
+            rows.append({"term": str(term), "any_grade": any_grade,
+                         "any_grade_pct": percent(any_grade, n), "grade_3_4": g34,
+                         "grade_3_4_pct": percent(g34, n), "grade_5": g5,
+                         "sources": sorted(set(events["source"]))})  # fmt: skip
+        rows.sort(key=lambda r: (-r["any_grade"], -r["grade_3_4"], r["term"]))
+        section[phase] = rows
+    return section
+
+
+# --------------------------------------------------------------------------- per patient
+
+
+def waterfall(included: pd.DataFrame, pseudonyms: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Best % change of the target sum per patient and course (lesion-derived only)."""
+    rows = []
+    for course in ("initial", "rechallenge"):
+        column = f"{course}_best_pct_change"
+        if column not in included:
+            continue
+        for rec in included.itertuples(index=False):
+            change = getattr(rec, column)
+            if change is None or pd.isna(change):
+                continue
+            rows.append({"patient": pseudonyms[rec.patient_id], "course": course,
+                         "best_pct_change": float(change), "bor": getattr(rec, f"{course}_bor")})  # fmt: skip
+    return rows
+
+
+def swimmer(
+    included: pd.DataFrame,
+    endpoints: pd.DataFrame,
+    pseudonyms: Mapping[str, str],
+    config: StudyConfig,
+) -> list[dict[str, Any]]:
+    """Each patient's timeline in months from the initial ICI start."""
+    dpm = config.endpoints.days_per_month
+    os_rows = endpoints[endpoints["paramcd"] == "OS"].set_index("patient_id")
+    lines = []
+    for rec in included.itertuples(index=False):
+        origin = rec.initial_start_date
+
+        def m(date: Any, origin: Any = origin) -> float | None:
+            return None if date is None or pd.isna(date) else (date - origin).days / dpm
+
+        os_row = os_rows.loc[rec.patient_id] if rec.patient_id in os_rows.index else None
+        interim = rec.interim_lines if isinstance(rec.interim_lines, tuple) else ()
+        lines.append({
+            "patient": pseudonyms[rec.patient_id],
+            "initial_start": 0.0,
+            "initial_end": m(rec.initial_last_dose_date),
+            "initial_progression": m(rec.initial_progression_date),
+            "interim_start": m(rec.initial_next_line_start) if interim else None,
+            "interim_end": m(rec.rechallenge_start_date) if interim else None,
+            "rechallenge_start": m(rec.rechallenge_start_date),
+            "rechallenge_end": m(rec.rechallenge_last_dose_date),
+            "rechallenge_progression": m(rec.rechallenge_progression_date),
+            "last_followup": m(rec.last_contact_date if pd.isna(rec.death_date) else rec.death_date),
+            "death": bool(pd.notna(rec.death_date)),
+            "ongoing": bool(rec.rechallenge_end_reason == "ongoing"),
+            "censored": bool(os_row is not None and int(os_row["cnsr"]) == 1),
+            "bor_initial": getattr(rec, "initial_bor", None),
+            "bor_rechallenge": getattr(rec, "rechallenge_bor", None),
+        })  # fmt: skip
+    return lines

@@ -1,0 +1,121 @@
+"""Time-to-event endpoints per included patient, in whole days.
+
+- PFS1: first dose of the initial ICI course -> progression on that course (event);
+  otherwise censored (see `censoring`).
+- PFSR: first dose of the rechallenge course -> progression or death, whichever first;
+  otherwise censored.
+- OS: first dose of the rechallenge course -> death; otherwise censored at the last date
+  known alive.
+
+Censoring rule (`EndpointSettings.censoring`): ``last_contact`` censors PFS at the last
+date known alive (the seed study's rule); ``last_assessment`` at the last adequate tumour
+assessment of the course (FDA guidance), or at the course start when there is none.
+Durations stay in days; months (days / 30.4375) are for display only.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rechallenge.config import EndpointSettings
+from rechallenge.rules.response_common import CourseResponse, Response
+
+ENDPOINTS = ("PFS1", "PFSR", "OS")
+ADEQUATE = {Response.CR, Response.PR, Response.SD, Response.PD, Response.NON_CR_NON_PD}
+
+
+def last_adequate_assessment(response: CourseResponse | None) -> pd.Timestamp | None:
+    """Date of the last time point with an evaluable overall response."""
+    if response is None:
+        return None
+    dates = [
+        tp.date
+        for tp in response.timepoints
+        if tp.overall is not None and tp.overall.recist_equivalent in ADEQUATE
+    ]
+    return max(dates) if dates else None
+
+
+def derive_endpoints(
+    facts: pd.DataFrame,
+    responses: dict[tuple[str, str], CourseResponse],
+    settings: EndpointSettings,
+) -> pd.DataFrame:
+    """One row per patient and endpoint (ADTTE-like, before ADaM naming)."""
+    rows: list[dict[str, object]] = []
+    for rec in facts.itertuples(index=False):
+        pid = str(rec.patient_id)
+        rows.append(_pfs(pid, "PFS1", "initial", rec, responses, settings, death_is_event=False))
+        rows.append(_pfs(pid, "PFSR", "rechallenge", rec, responses, settings, death_is_event=True))
+        rows.append(_os(pid, rec))
+    frame = pd.DataFrame(rows)
+    frame["aval_days"] = (frame["adt"] - frame["startdt"]).dt.days
+    frame["aval_months"] = frame["aval_days"] / settings.days_per_month
+    return frame
+
+
+def _pfs(
+    pid: str,
+    paramcd: str,
+    course: str,
+    rec: object,
+    responses: dict[tuple[str, str], CourseResponse],
+    settings: EndpointSettings,
+    *,
+    death_is_event: bool,
+) -> dict[str, object]:
+    start = getattr(rec, f"{course}_start_date")
+    progression = getattr(rec, f"{course}_progression_date", None)
+    death = getattr(rec, "death_date")
+    candidates = []
+    if progression is not None and not pd.isna(progression):
+        candidates.append((progression, "progression"))
+    if death_is_event and not pd.isna(death):
+        candidates.append((death, "death"))
+    if candidates:
+        date, what = min(candidates, key=lambda c: c[0])
+        return _record(pid, paramcd, start, date, 0, what, None)
+    if settings.censoring == "last_assessment":
+        last = last_adequate_assessment(responses.get((pid, course)))
+        date = last if last is not None else start
+        return _record(pid, paramcd, start, date, 1, None, "last adequate tumour assessment")
+    return _record(pid, paramcd, start, getattr(rec, "last_contact_date"), 1, None,
+                   "last date known alive")  # fmt: skip
+
+
+def _os(pid: str, rec: object) -> dict[str, object]:
+    start = getattr(rec, "rechallenge_start_date")
+    death = getattr(rec, "death_date")
+    if not pd.isna(death):
+        return _record(pid, "OS", start, death, 0, "death", None)
+    return _record(pid, "OS", start, getattr(rec, "last_contact_date"), 1, None,
+                   "last date known alive")  # fmt: skip
+
+
+def _record(
+    pid: str,
+    paramcd: str,
+    start: pd.Timestamp,
+    date: pd.Timestamp,
+    cnsr: int,
+    event: str | None,
+    censor: str | None,
+) -> dict[str, object]:
+    return {
+        "patient_id": pid,
+        "paramcd": paramcd,
+        "startdt": start,
+        "adt": date,
+        "cnsr": cnsr,
+        "evntdesc": event,
+        "cnsdtdsc": censor,
+    }
+
+
+def derive_intervals(facts: pd.DataFrame) -> pd.DataFrame:
+    """Days from the last initial ICI dose to progression, and from progression to rechallenge."""
+    out = pd.DataFrame({"patient_id": facts["patient_id"]})
+    progression = facts["initial_progression_date"]
+    out["last_dose_to_progression_days"] = (progression - facts["initial_last_dose_date"]).dt.days
+    out["progression_to_rechallenge_days"] = (facts["rechallenge_start_date"] - progression).dt.days
+    return out

@@ -1,0 +1,200 @@
+"""Per-patient facts for screening and analysis: courses, responses, resistance, age, ECOG.
+
+For every screened patient:
+
+1. courses: initial, interim and rechallenge lines (`rules.courses`);
+2. per ICI course: the response derived by RECIST 1.1 / iRECIST from the lesion rows of the
+   course window (from its first dose to the start of the next line), reconciled with the
+   investigator's `best_response` / `progression_date` (lesion-derived wins; a
+   disagreement is reported);
+3. resistance of the initial course under the configured definition;
+4. the facts the cohort criteria read: measurable disease at the rechallenge baseline,
+   evaluability of the rechallenge response, age and ECOG PS at the rechallenge start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rechallenge.config import StudyConfig
+from rechallenge.data.model import Study
+from rechallenge.errors import Problem
+from rechallenge.rules.courses import course_table
+from rechallenge.rules.recist import evaluate_course
+from rechallenge.rules.resistance import (
+    ResistanceClass,
+    ResistanceInputs,
+    ResistanceResult,
+    classify_resistance,
+)
+from rechallenge.rules.response_common import (
+    CourseResponse,
+    Response,
+    investigator_response,
+    reconcile,
+)
+
+COURSES = ("initial", "rechallenge")
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """Everything derived per patient, plus the data-quality warnings raised on the way."""
+
+    table: pd.DataFrame  # one row per screened patient (see module docstring)
+    responses: dict[tuple[str, str], CourseResponse]  # (patient_id, course) -> response
+    warnings: tuple[Problem, ...]
+
+
+def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
+    """Steps 1-4 for every patient of the study, in the order of the patients table."""
+    courses = course_table(study.treatments)
+    table = study.patients.merge(courses, on="patient_id", how="left")
+    lesions_by_patient = dict(_split(study.lesions))
+    responses: dict[tuple[str, str], CourseResponse] = {}
+    warnings: list[Problem] = []
+    rows = []
+    for record in table.itertuples(index=False):
+        pid = str(record.patient_id)
+        lesions = lesions_by_patient.get(pid)
+        facts: dict[str, object] = {"patient_id": pid}
+        for course in COURSES:
+            response = _course_response(record, course, lesions, config, warnings)
+            if response is None:
+                continue
+            responses[(pid, course)] = response
+            facts[f"{course}_bor"] = str(response.best_response.recist_equivalent)
+            facts[f"{course}_response_source"] = response.source
+            facts[f"{course}_progression_date"] = response.progression_date
+            facts[f"{course}_best_pct_change"] = response.best_pct_change
+            facts[f"{course}_baseline_sod_mm"] = response.baseline_sod_mm
+        resistance = _resistance(record, responses.get((pid, "initial")), config)
+        facts["resistance_class"] = _resistance_key(resistance)
+        facts["resistance_label"] = None if resistance is None else str(resistance.resistance_class)
+        facts["resistance_reason"] = (
+            "no anti-PD-(L)1 course" if resistance is None else resistance.reason
+        )
+        rows.append(facts)
+    derived = pd.DataFrame(rows)
+    table = table.merge(derived, on="patient_id", how="left", suffixes=("", "_derived"))
+    table = _criteria_facts(table, lesions_by_patient)
+    return PatientFacts(table, responses, tuple(warnings))
+
+
+def _split(lesions: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    if lesions.empty:
+        return
+    for pid, rows in lesions.groupby("patient_id", sort=False):
+        yield str(pid), rows
+
+
+def _course_response(
+    record: object,
+    course: str,
+    lesions: pd.DataFrame | None,
+    config: StudyConfig,
+    warnings: list[Problem],
+) -> CourseResponse | None:
+    """Lesion-derived response of one course, reconciled with the investigator's."""
+    start = getattr(record, f"{course}_start_date")
+    if pd.isna(start):
+        return None
+    end = getattr(record, f"{course}_next_line_start")
+    derived = None
+    if lesions is not None:
+        derived = evaluate_course(lesions, start, None if pd.isna(end) else end, config.response)
+        for w in derived.warnings:
+            warnings.append(_warning(f"RECIST-{w.code}", f"{course} course: {w.message}", w))
+    investigator = investigator_response(
+        _blank_to_none(getattr(record, f"{course}_best_response")),
+        _blank_to_none(getattr(record, f"{course}_progression_date")),
+    )
+    chosen, disagreement = reconcile(derived, investigator)
+    if disagreement is not None:
+        warnings.append(
+            Problem(
+                "RESP-DISAGREE",
+                "treatments",
+                f"{course} course: lesion-derived and investigator responses disagree "
+                f"({disagreement.message})",
+                "review the lesion measurements and the investigator assessment",
+                severity="warning",
+                patient_id=str(getattr(record, "patient_id")),
+            )
+        )
+    return chosen
+
+
+def _warning(code: str, message: str, source: object) -> Problem:
+    rows = getattr(source, "source_rows", ())
+    return Problem(
+        code,
+        "lesions",
+        message,
+        "review the lesion rows named",
+        row=int(rows[0]) if rows else None,
+        severity="warning",
+        patient_id=getattr(source, "patient_id", None),
+    )
+
+
+def _blank_to_none(value: object) -> object:
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def _resistance(
+    record: object, initial: CourseResponse | None, config: StudyConfig
+) -> ResistanceResult | None:
+    """Resistance of the initial course under the configured definition."""
+    start = getattr(record, "initial_start_date")
+    if pd.isna(start) or initial is None:
+        return None
+    bor = initial.best_response.recist_equivalent
+    inputs = ResistanceInputs(
+        first_dose=start,
+        last_dose=_blank_to_none(getattr(record, "initial_last_dose_date")),  # type: ignore[arg-type]
+        end_reason=_blank_to_none(getattr(record, "initial_end_reason")),  # type: ignore[arg-type]
+        best_response=None if bor in (Response.MISSING,) else str(bor).lower(),
+        progression_date=initial.progression_date,
+        ongoing_at_progression=getattr(record, "initial_end_reason") == "ongoing",
+    )
+    return classify_resistance(inputs, config.resistance)
+
+
+def _resistance_key(result: ResistanceResult | None) -> str | None:
+    """Short class key used by the cohort criteria (acquired, primary, ...)."""
+    if result is None:
+        return None
+    return {
+        ResistanceClass.ACQUIRED: "acquired",
+        ResistanceClass.PRIMARY: "primary",
+        ResistanceClass.SECONDARY: "secondary",
+    }.get(result.resistance_class, str(result.resistance_class).replace(" ", "_"))
+
+
+def _criteria_facts(
+    table: pd.DataFrame, lesions_by_patient: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """Measurable disease, evaluability, age and ECOG PS at the rechallenge start."""
+    out = table.copy()
+    has_lesions = out["patient_id"].map(lambda p: p in lesions_by_patient)
+    sod = pd.to_numeric(out.get("rechallenge_baseline_sod_mm"), errors="coerce")
+    recorded = out.get("rechallenge_bor", pd.Series(index=out.index, dtype=object))
+    # Without any lesion rows, a recorded investigator response stands for measurable disease.
+    out["measurable_at_rechallenge"] = (sod > 0) | (~has_lesions & recorded.notna())
+    out["rechallenge_evaluable"] = recorded.notna() & (recorded != str(Response.MISSING))
+    out["age_at_rechallenge"] = completed_years(out["birth_date"], out["rechallenge_start_date"])
+    out["ecog_rechallenge"] = out["rechallenge_ecog"]
+    return out
+
+
+def completed_years(born: pd.Series, on: pd.Series) -> pd.Series:
+    """Age in completed years on a date (birthdays counted by calendar, not 365.25 days)."""
+    years = on.dt.year - born.dt.year
+    before_birthday = (on.dt.month < born.dt.month) | (
+        (on.dt.month == born.dt.month) & (on.dt.day < born.dt.day)
+    )
+    return (years - before_birthday.astype("Int64")).astype("Float64")
