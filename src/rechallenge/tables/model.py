@@ -89,6 +89,8 @@ class Table:
     rows: tuple[Row, ...] = ()
     spanners: tuple[Spanner, ...] = ()
     footnotes: tuple[str, ...] = field(default=())
+    align: tuple[Literal["left", "center"], ...] = ()
+    """Per-column alignment; by default the first column is left-aligned, the rest centred."""
 
     def __post_init__(self) -> None:
         width = len(self.columns)
@@ -99,9 +101,19 @@ class Table:
                 raise ValueError(
                     f"table {self.id!r} row {i + 1} has {len(row.cells)} cells, expected {width}"
                 )
+        if self.align and len(self.align) != width:
+            raise ValueError(
+                f"table {self.id!r} has {len(self.align)} alignments for {width} columns"
+            )
         for sp in self.spanners:
             if not 0 <= sp.start < sp.end <= width:
                 raise ValueError(f"table {self.id!r} spanner {sp.label!r} is out of range")
+
+    def alignment(self, column: int) -> Literal["left", "center"]:
+        """The alignment of ``column`` (0-based)."""
+        if self.align:
+            return self.align[column]
+        return "left" if column == 0 else "center"
 
     def with_rows(self, *rows: Row) -> Table:
         """A new table with ``rows`` appended."""

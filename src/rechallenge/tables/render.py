@@ -48,6 +48,8 @@ table.journal th[scope="row"], table.journal th[scope="rowgroup"],
 table.journal thead th:first-child { text-align: left; font-weight: normal; }
 table.journal thead th { font-weight: 600; }
 table.journal tr.group th { font-weight: 600; }
+table.journal td.left, table.journal th.left { text-align: left; }
+table.journal th.center { text-align: center; }
 table.journal .indent-1 { padding-left: 1.7em; }
 table.journal .indent-2 { padding-left: 2.7em; }
 table.journal tfoot td { text-align: left; font-size: 0.88em; padding-top: 0.4em;
@@ -78,13 +80,21 @@ def _spanner_cells(table: Table) -> Iterable[tuple[str, int]]:
             j += 1
 
 
-def _html_row(row: Row, width: int) -> str:
+def _html_row(row: Row, table: Table) -> str:
+    width = len(table.columns)
     if row.kind == "group":
         label = escape(row.cells[0].text)
         return f'<tr class="group"><th scope="rowgroup" colspan="{width}">{label}</th></tr>'
     first, *rest = row.cells
-    cls = f' class="indent-{min(row.indent, 2)}"' if row.indent else ""
-    cells = "".join(f"<td>{escape(c.text)}</td>" for c in rest)
+    classes = [f"indent-{min(row.indent, 2)}"] if row.indent else []
+    if table.alignment(0) == "center":
+        classes.append("center")
+    cls = f' class="{" ".join(classes)}"' if classes else ""
+    td_left = '<td class="left">'
+    cells = "".join(
+        f"{td_left if table.alignment(j) == 'left' else '<td>'}{escape(c.text)}</td>"
+        for j, c in enumerate(rest, start=1)
+    )
     return f'<tr><th scope="row"{cls}>{escape(first.text)}</th>{cells}</tr>'
 
 
@@ -102,7 +112,7 @@ def to_html(table: Table) -> Markup:
         head.append(f"<tr>{cells}</tr>")
     head.append("<tr>" + "".join(f'<th scope="col">{escape(c)}</th>' for c in table.columns))
     head[-1] += "</tr>"
-    body = "\n".join(_html_row(r, width) for r in table.rows)
+    body = "\n".join(_html_row(r, table) for r in table.rows)
     notes = "".join(f"<p>{escape(n)}</p>" for n in table.footnotes)
     foot = f'<tfoot><tr><td colspan="{width}">{notes}</td></tr></tfoot>' if notes else ""
     return Markup(
@@ -161,7 +171,8 @@ def _docx_header(grid: Any, table: Table) -> int:
                 _set_border(grid.cell(0, j), "bottom", 4)
         r = 1
     for j, name in enumerate(table.columns):
-        _write_docx_cell(grid.cell(r, j), name, bold=True, indent=0, align_left=j == 0)
+        left = table.alignment(j) == "left"
+        _write_docx_cell(grid.cell(r, j), name, bold=True, indent=0, align_left=left)
     for j in range(len(table.columns)):
         _set_border(grid.cell(0, j), "top", 12)
         _set_border(grid.cell(r, j), "bottom", 8)
@@ -186,7 +197,7 @@ def to_docx(table: Table, path: Path) -> Path:
                 cell.text,
                 bold=row.kind == "group" and j == 0,
                 indent=row.indent if j == 0 else 0,
-                align_left=j == 0,
+                align_left=table.alignment(j) == "left",
             )
     if table.rows:
         for j in range(width):

@@ -85,6 +85,7 @@ def resistance_table(resistance: Mapping[str, Any]) -> Table:
         id="table1_resistance",
         title="Table 1. Definition of acquired immune resistance, as applied",
         columns=("Criterion", "Source wording", "Applied as"),
+        align=("left", "left", "left"),
     )
     rows = [
         data_row(c.get("criterion"), c.get("wording"), c.get("applied_as"))
@@ -415,6 +416,7 @@ def attrition_table(cohort: Mapping[str, Any]) -> Table:
         title="Patient selection",
         columns=("Step", "Criterion", "Type", "Before", "Excluded", "Remaining"),
         rows=tuple(body),
+        align=("center", "left", "left", "center", "center", "center"),
     ).with_footnotes(
         f"Screened: {cohort.get('screened')}; included: {cohort.get('included')}. "
         "Criteria applied in the order shown."
