@@ -1,4 +1,4 @@
-"""Synthetic survival data shared by every benchmark: one generator, one seed, same data for all peers."""
+"""Synthetic survival data shared by every benchmark: one generator, one seed, same data."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Build `src/rechallenge/data/drug_dictionary.json` from the reference drug dictionary (Markdown).
 
-Run once when the reference changes: `python tools/build_drug_dictionary.py PATH/drug-dictionary.md`.
+Run when the reference changes:
+`python tools/build_drug_dictionary.py PATH/drug-dictionary.md`.
 The JSON is the versioned package data; this script records how it was produced.
 """
 
@@ -76,7 +77,9 @@ FIXES: dict[str, dict[str, object]] = {
 
 def _split_alternatives(aliases: list[str]) -> list[str]:
     """`lorbrena / lorviqua` and `byvasda, ibi305` name two brands each."""
-    return [part.strip() for alias in aliases for part in re.split(r" / |, ", alias) if part.strip()]
+    return [
+        part.strip() for alias in aliases for part in re.split(r" / |, ", alias) if part.strip()
+    ]
 
 
 def build(markdown: str) -> dict[str, object]:
@@ -104,7 +107,12 @@ def build(markdown: str) -> dict[str, object]:
             inn_cell = "paclitaxel"
         elif inn_cell.startswith("paclitaxel liposome"):
             formulation, aliases = "liposomal or micellar", ["paclitaxel liposome"]
-            aliases += ["paclitaxel polymeric micelle", "紫杉醇脂质体", "Lipusu", "紫杉醇聚合物胶束"]
+            aliases += [
+                "paclitaxel polymeric micelle",
+                "紫杉醇脂质体",
+                "Lipusu",
+                "紫杉醇聚合物胶束",
+            ]
             inn_cell = "paclitaxel"
         else:
             aliases = _aliases(alias_cell)
@@ -130,9 +138,12 @@ def build(markdown: str) -> dict[str, object]:
         "version": VERSION,
         "source": "shared reference drug-dictionary.md (ATC-DE 2024 and a WHO-ATC drug library)",
         "class_groups": {
-            "ICI_PD1": "anti_pd1", "ICI_PDL1": "anti_pdl1", "ICI_CTLA4": "anti_ctla4",
-            "ICI_BISPECIFIC": "pd1_bispecific", "ICI_OTHER": "other",
-        },  # fmt: skip
+            "ICI_PD1": "anti_pd1",
+            "ICI_PDL1": "anti_pdl1",
+            "ICI_CTLA4": "anti_ctla4",
+            "ICI_BISPECIFIC": "pd1_bispecific",
+            "ICI_OTHER": "other",
+        },
         "drugs": drugs,
     }
 

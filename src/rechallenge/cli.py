@@ -143,9 +143,7 @@ def run(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "demo-output"
-    ),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("demo-output"),
 ) -> None:
     """Run the study on the bundled synthetic example cohort."""
     if not EXAMPLE_COHORT.is_dir():
@@ -157,9 +155,7 @@ def demo(
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the template.")] = Path(
-        "study.yaml"
-    ),
+    path: Annotated[Path, typer.Argument(help="Where to write the template.")] = Path("study.yaml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented configuration template with every default."""
@@ -193,7 +189,9 @@ def _mount_stats() -> None:
         from rechallenge.stats_cli import app as stats_app
     except ImportError:  # pragma: no cover - the statistics CLI ships with the package
         return
-    app.add_typer(stats_app, name="stats", help="Survival statistics on any CSV (km, logrank, cox).")
+    app.add_typer(
+        stats_app, name="stats", help="Survival statistics on any CSV (km, logrank, cox)."
+    )
 
 
 _mount_stats()

@@ -101,14 +101,22 @@ class SubgroupSettings(_Section):
 def _default_subgroups() -> list[SubgroupSettings]:
     return [
         SubgroupSettings(
-            name="ecog_group", column="ecog", threshold=2, low="0-1", high="2",
+            name="ecog_group",
+            column="ecog",
+            threshold=2,
+            low="0-1",
+            high="2",
             label="ECOG PS 2 vs 0–1",
         ),
         SubgroupSettings(
-            name="pdl1", column="pdl1_tps", threshold=1, low="negative", high="positive",
+            name="pdl1",
+            column="pdl1_tps",
+            threshold=1,
+            low="negative",
+            high="positive",
             label="PD-L1 positive vs negative (TPS ≥ 1%)",
         ),
-    ]  # fmt: skip
+    ]
 
 
 class StatisticsSettings(_Section):
@@ -136,7 +144,8 @@ class StatisticsSettings(_Section):
         default_factory=list, description="Covariates of an optional multivariable model."
     )
     firth_on_monotone: bool = Field(
-        True, description="Report Firth's penalised Cox when ordinary Cox shows monotone likelihood."
+        True,
+        description="Report Firth's penalised Cox when ordinary Cox shows monotone likelihood.",
     )
 
 

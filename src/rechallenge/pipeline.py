@@ -97,16 +97,19 @@ def analyse_study(
     advance("derive")
     pseudonyms = pseudonymise(facts.table["patient_id"].astype(str).tolist(), show_ids)
     with timer.stage("statistics"):
-        results = analyse(AnalysisInputs(facts.table, selection, endpoints, adverse, pseudonyms),
-                          config)  # fmt: skip
+        results = analyse(
+            AnalysisInputs(facts.table, selection, endpoints, adverse, pseudonyms), config
+        )
         results["warnings"] = [
-            {"code": w.code, "message": w.render(show_ids)} for w in (*study.warnings, *facts.warnings)
+            {"code": w.code, "message": w.render(show_ids)}
+            for w in (*study.warnings, *facts.warnings)
         ]
     advance("statistics")
     from rechallenge.derive.adam import build_adam
 
-    datasets = build_adam(facts.table, selection, endpoints, adverse, pseudonyms, config,
-                          facts.responses)
+    datasets = build_adam(
+        facts.table, selection, endpoints, adverse, pseudonyms, config, facts.responses
+    )
     return StudyRun(study, results, datasets, timer.seconds)
 
 
@@ -115,7 +118,7 @@ def _has_ae_data(study: Study) -> bool:
 
 
 def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
-    """Input checksums, the configuration used and package versions (no timestamps: reproducible)."""
+    """Input checksums, configuration and package versions (no timestamps: reproducible)."""
     import importlib.metadata as md
     import platform
 
@@ -126,11 +129,13 @@ def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
         except md.PackageNotFoundError:  # pragma: no cover - all are dependencies
             versions[package] = "not installed"
     return {
-        "inputs": [{"file": name, "sha256": digest} for name, digest in sorted(study.checksums.items())],
+        "inputs": [
+            {"file": name, "sha256": digest} for name, digest in sorted(study.checksums.items())
+        ],
         "config": json.loads(config.model_dump_json()),
         "versions": versions,
         "created_by": f"rechallenge {__version__}",
-    }  # fmt: skip
+    }
 
 
 def methods(config: StudyConfig) -> dict[str, Any]:
@@ -154,8 +159,11 @@ def build_results(run: StudyRun, config: StudyConfig, show_ids: bool) -> dict[st
     """The complete results dict in its published key order."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "study": {"title": config.title, "data_cutoff": config.endpoints.data_cutoff,
-                  "show_ids": show_ids},  # fmt: skip
+        "study": {
+            "title": config.title,
+            "data_cutoff": config.endpoints.data_cutoff,
+            "show_ids": show_ids,
+        },
         "methods": methods(config) | {"software": manifest(run.study, config)["versions"]},
         **run.results,
         "manifest": manifest(run.study, config),
@@ -180,8 +188,13 @@ def run_study(
     console = console or Console(quiet=True)
     timer = StageTimer()
     stages = ["load", "rules", "derive", "statistics", "write"]
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:  # fmt: skip
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("loading and validating", total=len(stages))
 
         def advance(done: str) -> None:
@@ -246,8 +259,9 @@ def summary_table(results: dict[str, Any]) -> Table:
     for course in ("initial", "rechallenge"):
         eff = results["efficacy"].get(course) or {}
         if eff.get("orr"):
-            table.add_row(f"ORR / DCR, {course}",
-                          f"{eff['orr']['percent']}% / {eff['dcr']['percent']}%")  # fmt: skip
+            table.add_row(
+                f"ORR / DCR, {course}", f"{eff['orr']['percent']}% / {eff['dcr']['percent']}%"
+            )
     for endpoint in ("PFS1", "PFSR", "OS"):
         km = results["km"].get(endpoint, {}).get("all")
         if km:
@@ -255,7 +269,9 @@ def summary_table(results: dict[str, Any]) -> Table:
             table.add_row(f"median {endpoint}, months", median)
     for row in results.get("cox", {}).get("PFSR", [])[:1]:
         if "hr" in row:
-            table.add_row(f"HR {row['label']}", f"{row['hr']:.3f} ({row['lower']:.3f}–{row['upper']:.3f})")
+            table.add_row(
+                f"HR {row['label']}", f"{row['hr']:.3f} ({row['lower']:.3f}–{row['upper']:.3f})"
+            )
     return table
 
 

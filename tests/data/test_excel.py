@@ -7,11 +7,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from datafactory import copy_tables
 
 from rechallenge.data.validate import load_study
 from rechallenge.errors import DataValidationError
-
-from datafactory import copy_tables
 
 
 def write_workbook(path: Path, date_cells: bool, serial_in: str | None = None) -> Path:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from datafactory import VALID, copy_tables, write_study
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rechallenge.data.validate import load_study
 from rechallenge.errors import RechallengeError
 
-from datafactory import VALID, copy_tables, write_study
-
 CELLS = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["", "NA", "1e400", "-0", "2020-02-30", "2021", "45123", "男", "=1+1", "\x00"]),
-    st.integers(-10**6, 10**6).map(str),
+    st.integers(-(10**6), 10**6).map(str),
     st.floats(allow_nan=True).map(str),
 )
 EDITS = st.lists(

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from datafactory import copy_tables, write_study
 
 from rechallenge.data.validate import load_study
 from rechallenge.errors import DataValidationError, Problem
-
-from datafactory import copy_tables, write_study
 
 
 def problems_of(folder: Path, **kwargs: object) -> list[Problem]:
@@ -32,9 +31,14 @@ def test_the_valid_study_loads(make_study: Callable[..., Path]) -> None:
     study = make_study()
     loaded = load_study(study)
     assert loaded.summary() == {
-        "patients": 2, "treatment_lines": 4, "ici_courses": 3, "lesion_rows": 2,
-        "lesion_assessments": 2, "adverse_events": 1, "labs": 2,
-    }  # fmt: skip
+        "patients": 2,
+        "treatment_lines": 4,
+        "ici_courses": 3,
+        "lesion_rows": 2,
+        "lesion_assessments": 2,
+        "adverse_events": 1,
+        "labs": 2,
+    }
     assert loaded.treatments["source_row"].tolist() == [2, 3, 4, 5]
     assert loaded.patients.loc[0, "metastases"] == ("lung", "bone")
     assert loaded.treatments.loc[3, "agent_inns"] == ("pembrolizumab",)  # brand mapped
@@ -68,7 +72,15 @@ CELL_CASES = [
     ("lesions", 0, "patient_id", "P-999", "REL-001", 2, "not in the patients table"),
     ("labs", 0, "patient_id", "P-999", "REL-001", 2, "not in the patients table"),
     ("treatments", 0, "patient_id", "P-999", "REL-001", 2, "not in the patients table"),
-    ("treatments", 3, "progression_date", "2024-12-01", "DEATH-002", 5, "after the patient's death"),
+    (
+        "treatments",
+        3,
+        "progression_date",
+        "2024-12-01",
+        "DEATH-002",
+        5,
+        "after the patient's death",
+    ),
     ("labs", 1, "date", "2024-10-02", "DEATH-002", 3, "after the patient's death"),
     ("patients", 1, "last_contact_date", "2024-10-05", "DEATH-001", 3, "after death_date"),
     ("patients", 0, "recurrent", "maybe", "BOOL-001", 2, "yes/no"),
@@ -82,8 +94,14 @@ CELL_CASES = [
 @pytest.mark.parametrize(("table", "index", "column", "value", "code", "row", "words"), CELL_CASES)
 def test_each_bad_cell_is_named(
     make_study: Callable[..., Path],
-    table: str, index: int, column: str, value: str, code: str, row: int, words: str,
-) -> None:  # fmt: skip
+    table: str,
+    index: int,
+    column: str,
+    value: str,
+    code: str,
+    row: int,
+    words: str,
+) -> None:
     problem = only(problems_of(make_study((table, index, column, value))), code)
     assert problem.row == row
     assert problem.column == column
@@ -122,7 +140,9 @@ def test_every_problem_is_reported_at_once(make_study: Callable[..., Path]) -> N
 
 def test_patient_ids_and_dates_are_hidden_unless_asked(make_study: Callable[..., Path]) -> None:
     found = problems_of(
-        make_study(("adverse_events", 0, "patient_id", "P-999"), ("patients", 0, "birth_date", "1955"))
+        make_study(
+            ("adverse_events", 0, "patient_id", "P-999"), ("patients", 0, "birth_date", "1955")
+        )
     )
     for problem in found:
         assert "P-999" not in problem.render(show_ids=False)

@@ -48,9 +48,13 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
         "cohort": cohort_section(inputs, config),
         "baseline": baseline_section(included, config),
         "efficacy": {
-            course: efficacy(included[f"{course}_bor"] if f"{course}_bor" in included else
-                             pd.Series(dtype=object), included.get(f"{course}_response_source"),
-                             config)  # fmt: skip
+            course: efficacy(
+                included[f"{course}_bor"]
+                if f"{course}_bor" in included
+                else pd.Series(dtype=object),
+                included.get(f"{course}_response_source"),
+                config,
+            )
             for course in ("initial", "rechallenge")
         },
     }
@@ -66,7 +70,7 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
         results["adverse_events"] = ae_section(inputs.adverse_events, len(included))
     results["waterfall"] = waterfall(included, inputs.pseudonyms)
     results["swimmer"] = swimmer(included, inputs.endpoints, inputs.pseudonyms, config)
-    return clean(results)  # type: ignore[no-any-return]
+    return clean(results)
 
 
 # --------------------------------------------------------------------------- subgroups
@@ -97,7 +101,7 @@ def cohort_section(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any
         inputs.facts[["patient_id", "resistance_class", "resistance_reason"]], on="patient_id"
     )
     return {
-        "screened": int(len(listing)),
+        "screened": len(listing),
         "included": int(listing["included"].sum()),
         "attrition": inputs.selection.attrition.to_dict(orient="records"),
         "patients": [
@@ -133,12 +137,23 @@ def baseline_section(frame: pd.DataFrame, config: StudyConfig) -> dict[str, Any]
     n = len(frame)
     rows: list[dict[str, Any]] = []
     age = summarise_continuous(frame["age_at_rechallenge"].astype("float64").to_numpy())
-    rows.append({"variable": "age", "label": "Age at rechallenge, years", "kind": "continuous",
-                 "summary": config.output.baseline_summary} | age.to_dict())  # fmt: skip
+    rows.append(
+        {
+            "variable": "age",
+            "label": "Age at rechallenge, years",
+            "kind": "continuous",
+            "summary": config.output.baseline_summary,
+        }
+        | age.to_dict()
+    )
     derived = frame.assign(
-        smoking_status=frame["smoking"].map({"never": "never", "former": "ever", "current": "ever"}),
-        stage_group=frame["stage"].map(lambda s: None if pd.isna(s) else ("III" if s.startswith("III") else "IV")),
-    )  # fmt: skip
+        smoking_status=frame["smoking"].map(
+            {"never": "never", "former": "ever", "current": "ever"}
+        ),
+        stage_group=frame["stage"].map(
+            lambda s: None if pd.isna(s) else ("III" if s.startswith("III") else "IV")
+        ),
+    )
     for variable, label in CATEGORICAL_BASELINE:
         if variable == "metastasis":
             for site in ("lung", "brain", "bone", "liver", "adrenal", "pleura"):
@@ -155,8 +170,14 @@ def baseline_section(frame: pd.DataFrame, config: StudyConfig) -> dict[str, Any]
 
 
 def _cat_row(variable: str, label: str, level: str, count: int, n: int) -> dict[str, Any]:
-    return {"variable": variable, "label": label, "kind": "categorical", "level": level,
-            "n": count, "percent": percent(count, n)}  # fmt: skip
+    return {
+        "variable": variable,
+        "label": label,
+        "kind": "categorical",
+        "level": level,
+        "n": count,
+        "percent": percent(count, n),
+    }
 
 
 # --------------------------------------------------------------------------- efficacy
@@ -166,21 +187,31 @@ def efficacy(bor: pd.Series, source: pd.Series | None, config: StudyConfig) -> d
     """Best overall response counts, ORR (CR+PR) and DCR (CR+PR+SD) with exact CIs."""
     values = bor.dropna().map(lambda r: "NE" if r in ("MISSING", "NON-CR/NON-PD") else r)
     non_cr_non_pd = int((bor == "NON-CR/NON-PD").sum())
-    n = int(len(values))
+    n = len(values)
     counts = {r: int((values == r).sum()) for r in RESPONSES}
     ci = clopper_pearson if config.statistics.proportion_ci == "clopper-pearson" else wilson
     conf = 1 - config.statistics.alpha
-    section: dict[str, Any] = {"n": n, "bor": counts,
-                               "bor_percent": {r: percent(c, n) for r, c in counts.items()}}  # fmt: skip
-    for name, hits in (("orr", counts["CR"] + counts["PR"]),
-                       ("dcr", counts["CR"] + counts["PR"] + counts["SD"])):  # fmt: skip
+    section: dict[str, Any] = {
+        "n": n,
+        "bor": counts,
+        "bor_percent": {r: percent(c, n) for r, c in counts.items()},
+    }
+    for name, hits in (
+        ("orr", counts["CR"] + counts["PR"]),
+        ("dcr", counts["CR"] + counts["PR"] + counts["SD"]),
+    ):
         if n == 0:
             section[name] = None
             continue
         result = ci(hits, n, conf_level=conf)
-        section[name] = {"count": hits, "estimate": result.estimate, "lower": result.lower,
-                         "upper": result.upper, "method": result.method,
-                         "percent": percent(hits, n)}  # fmt: skip
+        section[name] = {
+            "count": hits,
+            "estimate": result.estimate,
+            "lower": result.lower,
+            "upper": result.upper,
+            "method": result.method,
+            "percent": percent(hits, n),
+        }
     if non_cr_non_pd:
         section["note"] = f"{non_cr_non_pd} non-CR/non-PD (no target lesions) counted as NE"
     if source is not None:
@@ -217,12 +248,20 @@ def km_summary(part: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
     dpm = config.endpoints.days_per_month
     days = part["aval_days"].to_numpy(dtype=float)
     event = 1 - part["cnsr"].to_numpy(dtype=int)
-    fit = kaplan_meier(days, event, conf_type=config.statistics.km_conf_type,
-                       conf_level=1 - config.statistics.alpha)  # fmt: skip
+    fit = kaplan_meier(
+        days,
+        event,
+        conf_type=config.statistics.km_conf_type,
+        conf_level=1 - config.statistics.alpha,
+    )
     median_fit = fit
     if config.statistics.median_ci != config.statistics.km_conf_type:
-        median_fit = kaplan_meier(days, event, conf_type=config.statistics.median_ci,
-                                  conf_level=1 - config.statistics.alpha)  # fmt: skip
+        median_fit = kaplan_meier(
+            days,
+            event,
+            conf_type=config.statistics.median_ci,
+            conf_level=1 - config.statistics.alpha,
+        )
     median = median_fit.median
     landmarks = [m * dpm for m in config.endpoints.landmarks_months]
     rates = fit.survival_at(landmarks)
@@ -266,8 +305,15 @@ def landmark_rates(rates: Any, months: list[float], dpm: float) -> list[dict[str
         if i is None:
             out.append({"time_months": m, "surv": None, "lower": None, "upper": None, "n_risk": 0})
             continue
-        out.append({"time_months": m, "surv": float(rates.surv[i]), "lower": float(rates.lower[i]),
-                    "upper": float(rates.upper[i]), "n_risk": int(rates.n_risk[i])})  # fmt: skip
+        out.append(
+            {
+                "time_months": m,
+                "surv": float(rates.surv[i]),
+                "lower": float(rates.lower[i]),
+                "upper": float(rates.upper[i]),
+                "n_risk": int(rates.n_risk[i]),
+            }
+        )
     return out
 
 
@@ -276,7 +322,7 @@ def _months(days: float, dpm: float) -> float | None:
 
 
 def logrank_section(survival: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
-    """Log-rank test per endpoint and subgroup variable (patients with the variable missing left out)."""
+    """Log-rank per endpoint and subgroup variable; patients missing the variable are left out."""
     section: dict[str, Any] = {}
     for endpoint in ENDPOINTS:
         data = survival[survival["paramcd"] == endpoint]
@@ -286,14 +332,22 @@ def logrank_section(survival: pd.DataFrame, config: StudyConfig) -> dict[str, An
             if part[sub.name].nunique() < 2:
                 section[endpoint][sub.name] = {"error": "fewer than two groups with data"}
                 continue
-            result = logrank_test(part["aval_days"].to_numpy(float),
-                                  1 - part["cnsr"].to_numpy(int), part[sub.name].to_numpy())  # fmt: skip
+            result = logrank_test(
+                part["aval_days"].to_numpy(float),
+                1 - part["cnsr"].to_numpy(int),
+                part[sub.name].to_numpy(),
+            )
             section[endpoint][sub.name] = {
-                "chi2": result.chi2, "df": result.df, "p": result.p,
-                "groups": [str(g) for g in result.groups], "n": list(result.n),
-                "observed": result.observed.tolist(), "expected": result.expected.tolist(),
-                "test": result.test, "n_missing": int(len(data) - len(part)),
-            }  # fmt: skip
+                "chi2": result.chi2,
+                "df": result.df,
+                "p": result.p,
+                "groups": [str(g) for g in result.groups],
+                "n": list(result.n),
+                "observed": result.observed.tolist(),
+                "expected": result.expected.tolist(),
+                "test": result.test,
+                "n_missing": int(len(data) - len(part)),
+            }
     return section
 
 
@@ -305,15 +359,18 @@ def cox_section(
     subgroups = {s.name: s for s in config.statistics.subgroups}
     covariates = included[["patient_id", *_cox_columns(config, included)]]
     for endpoint in ("PFSR", "OS"):
-        data = survival[survival["paramcd"] == endpoint].drop(
-            columns=[c for c in subgroups if c in survival], errors="ignore"
-        ).merge(covariates, on="patient_id")
+        data = (
+            survival[survival["paramcd"] == endpoint]
+            .drop(columns=[c for c in subgroups if c in survival], errors="ignore")
+            .merge(covariates, on="patient_id")
+        )
         rows: list[dict[str, Any]] = []
         for name in config.statistics.cox_univariable:
             rows += cox_rows(data, [name], subgroups, config, "univariable")
         if config.statistics.cox_multivariable:
-            rows += cox_rows(data, config.statistics.cox_multivariable, subgroups, config,
-                             "multivariable")  # fmt: skip
+            rows += cox_rows(
+                data, config.statistics.cox_multivariable, subgroups, config, "multivariable"
+            )
         section[endpoint] = rows
     return section
 
@@ -338,31 +395,51 @@ def cox_rows(
     X = part[present].astype(object)
     reference = {n: subgroups[n].low for n in present if n in subgroups}
     if len(part) < 2 or any(X[n].nunique() < 2 for n in present):
-        return [{"term": n, "model": model, "error": "fewer than two levels with data"}
-                for n in present]  # fmt: skip
+        return [
+            {"term": n, "model": model, "error": "fewer than two levels with data"} for n in present
+        ]
     time = part["aval_days"].to_numpy(float)
     event = 1 - part["cnsr"].to_numpy(int)
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
-        fit = fit_cox(time, event, X, ties=config.statistics.cox_ties, reference=reference,
-                      conf_level=1 - config.statistics.alpha)  # fmt: skip
+        fit = fit_cox(
+            time,
+            event,
+            X,
+            ties=config.statistics.cox_ties,
+            reference=reference,
+            conf_level=1 - config.statistics.alpha,
+        )
     monotone = any(issubclass(w.category, MonotoneLikelihoodWarning) for w in caught)
     lower, upper = fit.hr_ci()
     rows = []
     for i, term in enumerate(fit.terms):
         variable = next((n for n in present if term.startswith(n)), term)
-        level = term[len(variable):]
+        level = term[len(variable) :]
         sub = subgroups.get(variable)
-        rows.append({
-            "term": f"{variable}={level}", "variable": variable, "level": level,
-            "reference": reference.get(variable, _reference_level(X[variable], level)),
-            "label": sub.label if sub else f"{variable}: {level}",
-            "model": model, "n": fit.n, "events": fit.events,
-            "hr": float(fit.hr[i]), "lower": float(lower[i]), "upper": float(upper[i]),
-            "coef": float(fit.coef[i]), "se": float(fit.se[i]), "z": float(fit.z[i]),
-            "p": float(fit.p[i]), "ties": fit.ties, "firth": False, "monotone": monotone,
-            "ci_method": "wald",
-        })  # fmt: skip
+        rows.append(
+            {
+                "term": f"{variable}={level}",
+                "variable": variable,
+                "level": level,
+                "reference": reference.get(variable, _reference_level(X[variable], level)),
+                "label": sub.label if sub else f"{variable}: {level}",
+                "model": model,
+                "n": fit.n,
+                "events": fit.events,
+                "hr": float(fit.hr[i]),
+                "lower": float(lower[i]),
+                "upper": float(upper[i]),
+                "coef": float(fit.coef[i]),
+                "se": float(fit.se[i]),
+                "z": float(fit.z[i]),
+                "p": float(fit.p[i]),
+                "ties": fit.ties,
+                "firth": False,
+                "monotone": monotone,
+                "ci_method": "wald",
+            }
+        )
     if monotone and config.statistics.firth_on_monotone:
         rows += _firth_rows(time, event, X, reference, config, rows)
     return rows
@@ -374,9 +451,13 @@ def _reference_level(values: pd.Series, level: str) -> str:
 
 
 def _firth_rows(
-    time: np.ndarray, event: np.ndarray, X: pd.DataFrame, reference: dict[str, str],
-    config: StudyConfig, ordinary: list[dict[str, Any]],
-) -> list[dict[str, Any]]:  # fmt: skip
+    time: np.ndarray,
+    event: np.ndarray,
+    X: pd.DataFrame,
+    reference: dict[str, str],
+    config: StudyConfig,
+    ordinary: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
     """Firth's penalised Cox for a model whose ordinary fit shows monotone likelihood."""
     try:
         from rechallenge.stats.firth import fit_firth_cox
@@ -385,9 +466,20 @@ def _firth_rows(
     fit = fit_firth_cox(time, event, X, reference=reference, conf_level=1 - config.statistics.alpha)
     out = []
     for row, term in zip(ordinary, fit.to_dict()["terms"], strict=False):
-        out.append(row | {"hr": term["hr"], "lower": term["hr_lower"], "upper": term["hr_upper"],
-                          "p": term["p"], "coef": term["coef"], "se": term.get("se"),
-                          "z": None, "firth": True, "ci_method": "profile penalised likelihood"})  # fmt: skip
+        out.append(
+            row
+            | {
+                "hr": term["hr"],
+                "lower": term["hr_lower"],
+                "upper": term["hr_upper"],
+                "p": term["p"],
+                "coef": term["coef"],
+                "se": term.get("se"),
+                "z": None,
+                "firth": True,
+                "ci_method": "profile penalised likelihood",
+            }
+        )
     return out
 
 
@@ -399,16 +491,23 @@ def ae_section(worst: pd.DataFrame, n: int) -> dict[str, Any]:
     section: dict[str, Any] = {"n": {"initial": n, "rechallenge": n}}
     for phase in ("initial", "rechallenge"):
         part = worst[worst["phase"] == phase]
-        rows = []
+        rows: list[dict[str, Any]] = []
         for term, events in part.groupby("term"):
             grades = events["grade"].astype(int)
             any_grade = int(events["patient_id"].nunique())
             g34 = int(events.loc[grades.between(3, 4), "patient_id"].nunique())
             g5 = int(events.loc[grades == 5, "patient_id"].nunique())
-            rows.append({"term": str(term), "any_grade": any_grade,
-                         "any_grade_pct": percent(any_grade, n), "grade_3_4": g34,
-                         "grade_3_4_pct": percent(g34, n), "grade_5": g5,
-                         "sources": sorted(set(events["source"]))})  # fmt: skip
+            rows.append(
+                {
+                    "term": str(term),
+                    "any_grade": any_grade,
+                    "any_grade_pct": percent(any_grade, n),
+                    "grade_3_4": g34,
+                    "grade_3_4_pct": percent(g34, n),
+                    "grade_5": g5,
+                    "sources": sorted(set(events["source"])),
+                }
+            )
         rows.sort(key=lambda r: (-r["any_grade"], -r["grade_3_4"], r["term"]))
         section[phase] = rows
     return section
@@ -428,8 +527,14 @@ def waterfall(included: pd.DataFrame, pseudonyms: Mapping[str, str]) -> list[dic
             change = getattr(rec, column)
             if change is None or pd.isna(change):
                 continue
-            rows.append({"patient": pseudonyms[rec.patient_id], "course": course,
-                         "best_pct_change": float(change), "bor": getattr(rec, f"{course}_bor")})  # fmt: skip
+            rows.append(
+                {
+                    "patient": pseudonyms[rec.patient_id],
+                    "course": course,
+                    "best_pct_change": float(change),
+                    "bor": getattr(rec, f"{course}_bor"),
+                }
+            )
     return rows
 
 
@@ -451,21 +556,25 @@ def swimmer(
 
         os_row = os_rows.loc[rec.patient_id] if rec.patient_id in os_rows.index else None
         interim = rec.interim_lines if isinstance(rec.interim_lines, tuple) else ()
-        lines.append({
-            "patient": pseudonyms[rec.patient_id],
-            "initial_start": 0.0,
-            "initial_end": m(rec.initial_last_dose_date),
-            "initial_progression": m(rec.initial_progression_date),
-            "interim_start": m(rec.initial_next_line_start) if interim else None,
-            "interim_end": m(rec.rechallenge_start_date) if interim else None,
-            "rechallenge_start": m(rec.rechallenge_start_date),
-            "rechallenge_end": m(rec.rechallenge_last_dose_date),
-            "rechallenge_progression": m(rec.rechallenge_progression_date),
-            "last_followup": m(rec.last_contact_date if pd.isna(rec.death_date) else rec.death_date),
-            "death": bool(pd.notna(rec.death_date)),
-            "ongoing": bool(rec.rechallenge_end_reason == "ongoing"),
-            "censored": bool(os_row is not None and int(os_row["cnsr"]) == 1),
-            "bor_initial": getattr(rec, "initial_bor", None),
-            "bor_rechallenge": getattr(rec, "rechallenge_bor", None),
-        })  # fmt: skip
+        lines.append(
+            {
+                "patient": pseudonyms[rec.patient_id],
+                "initial_start": 0.0,
+                "initial_end": m(rec.initial_last_dose_date),
+                "initial_progression": m(rec.initial_progression_date),
+                "interim_start": m(rec.initial_next_line_start) if interim else None,
+                "interim_end": m(rec.rechallenge_start_date) if interim else None,
+                "rechallenge_start": m(rec.rechallenge_start_date),
+                "rechallenge_end": m(rec.rechallenge_last_dose_date),
+                "rechallenge_progression": m(rec.rechallenge_progression_date),
+                "last_followup": m(
+                    rec.last_contact_date if pd.isna(rec.death_date) else rec.death_date
+                ),
+                "death": bool(pd.notna(rec.death_date)),
+                "ongoing": bool(rec.rechallenge_end_reason == "ongoing"),
+                "censored": bool(os_row is not None and int(os_row["cnsr"]) == 1),
+                "bor_initial": getattr(rec, "initial_bor", None),
+                "bor_rechallenge": getattr(rec, "rechallenge_bor", None),
+            }
+        )
     return lines

@@ -1,1 +1,1 @@
-"""Data layer: the study tables, reading them from CSV/Excel, validating them, the drug dictionary."""
+"""Data layer: the study tables, reading CSV/Excel, validation, the drug dictionary."""

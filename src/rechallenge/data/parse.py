@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from rechallenge.data.drugs import load_dictionary
-from rechallenge.data.schema import SMALL_CELL_SPELLINGS, ColumnSpec, Kind
 from rechallenge.data.model import Imputation
+from rechallenge.data.schema import SMALL_CELL_SPELLINGS, ColumnSpec, Kind
 from rechallenge.errors import Problem
 
 PartialDateRule = Literal["error", "first", "middle", "last"]
@@ -82,6 +82,11 @@ class ColumnContext:
         )
 
 
+def _positions(mask: object) -> list[int]:
+    """Positions where a boolean mask is True, as Python ints."""
+    return [int(i) for i in np.flatnonzero(np.asarray(mask, dtype=bool))]
+
+
 def blank(values: pd.Series) -> pd.Series:
     """True where a cell is empty (None, NaN or only white space)."""
     as_text = values.map(lambda v: v if isinstance(v, str) else "")
@@ -107,7 +112,7 @@ def parse_text(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     empty = blank(values)
     text[empty] = None
     has_invisible = text.map(lambda v: isinstance(v, str) and bool(INVISIBLE.search(v)))
-    for pos in np.flatnonzero(has_invisible.to_numpy()):
+    for pos in _positions(has_invisible.to_numpy()):
         ctx.report(
             pos,
             "TEXT-001",
@@ -121,7 +126,7 @@ def parse_id(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Identifiers are text always; scientific notation means a spreadsheet mangled them."""
     text = parse_text(values, ctx)
     mangled = text.map(lambda v: isinstance(v, str) and bool(E_NOTATION.match(v.strip())))
-    for pos in np.flatnonzero(mangled.to_numpy()):
+    for pos in _positions(mangled.to_numpy()):
         ctx.report(
             pos,
             "ID-002",
@@ -146,9 +151,9 @@ def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> 
             text.where(text.str.match(ISO_DATE.pattern)), format="%Y-%m-%d", errors="coerce"
         )
         out[strings] = parsed.to_numpy()
-        for pos in np.flatnonzero(strings & out.isna().to_numpy()):
+        for pos in _positions(strings & out.isna().to_numpy()):
             out.iloc[pos] = _explain_date(values.iloc[pos], pos, ctx, options)
-    for pos in np.flatnonzero((out < EARLIEST_PLAUSIBLE).to_numpy()):
+    for pos in _positions((out < EARLIEST_PLAUSIBLE).to_numpy()):
         ctx.report(
             pos,
             "DATE-004",
@@ -162,7 +167,7 @@ def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> 
 def _to_date(value: object) -> pd.Timestamp:
     if isinstance(value, dt.datetime):
         return pd.Timestamp(value.date())
-    return pd.Timestamp(value)  # type: ignore[arg-type]
+    return pd.Timestamp(value)
 
 
 def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptions) -> object:
@@ -241,7 +246,7 @@ def excel_serial_to_date(serial: float, date_system_1904: bool = False) -> dt.da
 
 
 def impute_partial_date(year: int, month: int | None, rule: PartialDateRule) -> dt.date:
-    """Complete a partial date: first, middle (15th; 30 June for a year) or last day of the period."""
+    """Complete a partial date: first, middle (15th; 30 June) or last day of the period."""
     if rule == "first":
         return dt.date(year, month or 1, 1)
     if rule == "last":
@@ -257,7 +262,7 @@ def parse_number(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     empty = blank(values).to_numpy()
     numbers = pd.to_numeric(values.where(~empty), errors="coerce").astype("float64")
     numbers = numbers.where(np.isfinite(numbers))  # 1e400 and inf are not measurements
-    for pos in np.flatnonzero(~empty & numbers.isna().to_numpy()):
+    for pos in _positions(~empty & numbers.isna().to_numpy()):
         text = str(values.iloc[pos]).strip()
         if re.match(r"^[+-]?\d+,\d+$", text):
             message, fix = "the number uses a decimal comma", "use a decimal point (1.5, not 1,5)"
@@ -274,7 +279,7 @@ def parse_integer(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Whole numbers (nullable Int64); 2.5 or 'III' are explained."""
     numbers = parse_number(values, ctx)
     fractional = numbers.notna() & ((numbers != np.floor(numbers)) | (numbers.abs() > 2**53))
-    for pos in np.flatnonzero(fractional.to_numpy()):
+    for pos in _positions(fractional.to_numpy()):
         ctx.report(
             pos,
             "NUM-002",
@@ -291,7 +296,7 @@ def parse_bool(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     empty = blank(values).to_numpy()
     keys = _text(values).map(lambda v: v.strip().lower() if isinstance(v, str) else v)
     out = keys.map(TRUE_WORDS).astype("boolean")
-    for pos in np.flatnonzero(~empty & out.isna().to_numpy()):
+    for pos in _positions(~empty & out.isna().to_numpy()):
         ctx.report(
             pos,
             "BOOL-001",
@@ -309,7 +314,7 @@ def parse_enum(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     empty = blank(values).to_numpy()
     text = _text(values)
     out = text.map(lambda v: canonical.get(v.lower()) if isinstance(v, str) else None)
-    for pos in np.flatnonzero(~empty & out.isna().to_numpy()):
+    for pos in _positions(~empty & out.isna().to_numpy()):
         _explain_enum(str(text.iloc[pos]), pos, ctx)
     return out.astype(object)
 

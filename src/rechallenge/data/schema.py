@@ -63,9 +63,13 @@ class TableSpec:
 
 def _patient_id() -> ColumnSpec:
     return ColumnSpec(
-        "patient_id", Kind.ID, required=True, non_null=True, identifying=True,
+        "patient_id",
+        Kind.ID,
+        required=True,
+        non_null=True,
+        identifying=True,
         description="patient identifier; never shown in reports unless asked",
-    )  # fmt: skip
+    )
 
 
 HISTOLOGIES = ("adenocarcinoma", "squamous", "adenosquamous", "large_cell", "nos", "other")
@@ -73,31 +77,101 @@ SMALL_CELL_SPELLINGS = ("small_cell", "small cell", "sclc", "small-cell", "small
 STAGES = ("IIIA", "IIIB", "IIIC", "IVA", "IVB")
 DRIVERS = ("none", "EGFR", "ALK", "ROS1", "KRAS", "BRAF", "MET", "RET", "NTRK", "HER2", "unknown")
 METASTASIS_SITES = (
-    "lung", "brain", "bone", "liver", "adrenal", "pleura", "lymph_node", "other",
-)  # fmt: skip
+    "lung",
+    "brain",
+    "bone",
+    "liver",
+    "adrenal",
+    "pleura",
+    "lymph_node",
+    "other",
+)
 END_REASONS = (
-    "progression", "toxicity", "irae", "marrow_suppression", "clinical_decision",
-    "completed", "patient_choice", "death", "ongoing", "other",
-)  # fmt: skip
+    "progression",
+    "toxicity",
+    "irae",
+    "marrow_suppression",
+    "clinical_decision",
+    "completed",
+    "patient_choice",
+    "death",
+    "ongoing",
+    "other",
+)
 RESPONSES = ("CR", "PR", "SD", "PD", "NE")
 LAB_TESTS = (
-    "hemoglobin", "neutrophils", "leukocytes", "lymphocytes", "platelets",
-    "alt", "ast", "bilirubin", "creatinine",
-)  # fmt: skip
+    "hemoglobin",
+    "neutrophils",
+    "leukocytes",
+    "lymphocytes",
+    "platelets",
+    "alt",
+    "ast",
+    "bilirubin",
+    "creatinine",
+)
 
 #: Unit spellings accepted per lab test (compared after lower-casing and removing spaces).
 #: The CTCAE engine converts each of them; a test keeps the two lists in step.
 LAB_UNITS: dict[str, tuple[str, ...]] = {
     "hemoglobin": ("g/dl", "g/l", "mmol/l"),
-    "neutrophils": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
-    "leukocytes": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
-    "lymphocytes": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
-    "platelets": ("10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3", "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul"),
+    "neutrophils": (
+        "10^9/l",
+        "10*9/l",
+        "x10^9/l",
+        "/mm3",
+        "cells/mm3",
+        "10^3/µl",
+        "10^3/ul",
+        "/µl",
+        "/ul",
+        "cells/µl",
+        "cells/ul",
+    ),
+    "leukocytes": (
+        "10^9/l",
+        "10*9/l",
+        "x10^9/l",
+        "/mm3",
+        "cells/mm3",
+        "10^3/µl",
+        "10^3/ul",
+        "/µl",
+        "/ul",
+        "cells/µl",
+        "cells/ul",
+    ),
+    "lymphocytes": (
+        "10^9/l",
+        "10*9/l",
+        "x10^9/l",
+        "/mm3",
+        "cells/mm3",
+        "10^3/µl",
+        "10^3/ul",
+        "/µl",
+        "/ul",
+        "cells/µl",
+        "cells/ul",
+    ),
+    "platelets": (
+        "10^9/l",
+        "10*9/l",
+        "x10^9/l",
+        "/mm3",
+        "cells/mm3",
+        "10^3/µl",
+        "10^3/ul",
+        "/µl",
+        "/ul",
+        "cells/µl",
+        "cells/ul",
+    ),
     "alt": ("u/l", "iu/l", "µkat/l", "ukat/l"),
     "ast": ("u/l", "iu/l", "µkat/l", "ukat/l"),
     "bilirubin": ("µmol/l", "umol/l", "mg/dl"),
     "creatinine": ("µmol/l", "umol/l", "mg/dl"),
-}  # fmt: skip
+}
 
 PATIENTS = TableSpec(
     "patients",

@@ -40,7 +40,7 @@ DATE_COLUMNS_AFTER_DEATH: dict[str, tuple[str, ...]] = {
 def load_study(
     location: str | Path, *, encoding: str = "utf-8", options: ParseOptions | None = None
 ) -> Study:
-    """Read and validate a study folder or workbook; raise `DataValidationError` listing all problems."""
+    """Read and validate a study folder or workbook; `DataValidationError` lists all problems."""
     raw = read_study_files(Path(location), encoding)
     return validate_raw_study(raw, options or ParseOptions())
 
@@ -206,9 +206,7 @@ def _is_duplicate_of_parse_error(case: object) -> bool:
     return check.startswith("dtype") or check == "column_in_dataframe"
 
 
-def _problem_from_case(
-    case: object, spec: TableSpec, source: str, frame: pd.DataFrame
-) -> Problem:
+def _problem_from_case(case: object, spec: TableSpec, source: str, frame: pd.DataFrame) -> Problem:
     column = getattr(case, "column", None)
     check = str(getattr(case, "check", ""))
     row = getattr(case, "index", None)
@@ -219,34 +217,59 @@ def _problem_from_case(
     identifying = bool(col_spec and col_spec.identifying)
     if check == "not_nullable":
         return Problem(
-            "CELL-001", source, "the cell must not be empty", "fill in the value",
-            row=row_number, column=str(column), patient_id=pid,
-        )  # fmt: skip
+            "CELL-001",
+            source,
+            "the cell must not be empty",
+            "fill in the value",
+            row=row_number,
+            column=str(column),
+            patient_id=pid,
+        )
     if check == "field_uniqueness" and column == "patient_id":
         return Problem(
-            "ID-001", source, "the patient_id appears on more than one row",
+            "ID-001",
+            source,
+            "the patient_id appears on more than one row",
             "keep one row per patient (patients is one row per patient)",
-            row=row_number, column="patient_id", value=value, identifying=True, patient_id=pid,
-        )  # fmt: skip
+            row=row_number,
+            column="patient_id",
+            value=value,
+            identifying=True,
+            patient_id=pid,
+        )
     if check == "multiple_fields_uniqueness" or "unique" in check:
         return Problem(
-            "LINE-001", source, "the same (patient_id, line) appears on more than one row",
+            "LINE-001",
+            source,
+            "the same (patient_id, line) appears on more than one row",
             "number each patient's lines of therapy 1, 2, 3, ... once each",
-            row=row_number, column="line", patient_id=pid,
-        )  # fmt: skip
+            row=row_number,
+            column="line",
+            patient_id=pid,
+        )
     if check.startswith("range:"):
         _, lo, hi = check.split(":")
         bounds = f"between {lo} and {hi}" if hi != "None" else f"at least {lo}"
         return Problem(
-            "RANGE-001", source, f"the value is out of range: it must be {bounds}",
+            "RANGE-001",
+            source,
+            f"the value is out of range: it must be {bounds}",
             f"enter a value {bounds}",
-            row=row_number, column=str(column), value=_plain(value),
-            identifying=identifying, patient_id=pid,
-        )  # fmt: skip
+            row=row_number,
+            column=str(column),
+            value=_plain(value),
+            identifying=identifying,
+            patient_id=pid,
+        )
     return Problem(
-        "CHECK-001", source, f"check {check!r} failed", "correct the value",
-        row=row_number, column=str(column) if column else None, patient_id=pid,
-    )  # fmt: skip
+        "CHECK-001",
+        source,
+        f"check {check!r} failed",
+        "correct the value",
+        row=row_number,
+        column=str(column) if column else None,
+        patient_id=pid,
+    )
 
 
 def _plain(value: object) -> object:
@@ -288,10 +311,15 @@ def _orphans(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[P
             continue
         orphan = frame["patient_id"].notna() & ~frame["patient_id"].isin(known)
         problems += _rows_problem(
-            frame, orphan, sources[name], code="REL-001", column="patient_id",
+            frame,
+            orphan,
+            sources[name],
+            code="REL-001",
+            column="patient_id",
             message="the patient_id is not in the patients table",
-            fix="add the patient to patients, or correct the identifier", identifying=True,
-        )  # fmt: skip
+            fix="add the patient to patients, or correct the identifier",
+            identifying=True,
+        )
     return problems
 
 
@@ -303,11 +331,15 @@ def _line_order(treatments: pd.DataFrame, source: str) -> list[Problem]:
     bad = previous_start.notna() & (lines["start_date"] <= previous_start)
     return list(
         _rows_problem(
-            lines, bad, source, code="LINE-002", column="start_date",
+            lines,
+            bad,
+            source,
+            code="LINE-002",
+            column="start_date",
             message="the line number disagrees with the order of start dates (this line starts "
             "on or before the previous line)",
             fix="number lines in the order they started, or correct the start_date",
-        )  # fmt: skip
+        )
     )
 
 
@@ -327,10 +359,14 @@ def _date_order(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> lis
         frame = frames[table]
         bad = frame[later] < frame[earlier]
         problems += _rows_problem(
-            frame, bad, sources.get(table, table), code=code, column=later,
+            frame,
+            bad,
+            sources.get(table, table),
+            code=code,
+            column=later,
             message=f"{later} is before {earlier}",
             fix=f"correct {earlier} or {later}; {later} cannot precede {earlier}",
-        )  # fmt: skip
+        )
     return problems
 
 
@@ -341,11 +377,14 @@ def _after_death(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> li
     death = death[~death.index.duplicated()]
     problems: list[Problem] = list(
         _rows_problem(
-            patients, patients["last_contact_date"] > patients["death_date"],
-            sources.get("patients", "patients"), code="DEATH-001", column="last_contact_date",
+            patients,
+            patients["last_contact_date"] > patients["death_date"],
+            sources.get("patients", "patients"),
+            code="DEATH-001",
+            column="last_contact_date",
             message="last_contact_date (last known alive) is after death_date",
             fix="correct death_date or last_contact_date",
-        )  # fmt: skip
+        )
     )
     for table, columns in DATE_COLUMNS_AFTER_DEATH.items():
         frame = frames[table]
@@ -354,10 +393,14 @@ def _after_death(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> li
         died = frame["patient_id"].map(death)
         for column in columns:
             problems += _rows_problem(
-                frame, frame[column] > died, sources[table], code="DEATH-002", column=column,
+                frame,
+                frame[column] > died,
+                sources[table],
+                code="DEATH-002",
+                column=column,
                 message=f"{column} is after the patient's death_date",
                 fix=f"correct {column} or the patient's death_date",
-            )  # fmt: skip
+            )
     return problems
 
 
@@ -372,10 +415,15 @@ def _grade_five_without_death(
     bad = (events["grade"] == 5).fillna(False) & ~events["patient_id"].isin(dead)
     return list(
         _rows_problem(
-            events, bad, sources["adverse_events"], code="AE-002", column="grade",
+            events,
+            bad,
+            sources["adverse_events"],
+            code="AE-002",
+            column="grade",
             message="a grade 5 (fatal) event for a patient without a death_date",
-            fix="record the death_date in patients, or correct the grade", value=5,
-        )  # fmt: skip
+            fix="record the death_date in patients, or correct the grade",
+            value=5,
+        )
     )
 
 
@@ -392,10 +440,15 @@ def _lab_units(labs: pd.DataFrame, source: str) -> list[Problem]:
         ):
             problems.append(
                 Problem(
-                    "LAB-001", source, f"unknown unit for {test}",
+                    "LAB-001",
+                    source,
+                    f"unknown unit for {test}",
                     f"use one of: {', '.join(accepted)}",
-                    row=int(row), column="unit", value=unit, patient_id=str(pid),
-                )  # fmt: skip
+                    row=int(row),
+                    column="unit",
+                    value=unit,
+                    patient_id=str(pid),
+                )
             )
     return problems
 
@@ -417,9 +470,13 @@ def classify_agents(treatments: pd.DataFrame) -> pd.DataFrame:
     pairs = out["agents"].map(classify)
     out["agent_inns"] = pairs.map(lambda p: p[0])
     out["agent_classes"] = pairs.map(lambda p: p[1])
-    out["is_pd1_axis"] = out["agents"].map(
-        lambda agents: any(
-            (d := dictionary.lookup(a)) is not None and d.pd1_axis for a in agents
+    out["is_pd1_axis"] = (
+        out["agents"]
+        .map(
+            lambda agents: any(
+                (d := dictionary.lookup(a)) is not None and d.pd1_axis for a in agents
+            )
         )
-    ).astype(bool)
+        .astype(bool)
+    )
     return out

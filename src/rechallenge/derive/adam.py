@@ -48,27 +48,29 @@ def build_adam(
 def adsl(facts: pd.DataFrame, selection: Selection, pseudonyms: Mapping[str, str]) -> pd.DataFrame:
     """Subject level: demographics, disease, courses, resistance and analysis flags."""
     listing = selection.listing.set_index("patient_id")
-    return pd.DataFrame({
-        "USUBJID": facts["patient_id"].map(pseudonyms),
-        "AGE": facts["age_at_rechallenge"],
-        "AGEU": "YEARS",
-        "SEX": facts["sex"].str.upper().str[0],
-        "SMOKSTAT": facts["smoking"],
-        "HISTOL": facts["histology"],
-        "STAGE": facts["stage"],
-        "DRIVER": facts["driver"],
-        "PDL1TPS": facts["pdl1_tps"],
-        "ECOGRCH": facts["ecog_rechallenge"],
-        "RESCLS": facts["resistance_class"],
-        "ITTFL": facts["patient_id"].map(listing["included"]).map({True: "Y", False: "N"}),
-        "EXCLCRIT": facts["patient_id"].map(listing["criterion"]).replace("", None),
-        "EXCLRSN": facts["patient_id"].map(listing["reason"]),
-        "TR01LINE": facts["initial_line"],
-        "TR02LINE": facts["rechallenge_line"],
-        "BORINIT": facts.get("initial_bor"),
-        "BORRCH": facts.get("rechallenge_bor"),
-        "DTHFL": facts["death_date"].notna().map({True: "Y", False: "N"}),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "USUBJID": facts["patient_id"].map(pseudonyms),
+            "AGE": facts["age_at_rechallenge"],
+            "AGEU": "YEARS",
+            "SEX": facts["sex"].str.upper().str[0],
+            "SMOKSTAT": facts["smoking"],
+            "HISTOL": facts["histology"],
+            "STAGE": facts["stage"],
+            "DRIVER": facts["driver"],
+            "PDL1TPS": facts["pdl1_tps"],
+            "ECOGRCH": facts["ecog_rechallenge"],
+            "RESCLS": facts["resistance_class"],
+            "ITTFL": facts["patient_id"].map(listing["included"]).map({True: "Y", False: "N"}),
+            "EXCLCRIT": facts["patient_id"].map(listing["criterion"]).replace("", None),
+            "EXCLRSN": facts["patient_id"].map(listing["reason"]),
+            "TR01LINE": facts["initial_line"],
+            "TR02LINE": facts["rechallenge_line"],
+            "BORINIT": facts.get("initial_bor"),
+            "BORRCH": facts.get("rechallenge_bor"),
+            "DTHFL": facts["death_date"].notna().map({True: "Y", False: "N"}),
+        }
+    )
 
 
 def adrs(
@@ -83,33 +85,49 @@ def adrs(
             response = responses.get((pid, phase))
             if response is None:
                 continue
-            base = {"USUBJID": pseudonyms[pid], "APHASE": phase, "SRCDOM": response.source.upper()}
-            rows.append(base | {"PARAMCD": "BOR", "PARAM": "Best overall response",
-                                "AVALC": str(response.best_response), "ADY": None})  # fmt: skip
+            base: dict[str, object] = {"USUBJID": pseudonyms[pid], "APHASE": phase, "SRCDOM": response.source.upper()}
+            rows.append(
+                base
+                | {
+                    "PARAMCD": "BOR",
+                    "PARAM": "Best overall response",
+                    "AVALC": str(response.best_response),
+                    "ADY": None,
+                }
+            )
             start = facts.loc[facts["patient_id"] == pid, f"{phase}_start_date"].iloc[0]
             for tp in response.timepoints:
-                rows.append(base | {"PARAMCD": "OVR", "PARAM": "Overall time-point response",
-                                    "AVALC": None if tp.overall is None else str(tp.overall),
-                                    "ADY": (tp.date - start).days})  # fmt: skip
-    return pd.DataFrame(rows, columns=["USUBJID", "APHASE", "SRCDOM", "PARAMCD", "PARAM",
-                                       "AVALC", "ADY"])  # fmt: skip
+                rows.append(
+                    base
+                    | {
+                        "PARAMCD": "OVR",
+                        "PARAM": "Overall time-point response",
+                        "AVALC": str(tp.overall),
+                        "ADY": (tp.assessment_date - start).days,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["USUBJID", "APHASE", "SRCDOM", "PARAMCD", "PARAM", "AVALC", "ADY"]
+    )
 
 
 def adtte(
     endpoints: pd.DataFrame, pseudonyms: Mapping[str, str], days_per_month: float, show_dates: bool
 ) -> pd.DataFrame:
     """One row per patient and endpoint; CNSR 1 = censored (CDISC convention)."""
-    frame = pd.DataFrame({
-        "USUBJID": endpoints["patient_id"].map(pseudonyms),
-        "PARAMCD": endpoints["paramcd"],
-        "PARAM": endpoints["paramcd"].map(PARAMS),
-        "AVAL": endpoints["aval_days"],
-        "AVALU": "DAYS",
-        "AVALMO": endpoints["aval_days"] / days_per_month,
-        "CNSR": endpoints["cnsr"],
-        "EVNTDESC": endpoints["evntdesc"],
-        "CNSDTDSC": endpoints["cnsdtdsc"],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "USUBJID": endpoints["patient_id"].map(pseudonyms),
+            "PARAMCD": endpoints["paramcd"],
+            "PARAM": endpoints["paramcd"].map(PARAMS),
+            "AVAL": endpoints["aval_days"],
+            "AVALU": "DAYS",
+            "AVALMO": endpoints["aval_days"] / days_per_month,
+            "CNSR": endpoints["cnsr"],
+            "EVNTDESC": endpoints["evntdesc"],
+            "CNSDTDSC": endpoints["cnsdtdsc"],
+        }
+    )
     if show_dates:
         frame["STARTDT"] = endpoints["startdt"].dt.strftime("%Y-%m-%d")
         frame["ADT"] = endpoints["adt"].dt.strftime("%Y-%m-%d")
@@ -118,10 +136,12 @@ def adtte(
 
 def adae(adverse: pd.DataFrame, pseudonyms: Mapping[str, str]) -> pd.DataFrame:
     """Worst grade per patient, term and phase, with where it came from (reported or lab)."""
-    return pd.DataFrame({
-        "USUBJID": adverse["patient_id"].map(pseudonyms),
-        "APHASE": adverse["phase"],
-        "AEDECOD": adverse["term"],
-        "ATOXGR": adverse["grade"],
-        "AESRC": adverse["source"],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "USUBJID": adverse["patient_id"].map(pseudonyms),
+            "APHASE": adverse["phase"],
+            "AEDECOD": adverse["term"],
+            "ATOXGR": adverse["grade"],
+            "AESRC": adverse["source"],
+        }
+    )

@@ -19,17 +19,22 @@ from rechallenge.rules.adverse_events import merge_adverse_events, phase_window
 from rechallenge.rules.ctcae import grade_labs, select_baseline
 
 
-def derive_adverse_events(study: Study, included: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+def derive_adverse_events(
+    study: Study, included: pd.DataFrame, config: StudyConfig
+) -> pd.DataFrame:
     """Worst grade per included patient, phase and term (steps 1-3)."""
     settings = config.adverse_events
     ids = set(included["patient_id"])
     windows = {
         str(r.patient_id): phase_window(
-            r.initial_start_date, r.initial_last_dose_date, r.rechallenge_start_date,
-            r.rechallenge_last_dose_date, settings,
+            r.initial_start_date,
+            r.initial_last_dose_date,
+            r.rechallenge_start_date,
+            r.rechallenge_last_dose_date,
+            settings,
         )
         for r in included.itertuples(index=False)
-    }  # fmt: skip
+    }
     graded = None
     if study.has("labs"):
         labs = study.labs[study.labs["patient_id"].isin(ids)]

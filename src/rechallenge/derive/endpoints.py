@@ -15,6 +15,8 @@ Durations stay in days; months (days / 30.4375) are for display only.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from rechallenge.config import EndpointSettings
@@ -29,9 +31,9 @@ def last_adequate_assessment(response: CourseResponse | None) -> pd.Timestamp | 
     if response is None:
         return None
     dates = [
-        tp.date
+        tp.assessment_date
         for tp in response.timepoints
-        if tp.overall is not None and tp.overall.recist_equivalent in ADEQUATE
+        if tp.overall.recist_equivalent in ADEQUATE
     ]
     return max(dates) if dates else None
 
@@ -58,7 +60,7 @@ def _pfs(
     pid: str,
     paramcd: str,
     course: str,
-    rec: object,
+    rec: Any,
     responses: dict[tuple[str, str], CourseResponse],
     settings: EndpointSettings,
     *,
@@ -66,7 +68,7 @@ def _pfs(
 ) -> dict[str, object]:
     start = getattr(rec, f"{course}_start_date")
     progression = getattr(rec, f"{course}_progression_date", None)
-    death = getattr(rec, "death_date")
+    death = rec.death_date
     candidates = []
     if progression is not None and not pd.isna(progression):
         candidates.append((progression, "progression"))
@@ -79,17 +81,15 @@ def _pfs(
         last = last_adequate_assessment(responses.get((pid, course)))
         date = last if last is not None else start
         return _record(pid, paramcd, start, date, 1, None, "last adequate tumour assessment")
-    return _record(pid, paramcd, start, getattr(rec, "last_contact_date"), 1, None,
-                   "last date known alive")  # fmt: skip
+    return _record(pid, paramcd, start, rec.last_contact_date, 1, None, "last date known alive")
 
 
-def _os(pid: str, rec: object) -> dict[str, object]:
-    start = getattr(rec, "rechallenge_start_date")
-    death = getattr(rec, "death_date")
+def _os(pid: str, rec: Any) -> dict[str, object]:
+    start = rec.rechallenge_start_date
+    death = rec.death_date
     if not pd.isna(death):
         return _record(pid, "OS", start, death, 0, "death", None)
-    return _record(pid, "OS", start, getattr(rec, "last_contact_date"), 1, None,
-                   "last date known alive")  # fmt: skip
+    return _record(pid, "OS", start, rec.last_contact_date, 1, None, "last date known alive")
 
 
 def _record(

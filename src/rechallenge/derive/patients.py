@@ -14,6 +14,8 @@ For every screened patient:
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -92,7 +94,7 @@ def _split(lesions: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
 
 
 def _course_response(
-    record: object,
+    record: Any,
     course: str,
     lesions: pd.DataFrame | None,
     config: StudyConfig,
@@ -122,7 +124,7 @@ def _course_response(
                 f"({disagreement.message})",
                 "review the lesion measurements and the investigator assessment",
                 severity="warning",
-                patient_id=str(getattr(record, "patient_id")),
+                patient_id=str(record.patient_id),
             )
         )
     return chosen
@@ -141,25 +143,25 @@ def _warning(code: str, message: str, source: object) -> Problem:
     )
 
 
-def _blank_to_none(value: object) -> object:
+def _blank_to_none(value: Any) -> Any:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
 def _resistance(
-    record: object, initial: CourseResponse | None, config: StudyConfig
+    record: Any, initial: CourseResponse | None, config: StudyConfig
 ) -> ResistanceResult | None:
     """Resistance of the initial course under the configured definition."""
-    start = getattr(record, "initial_start_date")
+    start = record.initial_start_date
     if pd.isna(start) or initial is None:
         return None
     bor = initial.best_response.recist_equivalent
     inputs = ResistanceInputs(
         first_dose=start,
-        last_dose=_blank_to_none(getattr(record, "initial_last_dose_date")),  # type: ignore[arg-type]
-        end_reason=_blank_to_none(getattr(record, "initial_end_reason")),  # type: ignore[arg-type]
+        last_dose=_blank_to_none(record.initial_last_dose_date),
+        end_reason=_blank_to_none(record.initial_end_reason),
         best_response=None if bor in (Response.MISSING,) else str(bor).lower(),
         progression_date=initial.progression_date,
-        ongoing_at_progression=getattr(record, "initial_end_reason") == "ongoing",
+        ongoing_at_progression=record.initial_end_reason == "ongoing",
     )
     return classify_resistance(inputs, config.resistance)
 

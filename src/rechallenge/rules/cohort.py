@@ -68,61 +68,79 @@ def protocol_criteria(settings: CohortSettings) -> list[Criterion]:
     lo, hi, ecog_max = settings.age_min, settings.age_max, settings.ecog_max
     return [
         Criterion(
-            "nsclc_advanced", "inclusion",
+            "nsclc_advanced",
+            "inclusion",
             "Confirmed NSCLC, unresectable stage III/IV or recurrent disease",
-            lambda f: _col(f, "stage").isin(ADVANCED_STAGES)
-            | _col(f, "recurrent").fillna(False).astype(bool),
+            lambda f: (
+                _col(f, "stage").isin(ADVANCED_STAGES)
+                | _col(f, "recurrent").fillna(False).astype(bool)
+            ),
             lambda r: "not stage III/IV and not recurrent disease",
         ),
         Criterion(
-            "no_driver", "inclusion",
+            "no_driver",
+            "inclusion",
             f"No targetable driver alteration ({', '.join(sorted(drivers))})",
             lambda f: ~_col(f, "driver").isin(drivers),
             lambda r: f"targetable driver alteration ({r['driver']})",
         ),
         Criterion(
-            "has_rechallenge", "inclusion",
+            "has_rechallenge",
+            "inclusion",
             "An ICI rechallenge course after progression on the first PD-(L)1 course",
             lambda f: _col(f, "has_rechallenge").fillna(False).astype(bool),
             lambda r: "no ICI rechallenge course after progression on the first ICI course",
         ),
         Criterion(
-            "acquired_resistance", "inclusion",
+            "acquired_resistance",
+            "inclusion",
             "Acquired immune resistance to the first PD-(L)1 course (configured definition)",
             lambda f: _col(f, "resistance_class") == "acquired",
             lambda r: f"not acquired resistance: {r['resistance_reason']}",
         ),
         Criterion(
-            "measurable_disease", "inclusion",
+            "measurable_disease",
+            "inclusion",
             "At least one measurable lesion at the rechallenge baseline",
             lambda f: _col(f, "measurable_at_rechallenge").fillna(False).astype(bool),
             lambda r: "no measurable target lesion at the rechallenge baseline",
         ),
         Criterion(
-            "age_range", "inclusion", f"Age {lo}–{hi} years at the rechallenge start",
+            "age_range",
+            "inclusion",
+            f"Age {lo}–{hi} years at the rechallenge start",
             lambda f: _col(f, "age_at_rechallenge").between(lo, hi),
             lambda r: f"age {r['age_at_rechallenge']:.0f} outside {lo}–{hi} years",
         ),
         Criterion(
-            "initial_stop_reason", "exclusion",
+            "initial_stop_reason",
+            "exclusion",
             f"First ICI course stopped for {', '.join(sorted(stops))}",
             lambda f: ~_col(f, "initial_end_reason").isin(stops),
             lambda r: f"first ICI course stopped for {r['initial_end_reason']}",
         ),
         Criterion(
-            "incomplete_data", "exclusion",
+            "incomplete_data",
+            "exclusion",
             "Data too incomplete to evaluate the rechallenge effect",
             lambda f: _col(f, "rechallenge_evaluable").fillna(False).astype(bool),
-            lambda r: "rechallenge response not evaluable (no follow-up assessment and no "
-            "investigator response)",
+            lambda r: (
+                "rechallenge response not evaluable (no follow-up assessment and no "
+                "investigator response)"
+            ),
         ),
         Criterion(
-            "ecog_max", "exclusion", f"ECOG performance status > {ecog_max} at rechallenge",
+            "ecog_max",
+            "exclusion",
+            f"ECOG performance status > {ecog_max} at rechallenge",
             lambda f: _col(f, "ecog_rechallenge").le(ecog_max),
-            lambda r: f"ECOG PS {r['ecog_rechallenge']} at rechallenge (> {ecog_max})"
-            if pd.notna(r["ecog_rechallenge"]) else "ECOG PS at rechallenge not recorded",
+            lambda r: (
+                f"ECOG PS {r['ecog_rechallenge']} at rechallenge (> {ecog_max})"
+                if pd.notna(r["ecog_rechallenge"])
+                else "ECOG PS at rechallenge not recorded"
+            ),
         ),
-    ]  # fmt: skip
+    ]
 
 
 def custom_criterion(spec: CustomCriterion) -> Criterion:
@@ -139,11 +157,19 @@ def custom_criterion(spec: CustomCriterion) -> Criterion:
         "not_blank": lambda s: s.notna(),
     }
     test = ops[spec.operator]
-    meets = lambda f: test(_col(f, spec.column)).fillna(False).astype(bool)
+
+    def meets(frame: pd.DataFrame) -> pd.Series:
+        return test(_col(frame, spec.column)).fillna(False).astype(bool)
+
     passes: Passes = meets if spec.kind == "inclusion" else (lambda f: ~meets(f))
     verb = "does not meet" if spec.kind == "inclusion" else "meets exclusion"
-    return Criterion(spec.name, spec.kind, spec.description, passes,
-                     lambda r: f"{verb} {spec.name}: {spec.description}")  # fmt: skip
+    return Criterion(
+        spec.name,
+        spec.kind,
+        spec.description,
+        passes,
+        lambda r: f"{verb} {spec.name}: {spec.description}",
+    )
 
 
 def criteria_for(settings: CohortSettings) -> list[Criterion]:

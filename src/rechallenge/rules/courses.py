@@ -67,8 +67,16 @@ def course_table(treatments: pd.DataFrame) -> pd.DataFrame:
     patients = pd.DataFrame({"patient_id": pd.unique(treatments["patient_id"])})
     for kind in ("initial", "rechallenge"):
         rows = labelled[labelled["course"] == kind].drop_duplicates("patient_id")
-        fields = ["line", "start_date", "last_dose_date", "end_reason", "ecog",
-                  "best_response", "progression_date", "agent_inns"]  # fmt: skip
+        fields = [
+            "line",
+            "start_date",
+            "last_dose_date",
+            "end_reason",
+            "ecog",
+            "best_response",
+            "progression_date",
+            "agent_inns",
+        ]
         renamed = rows[["patient_id", *fields]].rename(columns={f: f"{kind}_{f}" for f in fields})
         patients = patients.merge(renamed, on="patient_id", how="left")
     interim = labelled[labelled["course"] == "interim"].groupby("patient_id")["line"]
