@@ -276,6 +276,11 @@ def test_reason_cites_day_offsets_and_hides_dates() -> None:
     assert (result.pfs_days, result.exposure_days, result.gap_days) == (252, 100, 152)
 
 
+def test_reason_cites_response_day_when_known() -> None:
+    result = classify_resistance(replace(R6, response_date=d(63)))
+    assert result.reason.startswith("best response PR on day 63; progression on day 400")
+
+
 def test_reason_shows_dates_only_when_asked() -> None:
     result = classify_resistance(course("pr", 252, 100), show_dates=True)
     assert "day 252 (2023-09-11)" in result.reason
@@ -319,6 +324,7 @@ def test_to_dict_is_flat() -> None:
         (course("pr", -5, None), "progression_date is before first_dose"),
         (course("partial", 100, 90), "best_response 'partial'"),
         (course("pr", 100, 90, 80), "progression_confirmed_date"),
+        (course("pr", 100, 90, response_date=d(-3)), "response_date is before"),
         (replace(R13_2, previous_pd1_last_dose=d(700)), "previous_pd1_last_dose is after"),
     ],
 )

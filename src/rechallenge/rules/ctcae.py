@@ -57,19 +57,6 @@ _LIMIT_KIND = {"low": "lln", "high": "uln"}
 # (an unknown is more informative than "normal"), below grade 1.
 _UNKNOWN_SCORE = 0.5
 
-GRADED_COLUMNS = (
-    "term",
-    "grade",
-    "value_si",
-    "unit_si",
-    "lln_si",
-    "uln_si",
-    "limit_source",
-    "baseline_si",
-    "ctcae_version",
-    "flags",
-)
-
 
 class LabGradingError(RechallengeError, ValueError):
     """A lab table cannot be graded."""
@@ -295,7 +282,6 @@ class _Prepared:
     raw: np.ndarray  # value as reported
     si: np.ndarray  # value in the grading unit
     limits: dict[str, np.ndarray]  # "lln"/"uln" -> limit in the grading unit (NaN if none)
-    limit_from_row: dict[str, np.ndarray]
     baseline: np.ndarray
     baseline_abnormal: np.ndarray
 
@@ -547,7 +533,6 @@ def grade_labs(
             raw=values[idx],
             si=values[idx] * factor,
             limits=limits,
-            limit_from_row=from_row,
             baseline=base_si[idx],
             baseline_abnormal=base_abnormal[idx],
         )

@@ -353,6 +353,9 @@ def _prepare(x: ResistanceInputs, s: ResistanceSettings, show_dates: bool) -> _C
         raise ResistanceInputError("progression_date is before first_dose")
     if confirm is not None and (pd_date is None or confirm < pd_date):
         raise ResistanceInputError("progression_confirmed_date without an earlier progression_date")
+    response = _opt(x.response_date)
+    if response is not None and response < first:
+        raise ResistanceInputError("response_date is before first_dose")
     if previous is not None and previous > first:
         raise ResistanceInputError("previous_pd1_last_dose is after first_dose")
     stop = (x.end_reason or "").strip().lower()
@@ -390,11 +393,13 @@ def _schoenfeld(c: _Course, s: ResistanceSettings) -> ResistanceResult:
     earlier = rechallenge and c.inputs.prior_objective_response and not s.response_on_same_course
     window = _month_text(s.air_window_months, s.month_convention, "<=")
     if own_response or earlier:
-        resp = (
-            c.bor_text
-            if own_response
-            else (f"{c.bor_text}; objective response on an earlier PD-(L)1 course")
-        )
+        response = _opt(c.inputs.response_date)
+        if not own_response:
+            resp = f"{c.bor_text}; objective response on an earlier PD-(L)1 course"
+        elif response is not None:
+            resp = f"{c.bor_text} on {c.day(response)}"
+        else:
+            resp = c.bor_text
         after = (
             "while on treatment"
             if c.gap == 0 and c.on_treatment_at_pd
