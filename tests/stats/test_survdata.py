@@ -78,3 +78,17 @@ def test_subset_keeps_labels_aligned() -> None:
     sub = sd.subset(np.array([True, False, True]))
     assert sub.time.tolist() == [1.0, 3.0]
     assert sub.strata is not None and sub.strata.tolist() == ["x", "z"]
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.5])
+def test_count_by_time_both_paths(shift: float) -> None:
+    from rechallenge.stats.survdata import count_by_time, encode_labels
+
+    time = np.array([3.0, 1.0, 3.0, 2.0, 1.0, 3.0]) + shift
+    event = np.array([1, 0, 1, 1, 1, 0], dtype=np.int8)
+    levels, codes = encode_labels(np.array([0, 1, 1, 0, 0, 1]))
+    assert levels.tolist() == [0, 1] and codes.tolist() == [0, 1, 1, 0, 0, 1]
+    times, events, rows = count_by_time(time, event, codes, 2)
+    assert times.tolist() == [1.0 + shift, 2.0 + shift, 3.0 + shift]
+    assert events.tolist() == [[1, 0], [1, 0], [1, 1]]
+    assert rows.tolist() == [[1, 1], [1, 0], [1, 2]]

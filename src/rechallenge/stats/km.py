@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from rechallenge.stats.survdata import SurvData, as_survdata, encode_labels
+from rechallenge.stats.survdata import SurvData, as_survdata, count_by_time, encode_labels
 
 __all__ = [
     "CONF_TYPES",
@@ -650,28 +650,6 @@ def _fit(data: SurvData, conf_type: str, conf_level: float) -> KaplanMeierResult
     return _fit_counts(ut, n_risk, n_event, conf_type, conf_level)
 
 
-def _tabulate_whole_days(
-    time: FloatArray, event: NDArray[np.int8], codes: NDArray[np.intp], k: int
-) -> list[tuple[FloatArray, IntArray, IntArray]]:
-    """Per-group step-table counts for whole-number times in one ``bincount`` pass.
-
-    Rows are indexed by ``(group, event, time)`` on a dense day grid; the distinct
-    times of a group are the grid days it occupies, numbers at risk are reverse
-    cumulative sums. Equivalent to :func:`_tabulate` on each group's rows.
-    """
-    ti = time.astype(np.int64)
-    m = int(ti.max()) + 1
-    idx = ti + m * (codes.astype(np.int64) * 2 + event)
-    cnt = np.bincount(idx, minlength=2 * k * m).reshape(k, 2, m)
-    out = []
-    for g in range(k):
-        total = cnt[g, 0] + cnt[g, 1]
-        days = np.flatnonzero(total)
-        at_risk = np.cumsum(total[::-1])[::-1]
-        out.append((days.astype(np.float64), at_risk[days], cnt[g, 1][days].astype(np.int64)))
-    return out
-
-
 def _fit_counts(
     ut: FloatArray, n_risk: IntArray, n_event: IntArray, conf_type: str, conf_level: float
 ) -> KaplanMeierResult:
@@ -745,20 +723,23 @@ def kaplan_meier_by_group(
     """One Kaplan–Meier curve per group level, as R ``survfit(Surv(time, event) ~ group)``.
 
     Levels are returned in sorted order (code-point order; R sorts character levels by
-    locale collation). Each curve equals :func:`kaplan_meier` on that group's rows; whole-
-    day times are tabulated for all groups in one counting pass.
+    locale collation). Each curve equals :func:`kaplan_meier` on that group's rows; all
+    groups are tabulated in one counting pass
+    (:func:`~rechallenge.stats.survdata.count_by_time`).
     """
     _check_options(conf_type, conf_level)
     data = as_survdata(time, event, group=group)
     labels = data.group if data.group is not None else np.zeros(data.n)
     levels, codes = encode_labels(labels)
+    times, events, rows = count_by_time(data.time, data.event, codes, int(levels.shape[0]))
     out: dict[Any, KaplanMeierResult] = {}
-    top = float(data.time.max())
-    if top <= max(4.0 * data.n, 1e5) and bool(np.all(data.time == np.floor(data.time))):
-        counts = _tabulate_whole_days(data.time, data.event, codes, int(levels.shape[0]))
-        for level, (ut, n_risk, n_event) in zip(levels.tolist(), counts, strict=True):
-            out[level] = _fit_counts(ut, n_risk, n_event, conf_type, conf_level)
-        return out
+    for i, level in enumerate(levels.tolist()):
+        present = np.flatnonzero(rows[:, i])
+        at_risk = np.cumsum(rows[::-1, i])[::-1][present]
+        out[level] = _fit_counts(
+            times[present], at_risk, events[present, i].astype(np.int64), conf_type, conf_level
+        )
+    return out
     for i, level in enumerate(levels.tolist()):
         out[level] = _fit(data.subset(codes == i), conf_type, conf_level)
     return out

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2 as chi2_dist
 
-from rechallenge.stats.survdata import as_survdata, encode_labels
+from rechallenge.stats.survdata import as_survdata, count_by_time, encode_labels
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -110,67 +110,17 @@ class LogRankResult:
         }
 
 
-def _counts_integer(
-    time: FloatArray, event: NDArray[np.bool_], codes: NDArray[np.intp], k: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """At-risk and event counts per group for whole-number times: one ``bincount`` pass.
-
-    1. Index each row by ``(group, event, time)`` on a dense integer time grid.
-    2. Events per (time, group) come straight from the counts; numbers at risk are
-       reverse cumulative sums of all rows over the grid.
-    3. Keep the grid times with at least one event.
-    """
-    ti = time.astype(np.int64)
-    m = int(ti.max()) + 1
-    idx = ti + m * (codes.astype(np.int64) * 2 + event)
-    cnt = np.bincount(idx, minlength=2 * k * m).reshape(k, 2, m).astype(np.float64)
-    dk_full = cnt[:, 1, :].T
-    nk_full = np.cumsum((cnt[:, 0, :] + cnt[:, 1, :])[:, ::-1], axis=1)[:, ::-1].T
-    keep = np.flatnonzero(dk_full.sum(axis=1) > 0)
-    return keep.astype(np.float64), nk_full[keep], dk_full[keep]
-
-
-def _counts_sorted(
-    time: FloatArray, event: NDArray[np.bool_], codes: NDArray[np.intp], k: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """At-risk and event counts per group for arbitrary times, by sorting.
-
-    Rows outside the group (or censored, for events) are set to ``inf`` and sorted to
-    the end, which avoids slow boolean compression; counts are ``searchsorted`` results.
-    """
-    ev_sorted = np.sort(np.where(event, time, np.inf))
-    finite = ev_sorted[: np.searchsorted(ev_sorted, np.inf, side="left")]
-    if finite.shape[0] == 0:
-        return np.empty(0), np.empty((0, k)), np.empty((0, k))
-    change = np.empty(finite.shape[0], dtype=bool)
-    change[0] = True
-    np.not_equal(finite[1:], finite[:-1], out=change[1:])
-    ut = finite[change]
-    nk = np.empty((ut.shape[0], k))
-    dk = np.empty((ut.shape[0], k))
-    for g in range(k):
-        in_g = codes == g
-        tg = np.sort(np.where(in_g, time, np.inf))
-        nk[:, g] = int(in_g.sum()) - np.searchsorted(tg, ut, side="left")
-        te = np.sort(np.where(in_g & event, time, np.inf))
-        dk[:, g] = np.searchsorted(te, ut, side="right") - np.searchsorted(te, ut, side="left")
-    return ut, nk, dk
-
-
-def _is_whole_days(time: FloatArray) -> bool:
-    """True when all times are whole numbers on a grid small enough to count densely."""
-    top = float(time.max())
-    return top <= max(4.0 * time.shape[0], 1e5) and bool(np.all(time == np.floor(time)))
-
-
 def _stratum_sums(
     time: FloatArray, event: NDArray[np.bool_], codes: NDArray[np.intp], k: int, rho: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """O, E and V of one stratum (steps 1–4 of the module algorithm)."""
     if not event.any():
         return np.zeros(k), np.zeros(k), np.zeros((k, k))
-    counter = _counts_integer if _is_whole_days(time) else _counts_sorted
-    _, nk, dk = counter(time, event, codes, k)
+    _, events, rows = count_by_time(time, event, codes, k)
+    at_risk = np.cumsum(rows[::-1], axis=0)[::-1]
+    has_event = events.sum(axis=1) > 0
+    nk = at_risk[has_event].astype(np.float64)
+    dk = events[has_event].astype(np.float64)
     n = nk.sum(axis=1)
     d = dk.sum(axis=1)
     if rho == 0:
