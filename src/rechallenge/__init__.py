@@ -13,4 +13,26 @@ Layers, imports pointing down only::
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from rechallenge.config import StudyConfig, load_config  # noqa: E402
+from rechallenge.data.model import Study  # noqa: E402
+from rechallenge.data.validate import load_study  # noqa: E402
+from rechallenge.errors import (  # noqa: E402
+    AnalysisError,
+    ConfigError,
+    DataValidationError,
+    Problem,
+    RechallengeError,
+)
+
+__all__ = [
+    "AnalysisError",
+    "ConfigError",
+    "DataValidationError",
+    "Problem",
+    "RechallengeError",
+    "Study",
+    "StudyConfig",
+    "__version__",
+    "load_config",
+    "load_study",
+]

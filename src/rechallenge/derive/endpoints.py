@@ -50,7 +50,9 @@ def derive_endpoints(
         rows.append(_pfs(pid, "PFS1", "initial", rec, responses, settings, death_is_event=False))
         rows.append(_pfs(pid, "PFSR", "rechallenge", rec, responses, settings, death_is_event=True))
         rows.append(_os(pid, rec))
-    frame = pd.DataFrame(rows)
+    columns = ["patient_id", "paramcd", "startdt", "adt", "cnsr", "evntdesc", "cnsdtdsc"]
+    frame = pd.DataFrame(rows, columns=columns).astype({"startdt": "datetime64[ns]",
+                                                         "adt": "datetime64[ns]"})
     frame["aval_days"] = (frame["adt"] - frame["startdt"]).dt.days
     frame["aval_months"] = frame["aval_days"] / settings.days_per_month
     return frame
