@@ -11,12 +11,14 @@
 
 CSV and XLSX text cells starting with ``=``, ``+``, ``-``, ``@``, tab, carriage return or NUL
 are prefixed with ``'`` (OWASP ASVS V1.2.10, CWE-1236) so spreadsheet programs do not run
-them as formulas; numeric cells are left as numbers.
+them as formulas; numeric cells are left as numbers. Control characters that XML cannot hold
+are replaced by U+FFFD in DOCX and XLSX.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -56,6 +58,14 @@ table.journal tfoot td { text-align: left; font-size: 0.88em; padding-top: 0.4em
   border: none; }
 table.journal tfoot p { margin: 0.1em 0; }
 """
+
+
+_XML_ILLEGAL: Final[re.Pattern[str]] = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_safe(text: str) -> str:
+    """Replace control characters that XML (DOCX, XLSX) cannot hold by U+FFFD."""
+    return _XML_ILLEGAL.sub("\ufffd", text)
 
 
 def protect_formula(text: str) -> str:
@@ -151,7 +161,7 @@ def _set_border(cell: Any, edge: str, size_eighths: int) -> None:
 
 def _write_docx_cell(cell: Any, text: str, *, bold: bool, indent: int, align_left: bool) -> None:
     paragraph = cell.paragraphs[0]
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(xml_safe(text))
     run.bold = bold
     run.font.size = Pt(9)
     paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if align_left else WD_ALIGN_PARAGRAPH.CENTER
@@ -183,7 +193,7 @@ def to_docx(table: Table, path: Path) -> Path:
     """Write the table as an editable Word document in three-line style."""
     doc = Document()
     title = doc.add_paragraph()
-    title_run = title.add_run(table.title)
+    title_run = title.add_run(xml_safe(table.title))
     title_run.bold = True
     title_run.font.size = Pt(10)
     width = len(table.columns)
@@ -204,7 +214,7 @@ def to_docx(table: Table, path: Path) -> Path:
             _set_border(grid.cell(first_body + len(table.rows) - 1, j), "bottom", 12)
     for note in table.footnotes:
         para = doc.add_paragraph()
-        note_run = para.add_run(note)
+        note_run = para.add_run(xml_safe(note))
         note_run.font.size = Pt(8)
         para.paragraph_format.space_after = Pt(0)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,7 +235,7 @@ def _put(ws: Any, row: int, col: int, cell: Cell | str, **style: Any) -> None:
         target.value = cell.value
     else:
         text = cell.text if isinstance(cell, Cell) else cell
-        target.value = protect_formula(text)
+        target.value = xml_safe(protect_formula(text))
         target.data_type = "s"
     for key, value in style.items():
         setattr(target, key, value)
