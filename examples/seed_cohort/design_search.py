@@ -1,0 +1,332 @@
+"""Search integer-day PFS times that reproduce the seed study's survival statistics.
+
+This is a design aid for ``generate.py``; it is not used at run time.  It implements, in plain
+Python, the statistics the seed study reports:
+
+* the Kaplan-Meier median as R ``survival`` prints it (midpoint rule on a flat stretch at 0.5),
+* the SPSS-convention median and its symmetric 95 % CI (median ± 1.96 · SE, with
+  ``SE = sqrt(Greenwood Var[S(median)]) / f``, ``f = (S(u) - S(l)) / (l - u)``, u = last event
+  time with S >= 0.55, l = first event time with S <= 0.45),
+* the two-group log-rank test and a one-covariate Cox model with Efron ties.
+
+Run ``python examples/seed_cohort/design_search.py`` to repeat the search for the PFSR
+design (a fixed seed makes it reproducible) and ``--check`` to print the statistics of the
+design that ``generate.py`` uses.  R (``survival`` 3.5-3) remains the judge; see DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MONTH = 30.4375
+Z975 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class KMStep:
+    """One distinct event time of a Kaplan-Meier curve."""
+
+    time: float
+    at_risk: int
+    events: int
+    surv: float
+    greenwood: float  # running sum d / (n (n - d))
+
+
+def km_steps(times: Sequence[float], status: Sequence[int]) -> list[KMStep]:
+    """Kaplan-Meier steps at distinct event times (running product, as R computes it)."""
+    data = sorted(zip(times, status, strict=True))
+    distinct = sorted({t for t, s in data if s == 1})
+    steps: list[KMStep] = []
+    surv = 1.0
+    gw = 0.0
+    for t in distinct:
+        n = sum(1 for u, _ in data if u >= t)
+        d = sum(1 for u, s in data if u == t and s == 1)
+        surv *= 1.0 - d / n
+        if n > d:
+            gw += d / (n * (n - d))
+        steps.append(KMStep(t, n, d, surv, gw))
+    return steps
+
+
+def r_median(times: Sequence[float], status: Sequence[int]) -> float | None:
+    """Median as printed by R ``print(survfit)``: midpoint rule when S is exactly 0.5."""
+    steps = km_steps(times, status)
+    tol = math.sqrt(2.220446049250313e-16)
+    for i, st in enumerate(steps):
+        if abs(st.surv - 0.5) < tol:
+            # flat at 0.5 until the next event time (if any)
+            if i + 1 < len(steps):
+                return (st.time + steps[i + 1].time) / 2
+            return st.time
+        if st.surv < 0.5:
+            return st.time
+    return None
+
+
+def spss_median_ci(
+    times: Sequence[float], status: Sequence[int]
+) -> tuple[float, float, float, float] | None:
+    """SPSS KM median, its SE and symmetric 95 % CI: (median, se, lower, upper)."""
+    steps = km_steps(times, status)
+    eps = 1e-12
+    med = next((s for s in steps if s.surv <= 0.5 + eps), None)
+    if med is None:
+        return None
+    var = med.surv**2 * med.greenwood
+    upper_pts = [s for s in steps if s.surv >= 0.55 - eps]
+    lower_pts = [s for s in steps if s.surv <= 0.45 + eps]
+    if not lower_pts:
+        return None
+    u_time, u_surv = (upper_pts[-1].time, upper_pts[-1].surv) if upper_pts else (0.0, 1.0)
+    l_step = lower_pts[0]
+    f = (u_surv - l_step.surv) / (l_step.time - u_time)
+    se = math.sqrt(var) / f
+    return med.time, se, med.time - Z975 * se, med.time + Z975 * se
+
+
+def logrank(times: Sequence[float], status: Sequence[int], group: Sequence[int]) -> float:
+    """Two-group log-rank chi-square (R ``survdiff``, rho = 0)."""
+    o_minus_e = 0.0
+    var = 0.0
+    for t in sorted({t for t, s in zip(times, status, strict=True) if s == 1}):
+        n = sum(1 for u in times if u >= t)
+        n1 = sum(1 for u, g in zip(times, group, strict=True) if u >= t and g == 1)
+        d = sum(1 for u, s in zip(times, status, strict=True) if u == t and s == 1)
+        d1 = sum(
+            1 for u, s, g in zip(times, status, group, strict=True) if u == t and s == 1 and g == 1
+        )
+        o_minus_e += d1 - d * n1 / n
+        if n > 1:
+            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    return o_minus_e**2 / var
+
+
+def chi2_1_sf(x: float) -> float:
+    """Upper tail of chi-square with 1 df."""
+    return math.erfc(math.sqrt(x / 2))
+
+
+def cox_efron(
+    times: Sequence[float], status: Sequence[int], x: Sequence[int]
+) -> tuple[float, float]:
+    """One binary covariate Cox model, Efron ties: returns (coef, se)."""
+    beta = 0.0
+    distinct = sorted({t for t, s in zip(times, status, strict=True) if s == 1})
+    for _ in range(60):
+        score = 0.0
+        info = 0.0
+        for t in distinct:
+            risk = [xi for u, xi in zip(times, x, strict=True) if u >= t]
+            dead = [xi for u, s, xi in zip(times, status, x, strict=True) if u == t and s == 1]
+            d = len(dead)
+            s0 = sum(math.exp(beta * xi) for xi in risk)
+            s1 = sum(xi * math.exp(beta * xi) for xi in risk)
+            s2 = s1  # x is 0/1 so x^2 = x
+            d0 = sum(math.exp(beta * xi) for xi in dead)
+            d1 = sum(xi * math.exp(beta * xi) for xi in dead)
+            score += sum(dead)
+            for k in range(d):
+                frac = k / d
+                a0 = s0 - frac * d0
+                a1 = s1 - frac * d1
+                a2 = s2 - frac * d1
+                score -= a1 / a0
+                info += a2 / a0 - (a1 / a0) ** 2
+        if info < 1e-12 or abs(beta) > 20:
+            return math.nan, math.nan
+        step = max(-2.0, min(2.0, score / info))
+        beta += step
+        if abs(step) < 1e-10:
+            break
+    return beta, 1 / math.sqrt(info)
+
+
+def norm_sf2(z: float) -> float:
+    """Two-sided normal p-value."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+@dataclass(frozen=True)
+class PfsrDesign:
+    """PFSR times (days) and events for the ECOG PS 2 and ECOG PS 0-1 groups."""
+
+    ecog2: tuple[tuple[int, int], ...]
+    ecog01: tuple[tuple[int, int], ...]
+
+
+def structure_penalty(design: PfsrDesign) -> float:
+    """Clinical plausibility of the times (0 = plausible).
+
+    Rechallenge best response PD for five patients means progression at the first scan
+    (day 35-63); the eight SD patients need an SD scan on/after day 42 and so progress
+    (or are censored) no earlier than day 80.  Censoring only after day 100.
+    """
+    rows = list(design.ecog2) + list(design.ecog01)
+    early = [t for t, s in rows if t <= 63]
+    pen = 0.0
+    pen += abs(len(early) - 5) * 5
+    pen += sum(5 for t, s in rows if t <= 63 and (s == 0 or t < 35))
+    pen += sum(5 for t, s in rows if 63 < t < 80)
+    pen += sum(5 for t, s in rows if s == 0 and t < 100)
+    pen += 5 * max(0, sum(1 for t, s in rows if s == 0) - 3)
+    pen += 5 * max(0, 2 - sum(1 for t, s in rows if s == 0))
+    pen += 5 * (len({t for t, _ in rows}) < len(rows))
+    return pen
+
+
+def evaluate(design: PfsrDesign) -> dict[str, float]:
+    """All PFSR statistics that the seed study reports (except the PD-L1 split)."""
+    rows = [(t, s, 1) for t, s in design.ecog2] + [(t, s, 0) for t, s in design.ecog01]
+    times = [r[0] for r in rows]
+    status = [r[1] for r in rows]
+    grp = [r[2] for r in rows]
+    out: dict[str, float] = {}
+    out["median_all"] = (r_median(times, status) or math.nan) / MONTH
+    sp = spss_median_ci(times, status)
+    if sp is None:
+        out["spss_lo"] = out["spss_hi"] = math.nan
+    else:
+        out["spss_lo"], out["spss_hi"] = sp[2] / MONTH, sp[3] / MONTH
+    out["median_e2"] = (r_median(*zip(*design.ecog2, strict=True)) or math.nan) / MONTH
+    out["median_e01"] = (r_median(*zip(*design.ecog01, strict=True)) or math.nan) / MONTH
+    chisq = logrank(times, status, grp)
+    out["logrank_p"] = chi2_1_sf(chisq)
+    b, se = cox_efron(times, status, grp)
+    out["hr"] = math.exp(b)
+    out["hr_lo"] = math.exp(b - Z975 * se)
+    out["hr_hi"] = math.exp(b + Z975 * se)
+    out["wald_p"] = norm_sf2(b / se)
+    return out
+
+
+TARGETS = {
+    "median_all": 2.90,
+    "spss_lo": 1.97,
+    "spss_hi": 3.83,
+    "median_e2": 1.68,
+    "median_e01": 6.14,
+    "hr": 6.839,
+    "hr_lo": 1.557,
+    "hr_hi": 30.032,
+}
+
+
+def loss(res: dict[str, float]) -> float:
+    """Scaled distance to the published numbers (0 = every acceptance rule met)."""
+    if any(math.isnan(v) for v in res.values()):
+        return 1e9
+    total = 0.0
+    for key in ("median_all", "median_e2", "median_e01"):
+        total += max(0.0, abs(res[key] - TARGETS[key]) - 0.012) * 100
+    for key in ("spss_lo", "spss_hi"):
+        total += max(0.0, abs(res[key] - TARGETS[key]) - 0.03) * 50
+    total += max(0.0, abs(res["hr"] / TARGETS["hr"] - 1) - 0.005) * 200
+    for key in ("hr_lo", "hr_hi"):
+        total += max(0.0, abs(res[key] / TARGETS[key] - 1) - 0.012) * 100
+    p = res["wald_p"]
+    total += max(0.0, 0.01055 - p, p - 0.01145) * 2000
+    lp = res["logrank_p"]
+    total += max(0.0, 0.00355 - lp, lp - 0.00445) * 2000
+    return total
+
+
+def mutate(design: PfsrDesign, rng: random.Random) -> PfsrDesign:
+    """Move one time by a few days or flip one late censoring flag."""
+    e2 = list(design.ecog2)
+    e01 = list(design.ecog01)
+    arr = e2 if rng.random() < 0.4 else e01
+    i = rng.randrange(len(arr))
+    t, s = arr[i]
+    if rng.random() < 0.15 and t > 150:
+        s = 1 - s
+    else:
+        t = max(30, t + rng.choice([-9, -5, -3, -2, -1, 1, 2, 3, 5, 9]))
+    arr[i] = (t, s)
+    return PfsrDesign(tuple(sorted(e2)), tuple(sorted(e01)))
+
+
+def initial(rng: random.Random) -> PfsrDesign:
+    """A random design with the intended structure: 5 early PD times, 8 later SD times."""
+    n_pd_e2 = rng.choice([3, 4, 4, 5])
+    pd_times = [rng.randint(35, 63) for _ in range(5)]
+    sd_times = [(rng.randint(80, 130), 1) for _ in range(3)] + [
+        (rng.randint(130, 420), rng.choice([0, 1, 1])) for _ in range(5)
+    ]
+    rng.shuffle(sd_times)
+    sd_times.sort()
+    e2 = [(t, 1) for t in pd_times[:n_pd_e2]] + sd_times[: 5 - n_pd_e2]
+    e01 = [(t, 1) for t in pd_times[n_pd_e2:]] + sd_times[5 - n_pd_e2 :]
+    return PfsrDesign(tuple(sorted(e2)), tuple(sorted(e01)))
+
+
+def search(
+    seed: int = 20250101, restarts: int = 200, iters: int = 3000, verbose: bool = False
+) -> PfsrDesign | None:
+    """Random-restart hill climbing towards loss 0."""
+    rng = random.Random(seed)
+    for r in range(restarts):
+        cur = initial(rng)
+        cur_loss = loss(evaluate(cur)) + structure_penalty(cur)
+        for _ in range(iters):
+            cand = mutate(cur, rng)
+            cand_loss = loss(evaluate(cand)) + structure_penalty(cand)
+            if cand_loss <= cur_loss:
+                cur, cur_loss = cand, cand_loss
+            if cur_loss == 0:
+                return cur
+        if verbose:
+            print(r, round(cur_loss, 3), cur)
+    return None
+
+
+def pdl1_splits(
+    times: Sequence[int], status: Sequence[int]
+) -> list[tuple[tuple[int, ...], float, float, float]]:
+    """All 5-of-13 PD-L1-negative subsets giving medians 3.06 (pos) vs 1.68 (neg), p > 0.05."""
+    good = []
+    n = len(times)
+    for neg in itertools.combinations(range(n), 5):
+        grp = [1 if i in neg else 0 for i in range(n)]
+        m_neg = r_median([times[i] for i in neg], [status[i] for i in neg])
+        pos = [i for i in range(n) if i not in neg]
+        m_pos = r_median([times[i] for i in pos], [status[i] for i in pos])
+        if m_neg is None or m_pos is None:
+            continue
+        if abs(m_neg / MONTH - 1.68) > 0.033 or abs(m_pos / MONTH - 3.06) > 0.033:
+            continue
+        p = chi2_1_sf(logrank(times, status, grp))
+        if p > 0.05:
+            good.append((neg, m_pos / MONTH, m_neg / MONTH, p))
+    return good
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seed", type=int, default=20250101)
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    found = search(args.seed, verbose=args.verbose)
+    if found is None:
+        print("no design found")
+        return
+    print("ECOG 2  :", found.ecog2)
+    print("ECOG 0-1:", found.ecog01)
+    for k, v in evaluate(found).items():
+        print(f"  {k:10s} {v:.4f}")
+    rows = list(found.ecog2) + list(found.ecog01)
+    splits = pdl1_splits([t for t, _ in rows], [s for _, s in rows])
+    print(len(splits), "PD-L1 splits (negatives are indices into ECOG2 + ECOG0-1 rows)")
+    for neg, mp, mn, p in splits[:20]:
+        print("  ", neg, f"pos {mp:.3f} neg {mn:.3f} p {p:.3f}")
+
+
+if __name__ == "__main__":
+    main()
