@@ -120,6 +120,13 @@ def run(sizes: list[int], reps: int) -> str:
         ours_km = _median_time(lambda t=t, e=e, g=g: kaplan_meier_by_group(t, e, g), reps)
         ours_lr = _median_time(lambda t=t, e=e, g=g: logrank_test(t, e, g), reps)
         rows += [(n, "rechallenge", "km", ours_km), (n, "rechallenge", "logrank", ours_lr)]
+        tf = t + 0.25  # non-integer times: the argsort path instead of day counting
+        ours_km_f = _median_time(lambda tf=tf, e=e, g=g: kaplan_meier_by_group(tf, e, g), reps)
+        ours_lr_f = _median_time(lambda tf=tf, e=e, g=g: logrank_test(tf, e, g), reps)
+        rows += [
+            (n, "rechallenge (non-integer times)", "km", ours_km_f),
+            (n, "rechallenge (non-integer times)", "logrank", ours_lr_f),
+        ]
         if n <= SLOW_PEER_LIMIT:
             for name, fns in (("statsmodels", _statsmodels(t, e, g)),
                               ("lifelines", _lifelines(t, e, g))):  # fmt: skip
