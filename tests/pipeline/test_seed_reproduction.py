@@ -96,7 +96,7 @@ def test_efficacy(results: dict[str, Any]) -> None:
     assert rechallenge["bor_percent"]["PD"] == 38.5
     assert rechallenge["orr"]["percent"] == 0.0
     assert rechallenge["dcr"]["percent"] == 61.5
-    assert rechallenge["orr"]["method"] == "clopper-pearson"
+    assert rechallenge["orr"]["method"] == "Clopper-Pearson exact"
     assert initial["source"] == {"recist": 13}
 
 

@@ -263,8 +263,8 @@ def km_summary(part: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
             conf_level=1 - config.statistics.alpha,
         )
     median = median_fit.median
-    landmarks = [m * dpm for m in config.endpoints.landmarks_months]
-    rates = fit.survival_at(landmarks)
+    followed = [m * dpm for m in config.endpoints.landmarks_months if m * dpm <= days.max()]
+    rates = fit.survival_at(followed) if followed else None
     horizon = max(float(days.max()) / dpm, RISK_STEP_MONTHS)
     grid_months = np.arange(0.0, horizon + RISK_STEP_MONTHS, RISK_STEP_MONTHS)
     risk = fit.risk_table(grid_months * dpm)
@@ -298,7 +298,8 @@ def km_summary(part: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
 
 def landmark_rates(rates: Any, months: list[float], dpm: float) -> list[dict[str, Any]]:
     """Survival at each landmark; beyond the last follow-up the rate is not estimable (None)."""
-    by_time = {round(float(t) / dpm, 9): i for i, t in enumerate(rates.time)}
+    times = [] if rates is None else rates.time
+    by_time = {round(float(t) / dpm, 9): i for i, t in enumerate(times)}
     out = []
     for m in months:
         i = by_time.get(round(m, 9))

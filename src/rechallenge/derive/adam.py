@@ -85,7 +85,11 @@ def adrs(
             response = responses.get((pid, phase))
             if response is None:
                 continue
-            base: dict[str, object] = {"USUBJID": pseudonyms[pid], "APHASE": phase, "SRCDOM": response.source.upper()}
+            base: dict[str, object] = {
+                "USUBJID": pseudonyms[pid],
+                "APHASE": phase,
+                "SRCDOM": response.source.upper(),
+            }
             rows.append(
                 base
                 | {

@@ -31,9 +31,7 @@ def last_adequate_assessment(response: CourseResponse | None) -> pd.Timestamp | 
     if response is None:
         return None
     dates = [
-        tp.assessment_date
-        for tp in response.timepoints
-        if tp.overall.recist_equivalent in ADEQUATE
+        tp.assessment_date for tp in response.timepoints if tp.overall.recist_equivalent in ADEQUATE
     ]
     return max(dates) if dates else None
 
@@ -51,8 +49,9 @@ def derive_endpoints(
         rows.append(_pfs(pid, "PFSR", "rechallenge", rec, responses, settings, death_is_event=True))
         rows.append(_os(pid, rec))
     columns = ["patient_id", "paramcd", "startdt", "adt", "cnsr", "evntdesc", "cnsdtdsc"]
-    frame = pd.DataFrame(rows, columns=columns).astype({"startdt": "datetime64[ns]",
-                                                         "adt": "datetime64[ns]"})
+    frame = pd.DataFrame(rows, columns=columns).astype(
+        {"startdt": "datetime64[ns]", "adt": "datetime64[ns]"}
+    )
     frame["aval_days"] = (frame["adt"] - frame["startdt"]).dt.days
     frame["aval_months"] = frame["aval_days"] / settings.days_per_month
     return frame

@@ -64,15 +64,19 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
         lesions = lesions_by_patient.get(pid)
         facts: dict[str, object] = {"patient_id": pid}
         for course in COURSES:
-            response = _course_response(record, course, lesions, config, warnings)
-            if response is None:
+            pair = _course_response(record, course, lesions, config, warnings)
+            if pair is None:
                 continue
+            response, derived = pair
             responses[(pid, course)] = response
             facts[f"{course}_bor"] = str(response.best_response.recist_equivalent)
             facts[f"{course}_response_source"] = response.source
             facts[f"{course}_progression_date"] = response.progression_date
             facts[f"{course}_best_pct_change"] = response.best_pct_change
-            facts[f"{course}_baseline_sod_mm"] = response.baseline_sod_mm
+            # measurability is a property of the baseline scan, whichever response is kept
+            facts[f"{course}_baseline_sod_mm"] = (
+                None if derived is None else derived.baseline_sod_mm
+            )
         resistance = _resistance(record, responses.get((pid, "initial")), config)
         facts["resistance_class"] = _resistance_key(resistance)
         facts["resistance_label"] = None if resistance is None else str(resistance.resistance_class)
@@ -99,8 +103,8 @@ def _course_response(
     lesions: pd.DataFrame | None,
     config: StudyConfig,
     warnings: list[Problem],
-) -> CourseResponse | None:
-    """Lesion-derived response of one course, reconciled with the investigator's."""
+) -> tuple[CourseResponse, CourseResponse | None] | None:
+    """(kept response, lesion-derived response) of one course; the kept one is reconciled."""
     start = getattr(record, f"{course}_start_date")
     if pd.isna(start):
         return None
@@ -127,7 +131,7 @@ def _course_response(
                 patient_id=str(record.patient_id),
             )
         )
-    return chosen
+    return chosen, derived
 
 
 def _warning(code: str, message: str, source: object) -> Problem:
