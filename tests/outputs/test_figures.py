@@ -182,9 +182,11 @@ def test_forest_rows_and_firth_mark(results: dict[str, Any]) -> None:
     fig = figure_forest(results["cox"]["PFSR"])
     assert fig is not None
     texts: list[Text] = fig.axes[0].texts
-    hr = [t.get_text() for t in texts if t.get_gid() == "forest-hr"]
+    hr = [t.get_text() for t in texts if (t.get_gid() or "").startswith("forest-hr-")]
     assert "6.84 (1.56–30.03)" in hr
-    labels = [t.get_text().strip() for t in texts if t.get_gid() == "forest-label"]
+    labels = [
+        t.get_text().strip() for t in texts if (t.get_gid() or "").startswith("forest-label-")
+    ]
     assert "Stage IV vs III†" in labels
     assert len(hr) == len(results["cox"]["PFSR"])
     assert fig.axes[0].get_xscale() == "log"

@@ -108,7 +108,7 @@ def _text_row(ax: Axes, tr: Transform, y: float, row: Mapping[str, Any]) -> None
         "p": (fmt_p(row.get("p")).removeprefix("p = ").replace("p ", ""), "right"),
     }
     for col, (text, ha) in cells.items():
-        ax.text(COLS[col], y, text, transform=tr, ha=ha, va="center", gid=f"forest-{col}")
+        ax.text(COLS[col], y, text, transform=tr, ha=ha, va="center", gid=f"forest-{col}-{y}")
 
 
 def _two(x: Any) -> str:

@@ -73,9 +73,10 @@ def _figure_blocks(
         built = {
             stem: inline_svg(figure_svg(fig), stem) for stem, fig in build_figures(results).items()
         }
+        missing = skipped_figures(built)
     else:
         built = {stem: inline_file(Path(p), stem, stem) for stem, p in figures.items()}
-    missing = skipped_figures(built)
+        missing = {}
     blocks = []
     for spec in FIGURES:
         blocks.append(
