@@ -162,18 +162,15 @@ class _RiskSums:
     denom: FloatArray
 
 
-def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray, want_s1: bool) -> _RiskSums:
+def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray) -> _RiskSums:
     """Group sums of ``w`` (and ``w x``), split by event status, then risk-set sums."""
     g = layout.n_groups
     eg = layout.event_group
-    both = np.bincount(layout.split_row, weights=w, minlength=2 * g)
+    both = np.bincount(layout.split_row, weights=w, minlength=2 * g).astype(np.float64)
     s0 = _reverse_cumsum(both[:g] + both[g:], layout)[eg]
     denom = s0[layout.pair_group]
     if layout.efron:
         denom = denom - layout.pair_frac * both[g:][eg][layout.pair_group]
-    if not want_s1:
-        empty = np.empty((0, 0))
-        return _RiskSums(s1=empty, d1=empty, denom=denom)
     summing = sparse.csc_array(
         (w, layout.split_row, layout.column_start), shape=(2 * g, w.shape[0])
     )
@@ -188,16 +185,14 @@ def derivatives(
     eta: FloatArray,
     w: FloatArray,
     time_weight: FloatArray | None = None,
-    buffer: FloatArray | None = None,
 ) -> Derivatives:
     """Loglik, score and information (steps 1-5 of the module docstring).
 
     ``x`` is the (centred) covariate matrix, ``eta``/``w`` from :func:`risk_weights`;
     ``time_weight`` (one value per event time) weights each event time's score and
-    information contribution (the log-likelihood is not weighted); ``buffer`` is
-    optional scratch space of the shape of ``x``.
+    information contribution (the log-likelihood is not weighted).
     """
-    sums = _risk_sums(layout, x, w, want_s1=True)
+    sums = _risk_sums(layout, x, w)
     frac, starts = layout.pair_frac, layout.pair_start
     loglik = float(layout.event @ eta - np.sum(np.log(sums.denom)))
     inv = 1.0 / sums.denom
@@ -219,12 +214,7 @@ def derivatives(
     cum_a = _forward_cumsum(a_full, layout)
     c = w * (cum_a[layout.group] - b_full[layout.group] * layout.event)
     score = x.T @ (event_row - c)
-    if time_weight is None:
-        root = np.sqrt(np.maximum(c, 0.0))
-        y = np.multiply(x, root[:, None], out=buffer)
-        info = y.T @ y
-    else:
-        info = x.T @ np.multiply(x, c[:, None], out=buffer)
+    info = _weighted_crossprod(x, c, nonnegative=time_weight is None)
     s1, d1 = sums.s1, sums.d1
     info -= (s1.T * c0) @ s1
     if layout.efron:
@@ -234,10 +224,29 @@ def derivatives(
     return Derivatives(loglik=loglik, score=score, information=0.5 * (info + info.T))
 
 
-def loglik_only(layout: RiskSetLayout, eta: FloatArray, w: FloatArray) -> float:
-    """Log partial likelihood alone (for step halving and profile searches)."""
-    sums = _risk_sums(layout, np.empty((0, 0)), w, want_s1=False)
-    return float(layout.event @ eta - np.sum(np.log(sums.denom)))
+CHUNK_ROWS = 1 << 16
+
+
+def _weighted_crossprod(x: FloatArray, c: FloatArray, nonnegative: bool) -> FloatArray:
+    """``x' diag(c) x`` in row blocks, so scratch memory stays at ``CHUNK_ROWS x p``.
+
+    With ``c >= 0`` each block is ``y' y`` with ``y = sqrt(c) x`` (a symmetric rank-k
+    update, half the work of a general product).
+    """
+    p = x.shape[1]
+    out = np.zeros((p, p))
+    scratch = np.empty((min(CHUNK_ROWS, x.shape[0]), p))
+    for start in range(0, x.shape[0], CHUNK_ROWS):
+        block = x[start : start + CHUNK_ROWS]
+        weight = c[start : start + CHUNK_ROWS]
+        y = scratch[: block.shape[0]]
+        if nonnegative:
+            np.multiply(block, np.sqrt(np.maximum(weight, 0.0))[:, None], out=y)
+            out += y.T @ y
+        else:
+            np.multiply(block, weight[:, None], out=y)
+            out += block.T @ y
+    return out
 
 
 @dataclass(frozen=True)

@@ -444,12 +444,11 @@ def _fit(
     """Fit on validated data (steps 2-7)."""
     layout = kernel.build_layout(data.time, data.event, data.strata, ties == "efron")
     xs, means, scale = _scaled_design(np.array(data.x, dtype=np.float64, order="C", copy=True))
-    buffer = np.empty_like(xs)
     p = xs.shape[1]
 
     def evaluate(beta: FloatArray) -> kernel.Derivatives:
         eta, w = kernel.risk_weights(xs, beta)
-        return kernel.derivatives(layout, xs, eta, w, buffer=buffer)
+        return kernel.derivatives(layout, xs, eta, w)
 
     start = evaluate(np.zeros(p))
     chol0 = kernel.cholesky2(start.information, toler_chol)
