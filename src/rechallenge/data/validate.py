@@ -14,6 +14,7 @@ Nothing is modified in the user's files and no row is dropped.
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -196,8 +197,29 @@ def _schema_problems(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[
             for case in cases.itertuples(index=False)
             if not _is_duplicate_of_parse_error(case)
         ]
-        return list({(p.code, p.row, p.column): p for p in found}.values())
+        unique = list({(p.code, p.row, p.column): p for p in found}.values())
+        return _merge_duplicates(unique)
     return []
+
+
+DUPLICATE_CODES = ("ID-001", "LINE-001")
+
+
+def _merge_duplicates(problems: list[Problem]) -> list[Problem]:
+    """One problem per duplicated key, naming every row that carries it."""
+    groups: dict[tuple[str, str | None], list[Problem]] = {}
+    out: list[Problem] = []
+    for problem in problems:
+        if problem.code in DUPLICATE_CODES:
+            groups.setdefault((problem.code, problem.patient_id), []).append(problem)
+        else:
+            out.append(problem)
+    for copies in groups.values():
+        rows = sorted(p.row for p in copies if p.row is not None)
+        first = copies[0]
+        listed = ", ".join(str(r) for r in rows)
+        out.append(replace(first, row=rows[0], message=f"{first.message} (rows {listed})"))
+    return out
 
 
 def _is_duplicate_of_parse_error(case: object) -> bool:
