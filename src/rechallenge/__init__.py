@@ -13,10 +13,10 @@ Layers, imports pointing down only::
 
 __version__ = "0.1.0"
 
-from rechallenge.config import StudyConfig, load_config  # noqa: E402
-from rechallenge.data.model import Study  # noqa: E402
-from rechallenge.data.validate import load_study  # noqa: E402
-from rechallenge.errors import (  # noqa: E402
+from rechallenge.config import StudyConfig, load_config
+from rechallenge.data.model import Study
+from rechallenge.data.validate import load_study
+from rechallenge.errors import (
     AnalysisError,
     ConfigError,
     DataValidationError,

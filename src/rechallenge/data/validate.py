@@ -14,8 +14,8 @@ Nothing is modified in the user's files and no row is dropped.
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -1,1 +1,1 @@
-"""Clinical rules: ICI courses, RECIST 1.1, iRECIST, resistance definitions, CTCAE grading, cohort selection."""
+"""Clinical rules: ICI courses, RECIST 1.1, iRECIST, resistance, CTCAE grading, cohort selection."""

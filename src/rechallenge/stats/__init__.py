@@ -1,1 +1,1 @@
-"""Statistics: arrays in, immutable results out, nothing clinical (KM, log-rank, Cox, proportions)."""
+"""Statistics: arrays in, immutable results out, nothing clinical (KM, log-rank, Cox)."""
