@@ -134,10 +134,14 @@ def derive_course(data: dict[str, pd.DataFrame], pid: str, line_no: int) -> Cour
     base = les[les.date == base_date]
     targets = base[base.role == "target"]
     target_ids = set(targets.lesion_id)
-    measurable = any(
+    sizes_ok = [
         (float(r.size_mm) >= 15) if r.lymph_node == "yes" else (float(r.size_mm) >= 10)
         for r in targets.itertuples()
-    )
+    ]
+    # every target lesion must be measurable at the baseline of its course
+    assert all(sizes_ok), f"{pid} line {line_no}: non-measurable target at baseline"
+    assert len(targets) <= 5 and (targets.organ.value_counts() <= 2).all()
+    measurable = bool(sizes_ok)
     b_sum = targets.size_mm.astype(float).sum()
     nadir = b_sum
     best: str | None = None

@@ -296,7 +296,7 @@ PATIENTS: tuple[Design, ...] = (
     # (1) nsclc_advanced: early-stage (IIB) disease, stage blank and not recurrent.
     Design(
         "QZ-0014", "nsclc_advanced", "SF1", "male", 64, "former", "squamous", "", 20, "",
-        (lung(1, 41), node(2, 17)),
+        (lung(1, 41), node(2, 24)),
         date(2021, 1, 18), "Sintilimab + gemcitabine + cisplatin",
         "sintilimab;gemcitabine;cisplatin", 0, 168,
         "Tislelizumab + docetaxel", "tislelizumab;docetaxel", 1, 16,
@@ -801,8 +801,9 @@ def build(design: Design) -> Built:
                 sd_seen = True
         if design.rech_scans:
             bor = "SD" if sd_seen else "PD"
-        if design.rech_response_missing:
+        if design.rech_response_missing:  # no investigator assessment recorded
             bor = ""
+            prog = None
         end_scan = r_start + timedelta(days=design.rech_scans[-1].day if design.rech_scans else 0)
         if design.rech_last_dose_day is not None:
             r_last: date | None = r_start + timedelta(days=design.rech_last_dose_day)
