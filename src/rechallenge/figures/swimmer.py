@@ -86,7 +86,9 @@ def _lane(ax: Axes, y: float, rec: Mapping[str, Any]) -> None:
     r_start = _num(rec, "rechallenge_start")
     last = _num(rec, "last_followup")
     ongoing = bool(rec.get("ongoing"))
-    r_end = _num(rec, "rechallenge_end") or (last if ongoing else None)
+    r_end = _num(rec, "rechallenge_end")
+    if r_end is None and ongoing:
+        r_end = last
     start = _num(rec, "initial_start") or 0.0
     if last is not None:
         ax.plot([start, last], [y, y], color="0.55", linewidth=0.8, zorder=1)
