@@ -114,6 +114,7 @@ class Design:
     init_scan_days: tuple[int, ...] = ()  # override of the initial scan schedule
     death_day: int | None = None  # days after the rechallenge first dose
     follow_after: int = 45  # days of follow-up after the last scan for alive patients
+    seen_before_cutoff: int | None = None  # alive and followed to this many days before cut-off
     rech_response_missing: bool = False  # no investigator best response for the rechallenge
     rech_last_dose_day: int | None = None
     rech_end: str | None = None
@@ -188,7 +189,7 @@ PATIENTS: tuple[Design, ...] = (
         date(2022, 4, 11), "Camrelizumab + pemetrexed + carboplatin",
         "camrelizumab;pemetrexed;carboplatin", 1, 171,
         "Tislelizumab + docetaxel", "tislelizumab;docetaxel", 2, 15,
-        (pd(51, 1.04, new="liver"),),
+        (pd(51, 1.04, new="liver"),), seen_before_cutoff=7,
     ),
     # A4: ECOG 2, PD-L1 5 %, PFS1 229, interim pemetrexed + carboplatin; PD d60; died d205.
     Design(
@@ -207,7 +208,7 @@ PATIENTS: tuple[Design, ...] = (
         date(2022, 11, 14), "Sintilimab + pemetrexed + cisplatin",
         "sintilimab;pemetrexed;cisplatin", 1, 140,
         "Camrelizumab + anlotinib", "camrelizumab;anlotinib", 2, 18,
-        (SD(49, 0.92), pd(98, 1.25)),
+        (SD(49, 0.92), pd(98, 1.25)), seen_before_cutoff=12,
     ),
     # B1: ECOG 1, PD-L1 60 %, brain mets, PFS1 182, interim anlotinib; first rechallenge scan
     # d35 reads SD but is before the 42-day SD minimum, PD d74 -> best response PD; died d290.
@@ -226,7 +227,7 @@ PATIENTS: tuple[Design, ...] = (
         date(2023, 2, 6), "Tislelizumab + pemetrexed + carboplatin",
         "tislelizumab;pemetrexed;carboplatin", 1, 126,
         "Camrelizumab + pemetrexed", "camrelizumab;pemetrexed", 1, 16,
-        (SD(43, 0.90), pd(84, 1.22)),
+        (SD(43, 0.90), pd(84, 1.22)), seen_before_cutoff=20,
     ),
     # B3: ECOG 0, PD-L1 80 %, stage IIIC, PFS1 262, interim docetaxel; SD d45, PD d88.
     Design(
@@ -234,7 +235,7 @@ PATIENTS: tuple[Design, ...] = (
         (lung(1, 52), node(2, 28), node(3, 20)),
         date(2021, 11, 29), "Pembrolizumab", "pembrolizumab", 0, 262,
         "Tislelizumab + docetaxel", "tislelizumab;docetaxel", 0, 15,
-        (SD(45, 0.85), pd(88, 1.15)),
+        (SD(45, 0.85), pd(88, 1.15)), seen_before_cutoff=26,
         interim=Line("Docetaxel", "docetaxel", 84, 0),
     ),
     # B4: ECOG 1, PD-L1 neg, brain + liver mets, PFS1 208; SD throughout, censored d125 at
@@ -255,7 +256,7 @@ PATIENTS: tuple[Design, ...] = (
         date(2020, 11, 16), "Camrelizumab + paclitaxel + carboplatin",
         "camrelizumab;paclitaxel;carboplatin", 1, 298,
         "Sintilimab + docetaxel", "sintilimab;docetaxel", 1, 14,
-        (SD(44, 0.82), SD(90, 0.78), SD(138, 0.80), pd(187, 1.08)),
+        (SD(44, 0.82), SD(90, 0.78), SD(138, 0.80), pd(187, 1.08)), seen_before_cutoff=33,
         interim=Line("Docetaxel", "docetaxel", 63, 1), recurrent=True, diagnosis_lag=840,
     ),
     # B6: ECOG 0, PD-L1 1 % (positive: TPS >= 1), female former smoker, bone + liver mets,
@@ -268,6 +269,7 @@ PATIENTS: tuple[Design, ...] = (
         "pembrolizumab;pemetrexed;carboplatin", 0, 160,
         "Sintilimab + pemetrexed", "sintilimab;pemetrexed", 0, 16,
         (SD(42, 0.80), SD(91, 0.75), SD(140, 0.76), SD(189, 0.79), pd(236, 0.79, "adrenal")),
+        seen_before_cutoff=41,
     ),
     # B7: ECOG 1, PD-L1 45 %, adenosquamous, PFS1 341, interim anlotinib; SD throughout,
     # censored d316 (last scan = last contact, lost to follow-up before the cut-off).
@@ -291,6 +293,7 @@ PATIENTS: tuple[Design, ...] = (
         "Tislelizumab", "tislelizumab", 0, 18,
         (SD(42, 0.90), SD(98, 0.80), SD(154, 0.75), SD(210, 0.74), SD(266, 0.76),
          SD(322, 0.78), pd(385, 1.02)),
+        seen_before_cutoff=55,
     ),
     # ---------------------------------------------------------------- screen failures --------
     # (1) nsclc_advanced: early-stage (IIB) disease, stage blank and not recurrent.
@@ -826,9 +829,12 @@ def build(design: Design) -> Built:
         )
         windows["R"] = (r_start, r_last if r_last is not None else end_scan)
         death = None if design.death_day is None else r_start + timedelta(days=design.death_day)
-        last_contact = (
-            death if death is not None else end_scan + timedelta(days=design.follow_after)
-        )
+        if death is not None:
+            last_contact = death
+        elif design.seen_before_cutoff is not None:
+            last_contact = CUTOFF - timedelta(days=design.seen_before_cutoff)
+        else:
+            last_contact = end_scan + timedelta(days=design.follow_after)
         anchor = r_start
 
     if last_contact > CUTOFF:
