@@ -804,6 +804,7 @@ def build(design: Design) -> Built:
                 sd_seen = True
         if design.rech_scans:
             bor = "SD" if sd_seen else "PD"
+        pd_scan = prog  # progression seen on the scans (ends the course)
         if design.rech_response_missing:  # no investigator assessment recorded
             bor = ""
             prog = None
@@ -811,8 +812,8 @@ def build(design: Design) -> Built:
         if design.rech_last_dose_day is not None:
             r_last: date | None = r_start + timedelta(days=design.rech_last_dose_day)
             r_end = design.rech_end or "other"
-        elif prog is not None:
-            r_last = _last_q3w_dose(r_start, prog)
+        elif pd_scan is not None:
+            r_last = _last_q3w_dose(r_start, pd_scan)
             r_end = "progression"
         else:
             r_last = None
