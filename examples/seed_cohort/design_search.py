@@ -290,7 +290,7 @@ def pdl1_splits(
     times: Sequence[int], status: Sequence[int]
 ) -> list[tuple[tuple[int, ...], float, float, float]]:
     """All 5-of-13 PD-L1-negative subsets giving medians 3.06 (pos) vs 1.68 (neg), p > 0.05."""
-    good = []
+    good: list[tuple[tuple[int, ...], float, float, float]] = []
     n = len(times)
     for neg in itertools.combinations(range(n), 5):
         grp = [1 if i in neg else 0 for i in range(n)]
@@ -331,8 +331,12 @@ def check() -> None:
     grp = [1 if r in neg else 0 for r in rows]
     times = [t for t, _ in rows]
     status = [s for _, s in rows]
-    print(f"PFSR PD-L1 positive median {r_median(*zip(*pos, strict=True)) / MONTH:.4f}")
-    print(f"PFSR PD-L1 negative median {r_median(*zip(*neg, strict=True)) / MONTH:.4f}")
+    print(
+        f"PFSR PD-L1 positive median {(r_median(*zip(*pos, strict=True)) or math.nan) / MONTH:.4f}"
+    )
+    print(
+        f"PFSR PD-L1 negative median {(r_median(*zip(*neg, strict=True)) or math.nan) / MONTH:.4f}"
+    )
     print(f"PFSR PD-L1 log-rank p      {chi2_1_sf(logrank(times, status, grp)):.4f}")
     pfs1 = list(FINAL_PFS1)
     sp = spss_median_ci(pfs1, [1] * len(pfs1))

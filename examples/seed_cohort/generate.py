@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -120,7 +120,6 @@ class Design:
     rech_end: str | None = None
     rech_baseline_nontarget_only: bool = False
     pre_line: tuple[str, str, int] | None = None  # (regimen, agents, days) before initial ICI
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def lung(n: int, size: int) -> Lesion:
@@ -689,11 +688,11 @@ def build(design: Design) -> Built:
     # ---- optional line before the initial ICI course (EGFR-TKI) ----
     s0 = design.init_start
     if design.pre_line is not None:
-        reg, ag, days = design.pre_line
+        reg, ag, pre_days = design.pre_line
         add_line(
             reg,
             ag,
-            s0 - timedelta(days=days),
+            s0 - timedelta(days=pre_days),
             s0 - timedelta(days=30),
             "progression",
             1,
@@ -960,7 +959,7 @@ def build_all() -> dict[str, list[Row]]:
 
     # labs: for every included patient and course, a normal count early in the course and a
     # second count at mid-course carrying the abnormal values of LAB_EVENTS (else normal).
-    abnormal = {(k, ph): rest for k, ph, *rest in LAB_EVENTS}
+    abnormal = {(e[0], e[1]): e[2:] for e in LAB_EVENTS}
     for index, design in enumerate(sorted(PATIENTS, key=lambda d: d.pid)):
         if design.intent != INCLUDE:
             continue
@@ -982,7 +981,7 @@ def build_all() -> dict[str, list[Row]]:
                 hb, hb_unit, hb_lln, anc, wbc = spec
                 tables["labs"] += _cbc_rows(
                     design.pid, _day_in(window, 1, 2), male, hb, str(hb_unit), hb_lln, anc, wbc
-                )  # type: ignore[arg-type]
+                )
     tables["adverse_events"].sort(key=lambda r: (r["patient_id"], r["onset_date"], r["term"]))
     tables["labs"].sort(key=lambda r: (r["patient_id"], r["date"]))
     tables["lesions"].sort(key=lambda r: (r["patient_id"], r["assessment_date"]))
