@@ -154,6 +154,11 @@ class OutputSettings(_Section):
 
     show_ids: bool = Field(False, description="Show patient IDs and dates in outputs.")
     pdf: bool = Field(False, description="Also write report.pdf (needs the pdf extra).")
+    baseline_compare_by: str | None = Field(
+        None,
+        description="Compare baseline characteristics between the levels of this subgroup "
+        "(e.g. ecog_group); the test for each row is chosen and named.",
+    )
     baseline_summary: Literal["median_range", "median_iqr", "mean_sd"] = Field(
         "median_range", description="How continuous baseline variables are summarised."
     )

@@ -49,9 +49,9 @@ def test_percent_equals_exact_decimal(n: int, d: int) -> None:
     assert percent(n, d) == f"{exact:.1f}"
 
 
-def test_percent_refuses_empty_denominator() -> None:
-    with pytest.raises(ValueError, match="empty denominator"):
-        percent(1, 0)
+def test_percent_of_an_empty_denominator_is_a_dash() -> None:
+    # an analysis with no patients (e.g. nobody included) still renders its tables
+    assert percent(0, 0) == "–"
 
 
 def test_n_pct_and_round_half_up() -> None:

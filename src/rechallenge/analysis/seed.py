@@ -20,7 +20,12 @@ from rechallenge.config import StudyConfig, SubgroupSettings
 from rechallenge.derive.endpoints import ENDPOINTS
 from rechallenge.rules.cohort import Selection
 from rechallenge.stats.cox import MonotoneLikelihoodWarning, fit_cox
-from rechallenge.stats.descriptive import summarise_continuous
+from rechallenge.stats.descriptive import (
+    chisq_test,
+    fisher_test,
+    summarise_continuous,
+    wilcoxon_test,
+)
 from rechallenge.stats.km import kaplan_meier
 from rechallenge.stats.logrank import logrank_test
 from rechallenge.stats.proportions import clopper_pearson, wilson
@@ -133,20 +138,45 @@ CATEGORICAL_BASELINE = (
 
 
 def baseline_section(frame: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
-    """Age summary and n (%) of each characteristic (denominator: analysed patients)."""
+    """Age summary and n (%) of each characteristic (denominator: analysed patients).
+
+    With `output.baseline_compare_by` (a subgroup name) every row also gives the
+    numbers per group, and each characteristic is compared between the groups by the
+    test its data call for (named in the results).
+    """
     n = len(frame)
+    derived = _baseline_columns(frame)
+    by = config.output.baseline_compare_by
+    groups = _comparison_groups(derived, by, config)
     rows: list[dict[str, Any]] = []
-    age = summarise_continuous(frame["age_at_rechallenge"].astype("float64").to_numpy())
-    rows.append(
-        {
-            "variable": "age",
-            "label": "Age at rechallenge, years",
-            "kind": "continuous",
-            "summary": config.output.baseline_summary,
+    ages = derived["age_at_rechallenge"].astype("float64")
+    age = summarise_continuous(ages.to_numpy())
+    age_row: dict[str, Any] = {
+        "variable": "age",
+        "label": "Age at rechallenge, years",
+        "kind": "continuous",
+        "summary": config.output.baseline_summary,
+    } | age.to_dict()
+    if groups:
+        age_row["groups"] = {
+            g: {
+                k: summarise_continuous(ages[mask].to_numpy()).to_dict()[k]
+                for k in ("median", "q1", "q3", "min", "max", "mean", "sd")
+            }
+            for g, mask in groups.items()
         }
-        | age.to_dict()
-    )
-    derived = frame.assign(
+    rows.append(age_row)
+    for variable, label in CATEGORICAL_BASELINE:
+        rows += _categorical_rows(derived, variable, label, n, groups)
+    section: dict[str, Any] = {"n": n, "rows": rows, "comparison": None}
+    if groups and by is not None:
+        section["comparison"] = _comparison(derived, by, groups, config)
+    return section
+
+
+def _baseline_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Characteristics as tabulated: smoking as ever/never, stage as III/IV."""
+    return frame.assign(
         smoking_status=frame["smoking"].map(
             {"never": "never", "former": "ever", "current": "ever"}
         ),
@@ -154,29 +184,92 @@ def baseline_section(frame: pd.DataFrame, config: StudyConfig) -> dict[str, Any]
             lambda s: None if pd.isna(s) else ("III" if s.startswith("III") else "IV")
         ),
     )
-    for variable, label in CATEGORICAL_BASELINE:
-        if variable == "metastasis":
-            for site in ("lung", "brain", "bone", "liver", "adrenal", "pleura"):
-                count = int(frame["metastases"].map(lambda m, s=site: s in (m or ())).sum())
-                rows.append(_cat_row(variable, label, site, count, n))
-            continue
-        if variable not in derived:
-            continue
-        counts = derived[variable].value_counts(dropna=False)
-        for level, count in sorted(counts.items(), key=lambda kv: str(kv[0])):
-            level_name = "missing" if pd.isna(level) else str(level)
-            rows.append(_cat_row(variable, label, level_name, int(count), n))
-    return {"n": n, "rows": rows}
 
 
-def _cat_row(variable: str, label: str, level: str, count: int, n: int) -> dict[str, Any]:
+METASTASIS_SITES = ("lung", "brain", "bone", "liver", "adrenal", "pleura")
+
+
+def _levels(frame: pd.DataFrame, variable: str) -> dict[str, pd.Series]:
+    """Each level of a characteristic as a boolean mask (metastasis sites may overlap)."""
+    if variable == "metastasis":
+        return {
+            site: frame["metastases"].map(lambda m, s=site: s in (m or ())).astype(bool)
+            for site in METASTASIS_SITES
+        }
+    values = frame[variable].map(lambda v: "missing" if pd.isna(v) else str(v))
+    return {level: values == level for level in sorted(values.unique())}
+
+
+def _categorical_rows(
+    frame: pd.DataFrame, variable: str, label: str, n: int, groups: dict[str, pd.Series]
+) -> list[dict[str, Any]]:
+    if variable != "metastasis" and variable not in frame:
+        return []
+    rows = []
+    for level, mask in _levels(frame, variable).items():
+        count = int(mask.sum())
+        row: dict[str, Any] = {
+            "variable": variable,
+            "label": label,
+            "kind": "categorical",
+            "level": level,
+            "level_label": LEVEL_LABELS.get(level, level.replace("_", " ").capitalize()),
+            "n": count,
+            "percent": percent(count, n),
+        }
+        if groups:
+            row["groups"] = {g: {"n": int((mask & gm).sum())} for g, gm in groups.items()}
+        rows.append(row)
+    return rows
+
+
+LEVEL_LABELS = {"0-1": "0–1", "III": "III", "IV": "IV", "2": "2"}
+
+
+def _comparison_groups(
+    frame: pd.DataFrame, by: str | None, config: StudyConfig
+) -> dict[str, pd.Series]:
+    """Masks of the comparison groups, in the subgroup's order (low, high)."""
+    if by is None:
+        return {}
+    sub = next((s for s in config.statistics.subgroups if s.name == by), None)
+    if sub is None or by not in frame:
+        return {}
+    return {level: (frame[by] == level).fillna(False) for level in (sub.low, sub.high)}
+
+
+def _comparison(
+    frame: pd.DataFrame, by: str, groups: dict[str, pd.Series], config: StudyConfig
+) -> dict[str, Any]:
+    """Tests between the groups: Wilcoxon-Mann-Whitney for age; Fisher exact when an
+    expected count is below 5, otherwise Pearson chi-square, for categories."""
+    sub = next(s for s in config.statistics.subgroups if s.name == by)
+    tests: list[dict[str, Any]] = []
+    ages = frame["age_at_rechallenge"].astype("float64")
+    samples = [ages[m].dropna().to_numpy() for m in groups.values()]
+    if all(len(s) for s in samples):
+        result = wilcoxon_test(samples[0], samples[1])
+        tests.append({"variable": "age", "test": result.test, "p": result.p})
+    for variable, _ in CATEGORICAL_BASELINE:
+        if variable in (by, "metastasis") or variable not in frame:
+            continue
+        levels = _levels(frame, variable)
+        table = np.array(
+            [[int((lm & gm).sum()) for lm in levels.values()] for gm in groups.values()]
+        )
+        table = table[:, table.sum(axis=0) > 0]
+        if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+            continue
+        expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+        result = fisher_test(table) if (expected < 5).any() else chisq_test(table)
+        tests.append({"variable": variable, "test": result.test, "p": result.p})
     return {
-        "variable": variable,
-        "label": label,
-        "kind": "categorical",
-        "level": level,
-        "n": count,
-        "percent": percent(count, n),
+        "by": by,
+        "label": sub.label,
+        "groups": list(groups),
+        "group_labels": [f"{sub.name.split('_')[0].upper()} {g}" for g in groups],
+        "group_n": {g: int(m.sum()) for g, m in groups.items()},
+        "tests": tests,
     }
 
 
@@ -233,17 +326,33 @@ def _strata(frame: pd.DataFrame, config: StudyConfig) -> list[tuple[str, pd.Data
 def km_section(survival: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
     """Kaplan-Meier per endpoint and stratum: median (months) with CI, rates, steps, risk table."""
     dpm = config.endpoints.days_per_month
+    horizon = float(survival["aval_days"].max()) / dpm if len(survival) else RISK_STEP_MONTHS
+    grid = np.arange(0.0, max(horizon, RISK_STEP_MONTHS) + RISK_STEP_MONTHS, RISK_STEP_MONTHS)
     section: dict[str, Any] = {}
     for endpoint in ENDPOINTS:
         data = survival[survival["paramcd"] == endpoint]
         section[endpoint] = {
-            name: km_summary(part, config) for name, part in _strata(data, config) if len(part)
+            name: km_summary(part, config, grid) | {"label": curve_label(endpoint, name, config)}
+            for name, part in _strata(data, config)
+            if len(part)
         }
         section[endpoint]["days_per_month"] = dpm
     return section
 
 
-def km_summary(part: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
+ENDPOINT_LABELS = {"PFS1": "PFS1 (first ICI)", "PFSR": "PFSR (rechallenge)", "OS": "OS"}
+
+
+def curve_label(endpoint: str, stratum: str, config: StudyConfig) -> str:
+    """How a curve is named in legends: the endpoint, or the subgroup level."""
+    if stratum == "all":
+        return ENDPOINT_LABELS[endpoint]
+    name, level = stratum.split("=", 1)
+    titles = {"ecog_group": "ECOG PS", "pdl1": "PD-L1"}
+    return f"{titles.get(name, name)} {LEVEL_LABELS.get(level, level)}"
+
+
+def km_summary(part: pd.DataFrame, config: StudyConfig, grid_months: np.ndarray) -> dict[str, Any]:
     """One curve: times in days go in, months come out (days / days_per_month)."""
     dpm = config.endpoints.days_per_month
     days = part["aval_days"].to_numpy(dtype=float)
@@ -265,8 +374,6 @@ def km_summary(part: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
     median = median_fit.median
     followed = [m * dpm for m in config.endpoints.landmarks_months if m * dpm <= days.max()]
     rates = fit.survival_at(followed) if followed else None
-    horizon = max(float(days.max()) / dpm, RISK_STEP_MONTHS)
-    grid_months = np.arange(0.0, horizon + RISK_STEP_MONTHS, RISK_STEP_MONTHS)
     risk = fit.risk_table(grid_months * dpm)
     return {
         "n": fit.n,
@@ -439,6 +546,7 @@ def cox_rows(
                 "firth": False,
                 "monotone": monotone,
                 "ci_method": "wald",
+                "test": "Wald",
             }
         )
     if monotone and config.statistics.firth_on_monotone:
@@ -562,11 +670,13 @@ def swimmer(
                 "patient": pseudonyms[rec.patient_id],
                 "initial_start": 0.0,
                 "initial_end": m(rec.initial_last_dose_date),
+                "initial_response": m(getattr(rec, "initial_response_date", None)),
                 "initial_progression": m(rec.initial_progression_date),
                 "interim_start": m(rec.initial_next_line_start) if interim else None,
                 "interim_end": m(rec.rechallenge_start_date) if interim else None,
                 "rechallenge_start": m(rec.rechallenge_start_date),
                 "rechallenge_end": m(rec.rechallenge_last_dose_date),
+                "rechallenge_response": m(getattr(rec, "rechallenge_response_date", None)),
                 "rechallenge_progression": m(rec.rechallenge_progression_date),
                 "last_followup": m(
                     rec.last_contact_date if pd.isna(rec.death_date) else rec.death_date

@@ -72,6 +72,7 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
             facts[f"{course}_response_source"] = response.source
             facts[f"{course}_progression_date"] = response.progression_date
             facts[f"{course}_best_pct_change"] = response.best_pct_change
+            facts[f"{course}_response_date"] = first_response_date(response)
             # measurability is a property of the baseline scan, whichever response is kept
             facts[f"{course}_baseline_sod_mm"] = (
                 None if derived is None else derived.baseline_sod_mm
@@ -87,6 +88,17 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
     table = table.merge(derived, on="patient_id", how="left", suffixes=("", "_derived"))
     table = _criteria_facts(table, lesions_by_patient)
     return PatientFacts(table, responses, tuple(warnings))
+
+
+OBJECTIVE = (Response.CR, Response.PR)
+
+
+def first_response_date(response: CourseResponse) -> pd.Timestamp | None:
+    """Date of the first time point with an objective response (CR or PR), if any."""
+    for point in response.timepoints:
+        if point.overall.recist_equivalent in OBJECTIVE:
+            return point.assessment_date
+    return None
 
 
 def _split(lesions: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:

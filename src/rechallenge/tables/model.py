@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
+from rechallenge.analysis.formatting import percent as exact_percent
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -164,16 +166,12 @@ def _to_decimal(value: float | int | Fraction) -> Decimal:
 
 
 def percent(n: int, d: int, digits: int = 1) -> str:
-    """``100·n/d`` to ``digits`` decimals, computed exactly and rounded half up.
+    """``100·n/d`` to ``digits`` decimals, computed exactly and rounded half up; "–" when d = 0.
 
     ``percent(1, 13) == "7.7"``, ``percent(4, 13) == "30.8"``, ``percent(6, 13) == "46.2"``.
     """
-    if d <= 0:
-        raise ValueError("percentage of an empty denominator")
-    frac = Fraction(100 * n, d)
-    scaled = frac * 10**digits
-    rounded = int(scaled + Fraction(1, 2)) if scaled >= 0 else -int(-scaled + Fraction(1, 2))
-    return f"{Decimal(rounded).scaleb(-digits):.{digits}f}"
+    value = exact_percent(n, d, digits)
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def n_pct(n: int, d: int) -> str:

@@ -126,7 +126,7 @@ def _efficacy_notes(
         f"response {confirmed} confirmation. Percentages of the patients in each course."
     ]
     ci_methods = {
-        str(c.get(k, {}).get("method")) for c in courses.values() for k in ("orr", "dcr")
+        str((c.get(k) or {}).get("method")) for c in courses.values() for k in ("orr", "dcr")
     } - {"None"}
     if ci_methods:
         names = ", ".join(CI_METHODS.get(x, x) for x in sorted(ci_methods))
