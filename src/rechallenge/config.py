@@ -137,7 +137,7 @@ class StatisticsSettings(_Section):
     )
     subgroups: list[SubgroupSettings] = Field(default_factory=_default_subgroups)
     cox_univariable: list[str] = Field(
-        default_factory=lambda: ["ecog_group", "pdl1", "sex", "smoking", "histology", "age_group"],
+        default_factory=lambda: ["ecog_group", "pdl1", "age", "sex", "smoking_status", "histology"],
         description="Covariates (subgroup names or patients columns) for univariable Cox of PFSR.",
     )
     cox_multivariable: list[str] = Field(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from rechallenge.analysis.formatting import clean, percent
-from rechallenge.config import StudyConfig, SubgroupSettings
+from rechallenge.config import DAYS_PER_MONTH, StudyConfig, SubgroupSettings
 from rechallenge.derive.endpoints import ENDPOINTS
 from rechallenge.rules.cohort import Selection
 from rechallenge.stats.cox import MonotoneLikelihoodWarning, fit_cox
@@ -48,7 +48,7 @@ class AnalysisInputs:
 def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     """Run every configured analysis; returns the results dict (before the manifest)."""
     included = inputs.facts[inputs.facts["patient_id"].isin(inputs.selection.included_ids)]
-    included = add_subgroups(included, config.statistics.subgroups)
+    included = add_covariates(add_subgroups(included, config.statistics.subgroups))
     results: dict[str, Any] = {
         "cohort": cohort_section(inputs, config),
         "baseline": baseline_section(included, config),
@@ -63,6 +63,7 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
             for course in ("initial", "rechallenge")
         },
     }
+    results["resistance"] = resistance_section(config)
     survival = inputs.endpoints.merge(
         included[["patient_id", *[s.name for s in config.statistics.subgroups]]],
         on="patient_id",
@@ -89,6 +90,16 @@ def add_subgroups(frame: pd.DataFrame, subgroups: list[SubgroupSettings]) -> pd.
         labels = np.where(source >= sub.threshold, sub.high, sub.low).astype(object)
         out[sub.name] = pd.Series(labels, index=out.index).where(source.notna())
     return out
+
+
+def add_covariates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Covariates named as readers expect: age (years, at rechallenge), smoking ever/never."""
+    return frame.assign(
+        age=frame["age_at_rechallenge"].astype("float64"),
+        smoking_status=frame["smoking"].map(
+            {"never": "never", "former": "ever", "current": "ever"}
+        ),
+    )
 
 
 def _subgroup_source(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -122,6 +133,47 @@ def cohort_section(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any
         ],
         "definition": config.resistance.definition,
     }
+
+
+# --------------------------------------------------------------------------- resistance
+
+
+def resistance_section(config: StudyConfig) -> dict[str, Any]:
+    """Table 1: the resistance definition's criteria, verbatim and as this run applied them."""
+    s = config.resistance
+    response = "confirmed" if config.response.confirmation else "unconfirmed"
+    months = {"mean_month": f"1 month = {DAYS_PER_MONTH} days", "30_day": "1 month = 30 days",
+              "calendar": "calendar months"}[s.month_convention]  # fmt: skip
+    criteria: list[dict[str, str]]
+    if s.definition == "schoenfeld2021":
+        criteria = [
+            {"criterion": "Prior PD-(L)1 blockade",
+             "wording": "Prior treatment with an anti-PD-(L)1 antibody",
+             "applied_as": "≥ 1 dose of an anti-PD-1 or anti-PD-L1 agent in the first ICI course"},
+            {"criterion": "Objective response",
+             "wording": "Objective response (CR or PR) to PD-(L)1 blockade",
+             "applied_as": f"Best overall response CR or PR by {config.response.criterion}, "
+                           f"{response}; stable disease does not qualify"},
+            {"criterion": "Progression after response",
+             "wording": f"Progression within {s.air_window_months} months of the last dose of "
+                        "PD-(L)1 blockade",
+             "applied_as": f"First progression at most {s.air_window_months} months ({months}) "
+                           "after the last dose of the first ICI course"},
+        ]  # fmt: skip
+    else:
+        criteria = [
+            {"criterion": "Drug exposure",
+             "wording": "≥ 6 weeks (primary) or ≥ 6 months (secondary) of PD-(L)1 blockade",
+             "applied_as": f"first to last dose of the first ICI course ({months})"},
+            {"criterion": "Best response",
+             "wording": "PD or SD < 6 months (primary); CR, PR or SD > 6 months (secondary)",
+             "applied_as": f"best overall response by {config.response.criterion}, {response}"},
+            {"criterion": "Confirmation of progression",
+             "wording": "confirmatory scan ≥ 4 weeks after the first PD, unless rapid progression",
+             "applied_as": "as recorded; progression > 12 weeks after the last dose is "
+                           "progression after discontinuation"},
+        ]  # fmt: skip
+    return {"definition": s.definition, "criteria": criteria}
 
 
 # --------------------------------------------------------------------------- baseline
@@ -500,9 +552,12 @@ def cox_rows(
     if len(present) != len(names):
         return [{"term": n, "model": model, "error": "covariate not found"} for n in names]
     part = data.dropna(subset=present)
-    X = part[present].astype(object)
-    reference = {n: subgroups[n].low for n in present if n in subgroups}
-    if len(part) < 2 or any(X[n].nunique() < 2 for n in present):
+    X = pd.DataFrame(
+        {n: part[n] if _is_numeric(part[n]) else part[n].astype(object) for n in present}
+    )
+    reference = {n: REFERENCE_LEVELS[n] for n in present if n in REFERENCE_LEVELS}
+    reference |= {n: subgroups[n].low for n in present if n in subgroups}
+    if len(part) < 2 or any(X[n].nunique() < 2 for n in present):  # nothing to compare
         return [
             {"term": n, "model": model, "error": "fewer than two levels with data"} for n in present
         ]
@@ -523,7 +578,7 @@ def cox_rows(
     rows = []
     for i, term in enumerate(fit.terms):
         variable = next((n for n in present if term.startswith(n)), term)
-        level = term[len(variable) :]
+        level = term[len(variable) :] or "per unit"
         sub = subgroups.get(variable)
         rows.append(
             {
@@ -554,7 +609,17 @@ def cox_rows(
     return rows
 
 
+#: Reference levels of categorical covariates (the usual clinical comparator).
+REFERENCE_LEVELS = {"sex": "female", "smoking_status": "never", "histology": "adenocarcinoma"}
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
 def _reference_level(values: pd.Series, level: str) -> str:
+    if _is_numeric(values):
+        return "per unit increase"
     levels = sorted(str(v) for v in values.dropna().unique())
     return levels[0] if levels else ""
 
