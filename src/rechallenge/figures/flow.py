@@ -9,6 +9,7 @@ with a count for each criterion that removed anyone.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -38,6 +39,10 @@ GROUP_TITLES: Final[dict[str, str]] = {
 }
 
 
+#: Longest line of the exclusion box, so it stays inside a 6-inch figure.
+SIDE_BOX_CHARS = 62
+
+
 def exclusion_text(attrition: Sequence[Mapping[str, Any]]) -> str:
     """The side-box text: total excluded, then each group and criterion with its count."""
     total = sum(int(step.get("excluded", 0)) for step in attrition)
@@ -47,7 +52,11 @@ def exclusion_text(attrition: Sequence[Mapping[str, Any]]) -> str:
         if not steps:
             continue
         lines.append(f"{title} (n = {sum(int(s['excluded']) for s in steps)})")
-        lines += [f"  • {s.get('description', s.get('criterion'))}: {s['excluded']}" for s in steps]
+        for step in steps:
+            bullet = f"• {step.get('description', step.get('criterion'))}: {step['excluded']}"
+            lines += textwrap.wrap(
+                bullet, SIDE_BOX_CHARS, initial_indent="  ", subsequent_indent="    "
+            )
     return "\n".join(lines)
 
 
