@@ -101,7 +101,7 @@ def validate(
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, value in study.summary().items():
-        table.add_row(key.replace("_", " "), str(value))
+        table.add_row(key.replace("_", " ").replace("ici", "ICI"), str(value))
     console.print(table)
     for warning in study.warnings:
         console.print(f"[yellow]warning[/] {warning.render(show_ids)}", markup=True)

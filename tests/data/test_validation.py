@@ -34,6 +34,8 @@ def test_the_valid_study_loads(make_study: Callable[..., Path]) -> None:
         "patients": 2,
         "treatment_lines": 4,
         "ici_courses": 3,
+        "patients_with_1_ici_course": 1,
+        "patients_with_2_ici_courses": 1,
         "lesion_rows": 2,
         "lesion_assessments": 2,
         "adverse_events": 1,

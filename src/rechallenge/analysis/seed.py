@@ -113,8 +113,15 @@ def _subgroup_source(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def cohort_section(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     """Screened and included counts, attrition per criterion, every patient's status."""
+    response_columns = [
+        f"{course}_{what}"
+        for course in ("initial", "rechallenge")
+        for what in ("bor", "response_source")
+        if f"{course}_{what}" in inputs.facts
+    ]
     listing = inputs.selection.listing.merge(
-        inputs.facts[["patient_id", "resistance_class", "resistance_reason"]], on="patient_id"
+        inputs.facts[["patient_id", "resistance_class", "resistance_reason", *response_columns]],
+        on="patient_id",
     )
     return {
         "screened": len(listing),
@@ -128,11 +135,22 @@ def cohort_section(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any
                 "reason": row.reason,
                 "resistance_class": row.resistance_class,
                 "resistance_reason": row.resistance_reason,
+                "responses": _patient_responses(row),
             }
             for row in listing.itertuples(index=False)
         ],
         "definition": config.resistance.definition,
     }
+
+
+def _patient_responses(row: Any) -> dict[str, dict[str, Any]]:
+    """Best overall response of each ICI course the patient had, with where it came from."""
+    out = {}
+    for course in ("initial", "rechallenge"):
+        bor = getattr(row, f"{course}_bor", None)
+        if isinstance(bor, str):
+            out[course] = {"bor": bor, "source": getattr(row, f"{course}_response_source", None)}
+    return out
 
 
 # --------------------------------------------------------------------------- resistance

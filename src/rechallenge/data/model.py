@@ -61,10 +61,17 @@ class Study:
             if len(lesions)
             else 0
         )
+        courses = self.treatments.groupby("patient_id")["is_pd1_axis"].sum()
+        courses = courses.reindex(self.patients["patient_id"], fill_value=0)
+        per_patient = {
+            f"patients_with_{k}_ici_course{'s' if k != 1 else ''}": int((courses == k).sum())
+            for k in sorted(set(courses.astype(int)))
+        }
         return {
             "patients": len(self.patients),
             "treatment_lines": len(self.treatments),
             "ici_courses": int(self.treatments["is_pd1_axis"].sum()),
+            **per_patient,
             "lesion_rows": len(lesions),
             "lesion_assessments": assessments,
             "adverse_events": len(self.adverse_events),
