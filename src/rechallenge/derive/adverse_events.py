@@ -25,6 +25,8 @@ def derive_adverse_events(
     """Worst grade per included patient, phase and term (steps 1-3)."""
     settings = config.adverse_events
     ids = set(included["patient_id"])
+    if not ids:  # nobody analysed: an empty table with the usual columns
+        return merge_adverse_events(None, None, {}, settings)
     windows = {
         str(r.patient_id): phase_window(
             r.initial_start_date,
