@@ -1,0 +1,295 @@
+"""End-to-end pipeline benchmark on synthetic screening cohorts (one core).
+
+Run on demand::
+
+    .venv/bin/python -m benchmarks.bench_pipeline [--sizes 1000 10000 100000] [--limit 600]
+
+For each size a cohort is written once by ``benchmarks.synthetic_cohort`` into a temporary
+folder (not timed). ``rechallenge.pipeline.run_study`` then runs in a fresh child process
+pinned to CPU 0 (``os.sched_setaffinity``), so every size has its own peak memory
+(``ru_maxrss``). The child replaces ``pipeline.StageTimer`` by a subclass that reports each
+stage as it ends, and times the file reading inside stage 1, which splits ``load`` into
+``read`` (CSV files to raw tables) and ``validate`` (parsing, schema and relational checks,
+drug classification). ``untimed`` is wall time inside ``run_study`` outside the five stages
+(ADaM datasets, results assembly, run log).
+
+A size whose run exceeds ``--limit`` seconds is stopped; larger sizes are skipped and their
+total is extrapolated from the two largest completed sizes. Results go to
+``benchmarks/results/pipeline.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+from benchmarks.synthetic_cohort import write_synthetic_cohort
+
+RESULTS = Path(__file__).resolve().parent / "results" / "pipeline.md"
+STAGES = ("read", "validate", "rules", "derive", "statistics", "write", "untimed")
+TARGET_SECONDS = 60.0
+TARGET_SIZE = 100_000
+
+
+@dataclass
+class SizeResult:
+    """One cohort size: its rows, stage seconds and resources (or how far it got)."""
+
+    n: int
+    rows: dict[str, int]
+    generate_seconds: float
+    stages: dict[str, float] = field(default_factory=dict)
+    total: float | None = None
+    cpu: float | None = None
+    peak_mb: float | None = None
+    included: int | None = None
+    status: str = "ok"
+
+
+# ------------------------------------------------------------------------------ child process
+
+
+def _child(data: Path, out: Path, report: Path) -> None:
+    """Run the pipeline once on CPU 0, appending one JSON line per finished stage to `report`."""
+    import resource
+
+    from rechallenge import pipeline
+    from rechallenge.config import StudyConfig
+    from rechallenge.data import validate
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+
+    def emit(record: dict[str, object]) -> None:
+        with report.open("a", encoding="utf-8") as sink:
+            sink.write(json.dumps(record) + "\n")
+
+    emit({"affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []})
+
+    class ReportingTimer(pipeline.StageTimer):
+        """A StageTimer that reports every stage as soon as it ends."""
+
+        @contextmanager
+        def stage(self, name: str) -> Iterator[None]:
+            with super().stage(name):
+                yield
+            emit({"stage": name, "seconds": self.seconds[name]})
+
+    read_files = validate.read_study_files
+
+    def timed_read(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        raw = read_files(*args, **kwargs)
+        emit({"stage": "read", "seconds": time.perf_counter() - start})
+        return raw
+
+    pipeline.StageTimer = ReportingTimer  # type: ignore[misc]
+    validate.read_study_files = timed_read  # type: ignore[assignment]
+    start_cpu = time.process_time()
+    start = time.perf_counter()
+    results = pipeline.run_study(data, out, StudyConfig())
+    total = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    emit(
+        {
+            "total": total,
+            "cpu": time.process_time() - start_cpu,
+            "peak_mb": usage.ru_maxrss / 1024.0,
+            "included": results["cohort"]["included"],
+        }
+    )
+
+
+# ------------------------------------------------------------------------------ parent
+
+
+def _run_size(n: int, seed: int, limit: float, workdir: Path) -> SizeResult:
+    data, out, report = workdir / f"data_{n}", workdir / f"out_{n}", workdir / f"report_{n}.jsonl"
+    start = time.perf_counter()
+    rows = write_synthetic_cohort(data, n, seed)
+    result = SizeResult(n, rows, time.perf_counter() - start)
+    env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "benchmarks.bench_pipeline", "--child"]
+    command += [str(data), str(out), str(report)]
+    root = Path(__file__).resolve().parents[1]
+    try:
+        subprocess.run(command, check=True, timeout=limit, env=env, cwd=root)
+    except subprocess.TimeoutExpired:
+        result.status = f"stopped after {limit:.0f} s"
+    except subprocess.CalledProcessError as error:
+        result.status = f"failed (exit {error.returncode})"
+    for line in report.read_text(encoding="utf-8").splitlines() if report.exists() else []:
+        record = json.loads(line)
+        if "stage" in record:
+            result.stages[record["stage"]] = float(record["seconds"])
+        elif "total" in record:
+            result.total = float(record["total"])
+            result.cpu = float(record["cpu"])
+            result.peak_mb = float(record["peak_mb"])
+            result.included = int(record["included"])
+    if "load" in result.stages and "read" in result.stages:
+        result.stages["validate"] = result.stages.pop("load") - result.stages["read"]
+    if result.total is not None:
+        timed = sum(v for k, v in result.stages.items() if k != "untimed")
+        result.stages["untimed"] = max(result.total - timed, 0.0)
+    return result
+
+
+def _nlogn(n: int) -> float:
+    return n * math.log(n)
+
+
+def _exponent(small: SizeResult, large: SizeResult, key: str | None = None) -> float | None:
+    a = small.total if key is None else small.stages.get(key)
+    b = large.total if key is None else large.stages.get(key)
+    if not a or not b:
+        return None
+    return math.log(b / a) / math.log(large.n / small.n)
+
+
+def _cell(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    import numpy
+    import pandas
+
+    return (
+        f"{cpu}, {os.cpu_count()} logical CPUs (runs pinned to CPU 0); Python "
+        f"{platform.python_version()}, pandas {pandas.__version__}, numpy {numpy.__version__}"
+    )
+
+
+def render(results: list[SizeResult], seed: int, limit: float) -> str:
+    """The markdown report."""
+    lines = [
+        "# Pipeline end to end on synthetic cohorts: seconds per stage (one core)",
+        "",
+        f"Machine: {_machine()}.",
+        f"Data: `benchmarks.synthetic_cohort.write_synthetic_cohort(folder, n, seed={seed})`, "
+        "written before timing. Each size runs `run_study` once in a fresh process pinned to "
+        f"CPU 0; a run is stopped after {limit:.0f} s. `load` = `read` (CSV files to raw tables) "
+        "+ `validate` (parsing, schema and relational checks, drug classes); `untimed` is time "
+        "inside `run_study` outside the stage timers (ADaM datasets, results assembly, run log).",
+        "",
+        "| screened n | treatments | lesions | AEs | labs | included | read | validate | rules "
+        "| derive | statistics | write | untimed | total | CPU s | peak RSS MB | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        cells = [
+            f"{r.n:,}",
+            f"{r.rows['treatments']:,}",
+            f"{r.rows['lesions']:,}",
+            f"{r.rows['adverse_events']:,}",
+            f"{r.rows['labs']:,}",
+            "–" if r.included is None else f"{r.included:,}",
+            *(_cell(r.stages.get(s)) for s in STAGES),
+            _cell(r.total),
+            _cell(r.cpu),
+            _cell(r.peak_mb, 0),
+            r.status,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    done = [r for r in results if r.total is not None]
+    lines += [
+        "",
+        "## Growth between sizes",
+        "",
+        "Exponent k in time ∝ n^k between consecutive completed sizes; n log n corresponds to "
+        "k slightly above 1 (the n log n ratio is given for comparison).",
+        "",
+        "| from → to | n ratio | n log n ratio | total ratio | k total | "
+        + " | ".join(f"k {s}" for s in STAGES)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(STAGES),
+    ]
+    for small, large in pairwise(done):
+        assert small.total is not None and large.total is not None
+        ks = [_exponent(small, large, s) for s in STAGES]
+        lines.append(
+            f"| {small.n:,} → {large.n:,} | {large.n / small.n:g} | "
+            f"{_nlogn(large.n) / _nlogn(small.n):.1f} | {large.total / small.total:.1f} | "
+            f"{_cell(_exponent(small, large))} | " + " | ".join(_cell(k) for k in ks) + " |"
+        )
+    lines += ["", "## Target", ""]
+    lines += _verdict(results, done)
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(results: list[SizeResult], done: list[SizeResult]) -> list[str]:
+    target = next((r for r in done if r.n == TARGET_SIZE), None)
+    if target is not None and target.total is not None:
+        met = "met" if target.total < TARGET_SECONDS else "NOT met"
+        return [
+            f"{TARGET_SIZE:,} screened patients end to end: {target.total:.1f} s "
+            f"(target < {TARGET_SECONDS:.0f} s): {met}."
+        ]
+    out = []
+    if len(done) >= 2:
+        small, large = done[-2], done[-1]
+        k = _exponent(small, large)
+        assert large.total is not None and k is not None
+        for r in results:
+            if r.total is None:
+                power = large.total * (r.n / large.n) ** k
+                nlogn = large.total * _nlogn(r.n) / _nlogn(large.n)
+                out.append(
+                    f"{r.n:,} screened patients ({r.status}): extrapolated {power:,.0f} s with the "
+                    f"observed exponent k = {k:.2f}, {nlogn:,.0f} s if growth were n log n "
+                    f"(target < {TARGET_SECONDS:.0f} s at {TARGET_SIZE:,}): NOT met."
+                )
+    return out or [f"{TARGET_SIZE:,} was not run."]
+
+
+def main() -> None:
+    """Command line: generate, time, write the markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--limit", type=float, default=600.0, help="seconds per size")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--child", nargs=3, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    results: list[SizeResult] = []
+    with tempfile.TemporaryDirectory(prefix="rechallenge-bench-") as tmp:
+        stopped = False
+        for n in sorted(args.sizes):
+            if stopped:
+                rows = {t: 0 for t in ("treatments", "lesions", "adverse_events", "labs")}
+                results.append(SizeResult(n, rows, 0.0, status="skipped (smaller size stopped)"))
+                continue
+            result = _run_size(n, args.seed, args.limit, Path(tmp))
+            results.append(result)
+            print(f"n={n:,}: {result.status}, total {_cell(result.total)} s, {result.stages}")
+            stopped = result.total is None
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(render(results, args.seed, args.limit), encoding="utf-8")
+    print(f"written {args.results}")
+
+
+if __name__ == "__main__":
+    main()
