@@ -80,6 +80,7 @@ def adrs(
 ) -> pd.DataFrame:
     """Best overall response per course (PARAMCD BOR) and time-point responses (OVR)."""
     rows = []
+    starts = facts.set_index("patient_id")[["initial_start_date", "rechallenge_start_date"]]
     for pid in facts["patient_id"]:
         for phase in ("initial", "rechallenge"):
             response = responses.get((pid, phase))
@@ -99,7 +100,7 @@ def adrs(
                     "ADY": None,
                 }
             )
-            start = facts.loc[facts["patient_id"] == pid, f"{phase}_start_date"].iloc[0]
+            start = starts.at[pid, f"{phase}_start_date"]
             for tp in response.timepoints:
                 rows.append(
                     base
