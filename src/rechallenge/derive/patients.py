@@ -14,7 +14,6 @@ For every screened patient:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +23,7 @@ from rechallenge.config import StudyConfig
 from rechallenge.data.model import Study
 from rechallenge.errors import Problem
 from rechallenge.rules.courses import course_table
-from rechallenge.rules.recist import evaluate_course
+from rechallenge.rules.recist import PatientLesions, evaluate_course, lesions_by_patient
 from rechallenge.rules.resistance import (
     ResistanceClass,
     ResistanceInputs,
@@ -54,16 +53,16 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
     """Steps 1-4 for every patient of the study, in the order of the patients table."""
     courses = course_table(study.treatments)
     table = study.patients.merge(courses, on="patient_id", how="left")
-    lesions_by_patient = dict(_split(study.lesions))
+    lesions = lesions_by_patient(study.lesions) if len(study.lesions) else {}
     responses: dict[tuple[str, str], CourseResponse] = {}
     warnings: list[Problem] = []
     rows = []
     for record in table.itertuples(index=False):
         pid = str(record.patient_id)
-        lesions = lesions_by_patient.get(pid)
+        patient = lesions.get(pid)
         facts: dict[str, object] = {"patient_id": pid}
         for course in COURSES:
-            pair = _course_response(record, course, lesions, config, warnings)
+            pair = _course_response(record, course, patient, config, warnings)
             if pair is None:
                 continue
             response, derived = pair
@@ -86,7 +85,7 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
         rows.append(facts)
     derived = pd.DataFrame(rows)
     table = table.merge(derived, on="patient_id", how="left", suffixes=("", "_derived"))
-    table = _criteria_facts(table, lesions_by_patient)
+    table = _criteria_facts(table, lesions)
     return PatientFacts(table, responses, tuple(warnings))
 
 
@@ -101,17 +100,10 @@ def first_response_date(response: CourseResponse) -> pd.Timestamp | None:
     return None
 
 
-def _split(lesions: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
-    if lesions.empty:
-        return
-    for pid, rows in lesions.groupby("patient_id", sort=False):
-        yield str(pid), rows
-
-
 def _course_response(
     record: Any,
     course: str,
-    lesions: pd.DataFrame | None,
+    lesions: PatientLesions | None,
     config: StudyConfig,
     warnings: list[Problem],
 ) -> tuple[CourseResponse, CourseResponse | None] | None:
@@ -192,12 +184,10 @@ def _resistance_key(result: ResistanceResult | None) -> str | None:
     }.get(result.resistance_class, str(result.resistance_class).replace(" ", "_"))
 
 
-def _criteria_facts(
-    table: pd.DataFrame, lesions_by_patient: dict[str, pd.DataFrame]
-) -> pd.DataFrame:
+def _criteria_facts(table: pd.DataFrame, lesions: dict[str, PatientLesions]) -> pd.DataFrame:
     """Measurable disease, evaluability, age and ECOG PS at the rechallenge start."""
     out = table.copy()
-    has_lesions = out["patient_id"].map(lambda p: p in lesions_by_patient)
+    has_lesions = out["patient_id"].map(lambda p: p in lesions)
     sod = pd.to_numeric(out.get("rechallenge_baseline_sod_mm"), errors="coerce")
     recorded = out.get("rechallenge_bor", pd.Series(index=out.index, dtype=object))
     # Without any lesion rows, a recorded investigator response stands for measurable disease.

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -243,9 +243,16 @@ def collect_events(
     return events[[*order, "source_row"]]
 
 
-def _join_sources(sources: pd.Series) -> str:
-    kinds = set(sources)
-    return "both" if len(kinds) > 1 else next(iter(kinds))
+def _sources(grouped: Any) -> pd.Series:
+    """Per group: the single source of its events, or "both" (vectorised)."""
+    first = grouped.first()
+    return first.where(grouped.nunique() == 1, "both")
+
+
+def _rows_of(events: pd.DataFrame, keys: list[str], source: str) -> pd.Series:
+    """Per group: the spreadsheet rows of its events from one source, as a tuple."""
+    part = events[events["source"] == source]
+    return part.groupby(keys, sort=True)["source_row"].agg(lambda r: tuple(int(x) for x in r))
 
 
 def worst_grades(events: pd.DataFrame) -> pd.DataFrame:
@@ -275,25 +282,22 @@ def worst_grades(events: pd.DataFrame) -> pd.DataFrame:
     worst = grouped["_g"].max()
     e = e.join(worst.rename("_worst"), on=keys)
     at_worst = e[(e["_g"] == e["_worst"]).fillna(False) | e["_worst"].isna()]
+    irae = e["immune_related"]
+    irae_any = irae.fillna(False).astype(bool).groupby([e[k] for k in keys], sort=True).any()
+    irae_known = irae.notna().groupby([e[k] for k in keys], sort=True).any()
     out = pd.DataFrame(
         {
             "grade": worst.astype("Int64"),
-            "source": grouped["source"].agg(_join_sources),
-            "worst_source": at_worst.groupby(keys, sort=True)["source"].agg(_join_sources),
+            "source": _sources(grouped["source"]),
+            "worst_source": _sources(at_worst.groupby(keys, sort=True)["source"]),
             "n_events": grouped.size(),
-            "immune_related": grouped["immune_related"]
-            .agg(lambda x: pd.NA if x.isna().all() else bool(x.fillna(False).any()))
-            .astype("boolean"),
-            "reported_rows": grouped.apply(
-                lambda g: tuple(int(r) for r in g.loc[g["source"] == "reported", "source_row"]),
-                include_groups=False,
-            ),
-            "lab_rows": grouped.apply(
-                lambda g: tuple(int(r) for r in g.loc[g["source"] == "lab", "source_row"]),
-                include_groups=False,
-            ),
+            "immune_related": irae_any.astype("boolean").where(irae_known),
+            "reported_rows": _rows_of(e, keys, "reported"),
+            "lab_rows": _rows_of(e, keys, "lab"),
         }
     )
+    out["reported_rows"] = out["reported_rows"].map(lambda v: v if isinstance(v, tuple) else ())
+    out["lab_rows"] = out["lab_rows"].map(lambda v: v if isinstance(v, tuple) else ())
     return out.reset_index()
 
 

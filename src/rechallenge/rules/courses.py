@@ -22,38 +22,31 @@ COURSE_KINDS = ("prior", "initial", "ici_switch", "interim", "rechallenge", "lat
 
 
 def label_courses(treatments: pd.DataFrame) -> pd.Series:
-    """The course kind of every treatment line (index aligned with `treatments`)."""
-    ordered = treatments.sort_values(["patient_id", "line"], kind="stable")
-    kinds = pd.Series("", index=ordered.index, dtype=object)
-    for _, lines in ordered.groupby("patient_id", sort=False):
-        kinds[lines.index] = _label_patient(lines)
-    return kinds.reindex(treatments.index)
+    """The course kind of every treatment line (index aligned with `treatments`).
 
-
-def _label_patient(lines: pd.DataFrame) -> list[str]:
-    """Apply rules 2-4 to one patient's lines, in line order."""
-    ici = lines["is_pd1_axis"].to_numpy(dtype=bool)
-    progressed_on = lines["progression_date"].notna() | (lines["end_reason"] == "progression")
-    progressed = progressed_on.to_numpy(dtype=bool)
-    labels: list[str] = []
-    state = "prior"
-    seen_progression = False
-    for is_ici, has_progression in zip(ici, progressed, strict=True):
-        if state == "prior" and is_ici:
-            state = "initial"
-        elif state in {"initial", "ici_switch", "interim"}:
-            if is_ici and seen_progression:
-                state = "rechallenge"
-            elif is_ici:
-                state = "ici_switch"
-            else:
-                state = "interim"
-        elif state == "rechallenge":
-            state = "later"
-        labels.append(state)
-        if state != "prior":
-            seen_progression = seen_progression or bool(has_progression)
-    return labels
+    Rules 2-4 as running counts within each patient's lines, in line order (no loop over
+    patients): ICI lines so far, progressions documented so far on or after the initial
+    course, and rechallenge candidates so far.
+    """
+    t = treatments.sort_values(["patient_id", "line"], kind="stable")
+    pid = t["patient_id"]
+    ici = t["is_pd1_axis"].astype(bool)
+    progressed = t["progression_date"].notna() | (t["end_reason"] == "progression")
+    ici_so_far = ici.astype(int).groupby(pid).cumsum()
+    started = ici_so_far >= 1
+    initial = ici & (ici_so_far == 1)
+    counted = (progressed & started).astype(int)
+    progression_before = (counted.groupby(pid).cumsum() - counted) > 0
+    candidate = ici & started & ~initial & progression_before
+    candidates_so_far = candidate.astype(int).groupby(pid).cumsum()
+    rechallenge = candidate & (candidates_so_far == 1)
+    later = (candidates_so_far >= 1) & ~rechallenge
+    kinds = np.select(
+        [~started, initial, rechallenge, later, ici],
+        ["prior", "initial", "rechallenge", "later", "ici_switch"],
+        default="interim",
+    )
+    return pd.Series(kinds, index=t.index, dtype=object).reindex(treatments.index)
 
 
 def course_table(treatments: pd.DataFrame) -> pd.DataFrame:

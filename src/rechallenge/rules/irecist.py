@@ -24,6 +24,7 @@ import pandas as pd
 from rechallenge.rules.recist import (
     Assessment,
     LesionObs,
+    PatientLesions,
     PreparedCourse,
     RecistSettings,
     best_pct_change,
@@ -369,7 +370,7 @@ def _i_category(c: _Components, book: NewLesionBook, rows: dict[str, LesionObs])
 
 
 def evaluate_irecist_course(
-    lesions_one_patient: pd.DataFrame,
+    lesions_one_patient: pd.DataFrame | PatientLesions,
     course_start: pd.Timestamp,
     course_end: pd.Timestamp | None = None,
     settings: RecistSettings | None = None,

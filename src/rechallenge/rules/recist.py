@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -257,73 +257,136 @@ def _blank(value: object) -> bool:
 
 
 def _validate(lesions: pd.DataFrame) -> None:
-    """Reject input a response cannot be derived from (bad-inputs R1, R4, I4): all at once."""
+    """Reject input a response cannot be derived from (bad-inputs R1, R4, I4): all at once.
+
+    Vectorised over the rows; only the offending rows are visited to name them.
+    """
     missing = [c for c in REQUIRED_COLUMNS if c not in lesions.columns]
     if missing:
         raise ValueError(f"lesions table lacks columns: {', '.join(missing)}")
     if lesions["patient_id"].nunique(dropna=False) > 1:
         raise ValueError("evaluate_course takes the lesion rows of one patient")
-    problems: list[Problem] = []
-    for rec in lesions.itertuples(index=False):
-        row = int(rec.source_row)
-        if rec.role not in ROLES:
-            problems.append(
-                Problem(
-                    "R6", "lesions", "unknown role", "use target, non_target or new", row, "role"
-                )
-            )
-        if not _blank(rec.status) and rec.status not in STATUSES:
-            problems.append(
-                Problem(
-                    "R6",
-                    "lesions",
-                    "unknown status",
-                    "use present, absent, progression or equivocal",
-                    row,
-                    "status",
-                )
-            )
-        if not _blank(rec.size_mm) and float(rec.size_mm) < 0:
-            problems.append(
-                Problem("R1", "lesions", "negative size", "correct the size", row, "size_mm")
-            )
-        if _blank(rec.assessment_date):
-            problems.append(
-                Problem("R4", "lesions", "missing date", "give the date", row, "assessment_date")
-            )
-    dupes = lesions[lesions.duplicated(["assessment_date", "lesion_id"], keep=False)]
-    for rec in dupes.itertuples(index=False):
-        problems.append(
-            Problem(
-                "I4",
-                "lesions",
-                "the same lesion appears twice on one date",
-                "keep one record per lesion and date",
-                int(rec.source_row),
-                "lesion_id",
-            )
-        )
+    _check_rows(lesions)
+
+
+def _check_rows(lesions: pd.DataFrame) -> None:
+    """The row checks of `_validate`, for any number of patients."""
+    rows = lesions["source_row"].to_numpy()
+    status = lesions["status"]
+    sizes = pd.to_numeric(lesions["size_mm"], errors="coerce")
+    checks = (
+        (
+            ~lesions["role"].isin(ROLES),
+            "R6",
+            "unknown role",
+            "use target, non_target or new",
+            "role",
+        ),
+        (
+            status.notna() & ~status.isin(STATUSES),
+            "R6",
+            "unknown status",
+            "use present, absent, progression or equivocal",
+            "status",
+        ),
+        (sizes < 0, "R1", "negative size", "correct the size", "size_mm"),
+        (
+            lesions["assessment_date"].isna(),
+            "R4",
+            "missing date",
+            "give the date",
+            "assessment_date",
+        ),
+        (
+            lesions.duplicated(["patient_id", "assessment_date", "lesion_id"], keep=False),
+            "I4",
+            "the same lesion appears twice on one date",
+            "keep one record per lesion and date",
+            "lesion_id",
+        ),
+    )
+    problems = [
+        Problem(code, "lesions", message, fix, int(row), column)
+        for mask, code, message, fix, column in checks
+        for row in rows[mask.to_numpy(dtype=bool)]
+    ]
     if problems:
         raise DataValidationError(problems)
 
 
-def _obs(rec: pd.Series) -> LesionObs:
-    size = None if _blank(rec["size_mm"]) else to_mm(float(rec["size_mm"]))
-    status = None if _blank(rec["status"]) else str(rec["status"])
-    nodal = bool(rec["lymph_node"]) if not _blank(rec["lymph_node"]) else False
+def _obs(rec: Any) -> LesionObs:
+    """One lesion row (a namedtuple from `itertuples`) as an observation."""
+    size = None if _blank(rec.size_mm) else to_mm(float(rec.size_mm))
+    status = None if _blank(rec.status) else str(rec.status)
+    nodal = bool(rec.lymph_node) if not _blank(rec.lymph_node) else False
     return LesionObs(
-        lesion_id=str(rec["lesion_id"]),
-        role=str(rec["role"]),
-        organ=str(rec["organ"]),
+        lesion_id=str(rec.lesion_id),
+        role=str(rec.role),
+        organ=str(rec.organ),
         nodal=nodal,
         size=size,
         status=status,
-        row=int(rec["source_row"]),
+        row=int(rec.source_row),
     )
 
 
+LESION_FIELDS = [
+    "patient_id", "assessment_date", "lesion_id", "role", "organ", "lymph_node", "size_mm",
+    "status", "source_row",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PatientLesions:
+    """One patient's lesion rows, checked and grouped by assessment date (dates ascending).
+
+    Built once per patient (`patient_lesions`, or `lesions_by_patient` for a whole table)
+    and reused for every course, so no table is searched per course.
+    """
+
+    patient_id: str | None
+    by_date: dict[pd.Timestamp, tuple[LesionObs, ...]]
+
+    @property
+    def dates(self) -> list[pd.Timestamp]:
+        """Assessment dates, ascending."""
+        return list(self.by_date)
+
+
+def _group(records: Sequence[Any]) -> dict[pd.Timestamp, tuple[LesionObs, ...]]:
+    grouped: dict[pd.Timestamp, list[LesionObs]] = {}
+    for rec in records:
+        grouped.setdefault(rec.assessment_date, []).append(_obs(rec))
+    return {d: tuple(grouped[d]) for d in sorted(grouped)}
+
+
+def patient_lesions(lesions: pd.DataFrame) -> PatientLesions:
+    """Check one patient's lesion rows and group them by date."""
+    _validate(lesions)
+    patient = None if lesions.empty else str(lesions["patient_id"].iloc[0])
+    return PatientLesions(patient, _group(list(_normalised(lesions).itertuples(index=False))))
+
+
+def _normalised(lesions: pd.DataFrame) -> pd.DataFrame:
+    """The lesion fields with assessment dates as midnight timestamps (one vectorised pass)."""
+    dates = pd.to_datetime(lesions["assessment_date"]).dt.normalize()
+    return lesions[LESION_FIELDS].assign(assessment_date=dates)
+
+
+def lesions_by_patient(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
+    """Check a whole lesions table once and group it by patient and date (one pass)."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in lesions.columns]
+    if missing:
+        raise ValueError(f"lesions table lacks columns: {', '.join(missing)}")
+    _check_rows(lesions)
+    records: dict[str, list[Any]] = {}
+    for rec in _normalised(lesions).itertuples(index=False):
+        records.setdefault(str(rec.patient_id), []).append(rec)
+    return {pid: PatientLesions(pid, _group(recs)) for pid, recs in records.items()}
+
+
 def prepare_course(
-    lesions: pd.DataFrame,
+    lesions: pd.DataFrame | PatientLesions,
     course_start: pd.Timestamp,
     course_end: pd.Timestamp | None,
     settings: RecistSettings,
@@ -333,66 +396,58 @@ def prepare_course(
     Raises `DataValidationError` (every problem listed) for rows no response can be derived
     from, and `ValueError` for a table that is not the lesion rows of one patient.
     """
-    _validate(lesions)
+    data = lesions if isinstance(lesions, PatientLesions) else patient_lesions(lesions)
     start = pd.Timestamp(course_start).normalize()
     end = None if _blank(course_end) else pd.Timestamp(course_end).normalize()
-    frame = lesions.copy()
-    frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.normalize()
-    patient = None if frame.empty else str(frame["patient_id"].iloc[0])
-    course = PreparedCourse(patient, start, None, (), (), ())
+    course = PreparedCourse(data.patient_id, start, None, (), (), ())
     earliest = start - pd.Timedelta(days=settings.baseline_window_days)
-    dates = sorted(set(frame["assessment_date"]))
-    disease_dates = sorted(set(frame.loc[frame["role"] != "new", "assessment_date"]))
+    dates = data.dates
+    disease_dates = [d for d in dates if any(o.role != "new" for o in data.by_date[d])]
     candidates = [d for d in disease_dates if earliest <= d <= start]
     if not candidates:
         before = [d for d in disease_dates if d < earliest]
         if before:
-            rows = frame.loc[frame["assessment_date"] == before[-1], "source_row"]
             course.warn(
                 "BASELINE_OUTSIDE_WINDOW",
                 f"the last assessment before the course start is more than "
                 f"{settings.baseline_window_days} days before it; no baseline",
-                [int(r) for r in rows],
+                [o.row for o in data.by_date[before[-1]]],
                 [before[-1]],
             )
-        elif not frame.empty:
+        elif dates:
             course.warn(
                 "NO_BASELINE",
                 "no target or non-target lesion assessed on or before the course start",
-                [int(r) for r in frame["source_row"]],
+                [o.row for d in dates for o in data.by_date[d]],
             )
         return course
     course.baseline_date = candidates[-1]
-    _check_pre_baseline(course, frame, earliest)
-    baseline_rows = [
-        _obs(r) for _, r in frame[frame["assessment_date"] == candidates[-1]].iterrows()
-    ]
-    _set_baseline(course, baseline_rows)
+    _check_pre_baseline(course, data, earliest)
+    _set_baseline(course, list(data.by_date[candidates[-1]]))
     in_course = [d for d in dates if d > start and (end is None or d < end)]
     course.followups = tuple(
-        Assessment(
-            date=d,
-            day=(d - start).days,
-            rows=tuple(_obs(r) for _, r in frame[frame["assessment_date"] == d].iterrows()),
-        )
-        for d in in_course
+        Assessment(date=d, day=(d - start).days, rows=data.by_date[d]) for d in in_course
     )
     _check_followup_roles(course)
     return course
 
 
 def _check_pre_baseline(
-    course: PreparedCourse, frame: pd.DataFrame, earliest: pd.Timestamp
+    course: PreparedCourse, data: PatientLesions, earliest: pd.Timestamp
 ) -> None:
     """Rows inside the baseline window but before the baseline date are not used: say so."""
     assert course.baseline_date is not None
-    dates = frame["assessment_date"]
-    early = frame[(dates >= earliest) & (dates < course.baseline_date)]
-    if not early.empty:
+    early = [
+        o.row
+        for d, obs in data.by_date.items()
+        if earliest <= d < course.baseline_date
+        for o in obs
+    ]
+    if early:
         course.warn(
             "PRE_BASELINE_ROWS_IGNORED",
             "rows in the baseline window before the baseline assessment are not used",
-            [int(r) for r in early["source_row"]],
+            early,
         )
 
 
@@ -837,7 +892,7 @@ def best_pct_change(points: Sequence[Timepoint]) -> float | None:
 
 
 def evaluate_course(
-    lesions_one_patient: pd.DataFrame,
+    lesions_one_patient: pd.DataFrame | PatientLesions,
     course_start: pd.Timestamp,
     course_end: pd.Timestamp | None = None,
     settings: RecistSettings | None = None,
@@ -845,7 +900,8 @@ def evaluate_course(
     """RECIST 1.1 (or, with ``criterion='irecist'``, iRECIST) response of one course.
 
     `lesions_one_patient` holds the lesion rows of one patient (data-model columns plus
-    `source_row`); assessments after `course_start` and before `course_end` (exclusive; None =
+    `source_row`), or the same rows grouped by `patient_lesions`; assessments after
+    `course_start` and before `course_end` (exclusive; None =
     open) are the course's follow-up. Steps (docs/rules-recist.md): baseline and its checks;
     per assessment the sum of diameters, target / non-target / new-lesion and overall response;
     back-dating of confirmed equivocal new lesions; the assessments up to and including the
