@@ -6,12 +6,12 @@ Run on demand::
 
 For each size a cohort is written once by ``benchmarks.synthetic_cohort`` into a temporary
 folder (not timed). ``rechallenge.pipeline.run_study`` then runs in a fresh child process
-pinned to CPU 0 (``os.sched_setaffinity``), so every size has its own peak memory
-(``ru_maxrss``). The child replaces ``pipeline.StageTimer`` by a subclass that reports each
-stage as it ends, and times the file reading inside stage 1, which splits ``load`` into
-``read`` (CSV files to raw tables) and ``validate`` (parsing, schema and relational checks,
-drug classification). ``untimed`` is wall time inside ``run_study`` outside the five stages
-(ADaM datasets, results assembly, run log).
+pinned to one CPU (``--cpu``, default 0; ``os.sched_setaffinity``), so every size has its
+own peak memory (``ru_maxrss``). The child replaces ``pipeline.StageTimer`` by a subclass
+that reports each stage as it ends, and times the file reading inside stage 1, which splits
+``load`` into ``read`` (CSV files to raw tables) and ``validate`` (parsing, schema and
+relational checks, drug classification). ``untimed`` is wall time inside ``run_study``
+outside the five stages (ADaM datasets, results assembly, run log).
 
 A size whose run exceeds ``--limit`` seconds is stopped (larger sizes still run, each with the
 same limit); the stages it did not finish are extrapolated from the smaller sizes. Results go to
@@ -61,8 +61,8 @@ class SizeResult:
 # ------------------------------------------------------------------------------ child process
 
 
-def _child(data: Path, out: Path, report: Path) -> None:
-    """Run the pipeline once on CPU 0, appending one JSON line per finished stage to `report`."""
+def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
+    """Run the pipeline once on one CPU, appending one JSON line per finished stage to `report`."""
     import resource
 
     from rechallenge import pipeline
@@ -70,7 +70,7 @@ def _child(data: Path, out: Path, report: Path) -> None:
     from rechallenge.data import validate
 
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {0})
+        os.sched_setaffinity(0, {cpu})
 
     def emit(record: dict[str, object]) -> None:
         with report.open("a", encoding="utf-8") as sink:
@@ -115,14 +115,14 @@ def _child(data: Path, out: Path, report: Path) -> None:
 # ------------------------------------------------------------------------------ parent
 
 
-def _run_size(n: int, seed: int, limit: float, workdir: Path) -> SizeResult:
+def _run_size(n: int, seed: int, limit: float, workdir: Path, cpu: int) -> SizeResult:
     data, out, report = workdir / f"data_{n}", workdir / f"out_{n}", workdir / f"report_{n}.jsonl"
     start = time.perf_counter()
     rows = write_synthetic_cohort(data, n, seed)
     result = SizeResult(n, rows, time.perf_counter() - start)
     env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "benchmarks.bench_pipeline", "--child"]
-    command += [str(data), str(out), str(report)]
+    command += [str(data), str(out), str(report), "--cpu", str(cpu)]
     root = Path(__file__).resolve().parents[1]
     try:
         subprocess.run(command, check=True, timeout=limit, env=env, cwd=root)
@@ -163,19 +163,19 @@ def _cell(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
+def _machine(cpu: int) -> str:
+    model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text(encoding="utf-8").splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
+                model = line.split(":", 1)[1].strip()
                 break
     import numpy
     import pandas
 
     return (
-        f"{cpu}, {os.cpu_count()} logical CPUs (runs pinned to CPU 0); Python "
+        f"{model}, {os.cpu_count()} logical CPUs (runs pinned to CPU {cpu}); Python "
         f"{platform.python_version()}, pandas {pandas.__version__}, numpy {numpy.__version__}"
     )
 
@@ -201,18 +201,19 @@ def source_state() -> str:
     return f"commit {commit} with uncommitted changes in {files}"
 
 
-def render(results: list[SizeResult], seed: int, limit: float, source: str) -> str:
+def render(results: list[SizeResult], seed: int, limit: float, source: str, cpu: int) -> str:
     """The markdown report."""
     lines = [
         "# Pipeline end to end on synthetic cohorts: seconds per stage (one core)",
         "",
-        f"Machine: {_machine()}.",
+        f"Machine: {_machine(cpu)}.",
         f"Source: {source} (when the run started).",
         f"Data: `benchmarks.synthetic_cohort.write_synthetic_cohort(folder, n, seed={seed})`, "
         "written before timing. Each size runs `run_study` once in a fresh process pinned to "
-        f"CPU 0; a run is stopped after {limit:.0f} s. `load` = `read` (CSV files to raw tables) "
-        "+ `validate` (parsing, schema and relational checks, drug classes); `untimed` is time "
-        "inside `run_study` outside the stage timers (ADaM datasets, results assembly, run log).",
+        f"CPU {cpu}; a run is stopped after {limit:.0f} s. `load` = `read` (CSV files to raw "
+        "tables) + `validate` (parsing, schema and relational checks, drug classes); `untimed` "
+        "is time inside `run_study` outside the stage timers (ADaM datasets, results assembly, "
+        "run log).",
         "",
         "| screened n | treatments | lesions | AEs | labs | included | read | validate | rules "
         "| derive | statistics | write | untimed | total | CPU s | peak RSS MB | status |",
@@ -310,20 +311,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--limit", type=float, default=600.0, help="seconds per size")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--cpu", type=int, default=0, help="the one CPU the pipeline runs on")
     parser.add_argument("--child", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(*args.child)
+        _child(*args.child, cpu=args.cpu)
         return
     results: list[SizeResult] = []
     source = source_state()
     with tempfile.TemporaryDirectory(prefix="rechallenge-bench-") as tmp:
         for n in sorted(args.sizes):
-            result = _run_size(n, args.seed, args.limit, Path(tmp))
+            result = _run_size(n, args.seed, args.limit, Path(tmp), args.cpu)
             results.append(result)
             print(f"n={n:,}: {result.status}, total {_cell(result.total)} s, {result.stages}")
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(render(results, args.seed, args.limit, source), encoding="utf-8")
+    args.results.write_text(
+        render(results, args.seed, args.limit, source, args.cpu), encoding="utf-8"
+    )
     print(f"written {args.results}")
 
 
