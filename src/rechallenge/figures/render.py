@@ -23,6 +23,35 @@ from rechallenge.figures.waterfall import figure_waterfall
 
 Builder = Callable[[Mapping[str, Any]], Figure | None]
 
+#: Per-patient figures stay legible up to these many lanes or bars (per course panel).
+MAX_SWIMMER_LANES: Final = 100
+MAX_WATERFALL_BARS: Final = 300
+PER_PATIENT_LIMITS: Final = {"swimmer": MAX_SWIMMER_LANES, "waterfall": MAX_WATERFALL_BARS}
+
+
+def too_many(results: Mapping[str, Any], key: str) -> int | None:
+    """The number of per-patient records when it exceeds the figure's limit, else None."""
+    records = results.get(key) or []
+    if key == "waterfall":
+        per_course: dict[str, int] = {}
+        for rec in records:
+            per_course[rec.get("course", "")] = per_course.get(rec.get("course", ""), 0) + 1
+        count = max(per_course.values(), default=0)
+    else:
+        count = len(records)
+    return count if count > PER_PATIENT_LIMITS[key] else None
+
+
+def _per_patient(key: str, draw: Callable[[Any], Figure | None]) -> Builder:
+    """A per-patient figure, drawn only while it stays legible."""
+
+    def build(results: Mapping[str, Any]) -> Figure | None:
+        if too_many(results, key) is not None:
+            return None
+        return draw(results.get(key))
+
+    return build
+
 
 @dataclass(frozen=True)
 class FigureSpec:
@@ -68,13 +97,13 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         "Figure 2. Best percentage change from baseline in the sum of target lesions, "
         "per patient, in both ICI courses.",
         "waterfall",
-        lambda r: figure_waterfall(r.get("waterfall")),
+        _per_patient("waterfall", figure_waterfall),
     ),
     FigureSpec(
         "figure3_swimmer",
         "Figure 3. Course of each patient across the initial ICI and the rechallenge.",
         "swimmer",
-        lambda r: figure_swimmer(r.get("swimmer")),
+        _per_patient("swimmer", figure_swimmer),
     ),
     FigureSpec(
         "figure4_km_pfsr_ecog",
@@ -113,13 +142,26 @@ def build_figures(results: Mapping[str, Any]) -> dict[str, Figure]:
     return out
 
 
-def skipped_figures(built: Mapping[str, Any]) -> dict[str, str]:
+def skipped_figures(
+    built: Mapping[str, Any], results: Mapping[str, Any] | None = None
+) -> dict[str, str]:
     """Stem → plain-language reason for each figure that was not produced."""
-    return {
-        s.stem: f"not produced: the results contain no usable '{s.needs}'"
-        for s in FIGURES
-        if s.stem not in built
-    }
+    reasons = {}
+    for spec in FIGURES:
+        if spec.stem in built:
+            continue
+        count = (
+            too_many(results, spec.needs) if results and spec.needs in PER_PATIENT_LIMITS else None
+        )
+        if count is not None:
+            limit = PER_PATIENT_LIMITS[spec.needs]
+            reasons[spec.stem] = (
+                f"not drawn: {count} patients are too many for a per-patient plot (limit "
+                f"{limit}); the per-patient values are in results.json and the datasets"
+            )
+        else:
+            reasons[spec.stem] = f"not produced: the results contain no usable '{spec.needs}'"
+    return reasons
 
 
 def render_all(

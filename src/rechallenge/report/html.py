@@ -73,10 +73,11 @@ def _figure_blocks(
         built = {
             stem: inline_svg(figure_svg(fig), stem) for stem, fig in build_figures(results).items()
         }
-        missing = skipped_figures(built)
+        missing = skipped_figures(built, results)
     else:
         built = {stem: inline_file(Path(p), stem, stem) for stem, p in figures.items()}
-        missing = {}
+        too_many = skipped_figures(built, results).items()
+        missing = {stem: why for stem, why in too_many if why.startswith("not drawn")}
     blocks = []
     for spec in FIGURES:
         blocks.append(
@@ -105,8 +106,14 @@ def _manifest(results: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
+#: The report lists at most this many screened patients (all are in results.json).
+MAX_LISTED_PATIENTS = 500
+
+
 def _patients(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Screened patients for the listing: those not analysed first, then the analysed."""
     cohort = results.get("cohort") or {}
+    everyone = sorted(cohort.get("patients", []), key=lambda p: bool(p.get("included")))
     return [
         {
             "patient_id": p.get("patient_id", ""),
@@ -114,8 +121,12 @@ def _patients(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             "reason": p.get("reason", ""),
             "resistance_class": p.get("resistance_class") or "",
         }
-        for p in cohort.get("patients", [])
+        for p in everyone[:MAX_LISTED_PATIENTS]
     ]
+
+
+def _unlisted(results: Mapping[str, Any]) -> int:
+    return max(0, len((results.get("cohort") or {}).get("patients", [])) - MAX_LISTED_PATIENTS)
 
 
 def render_report(results: Mapping[str, Any], figures: Mapping[str, Path] | None = None) -> str:
@@ -138,6 +149,7 @@ def render_report(results: Mapping[str, Any], figures: Mapping[str, Path] | None
         "flow_note": flow["note"] if flow else "not produced",
         "attrition_table": to_html(attrition) if attrition else None,
         "patients": _patients(results),
+        "unlisted_patients": _unlisted(results),
         "tables": [to_html(t) for t in tables.values()],
         "table_notes": [
             f"No {part.replace('_', ' ')} table: the results contain no '{part}' part."
