@@ -87,14 +87,23 @@ def _positions(mask: object) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.asarray(mask, dtype=bool))]
 
 
+def _all_text(values: pd.Series) -> bool:
+    """True when every filled cell is a string (always so for CSV): vectorised paths apply."""
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
 def blank(values: pd.Series) -> pd.Series:
     """True where a cell is empty (None, NaN or only white space)."""
+    if _all_text(values):
+        return values.isna() | values.str.strip().eq("").fillna(True).astype(bool)
     as_text = values.map(lambda v: v if isinstance(v, str) else "")
     return values.isna() | (as_text.str.strip() == "") & values.map(lambda v: isinstance(v, str))
 
 
 def _text(values: pd.Series) -> pd.Series:
     """Cells as text; whole numbers from Excel lose their '.0'."""
+    if _all_text(values):
+        return values.astype(object).where(values.notna(), None)
 
     def one(v: object) -> object:
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -111,7 +120,7 @@ def parse_text(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     text = _text(values)
     empty = blank(values)
     text[empty] = None
-    has_invisible = text.map(lambda v: isinstance(v, str) and bool(INVISIBLE.search(v)))
+    has_invisible = text.str.contains(INVISIBLE.pattern, regex=True, na=False).astype(bool)
     for pos in _positions(has_invisible.to_numpy()):
         ctx.report(
             pos,
@@ -125,7 +134,7 @@ def parse_text(values: pd.Series, ctx: ColumnContext) -> pd.Series:
 def parse_id(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Identifiers are text always; scientific notation means a spreadsheet mangled them."""
     text = parse_text(values, ctx)
-    mangled = text.map(lambda v: isinstance(v, str) and bool(E_NOTATION.match(v.strip())))
+    mangled = text.str.strip().str.match(E_NOTATION.pattern, na=False).astype(bool)
     for pos in _positions(mangled.to_numpy()):
         ctx.report(
             pos,
@@ -294,7 +303,7 @@ def parse_integer(values: pd.Series, ctx: ColumnContext) -> pd.Series:
 def parse_bool(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """yes/no, true/false, 1/0 in any case."""
     empty = blank(values).to_numpy()
-    keys = _text(values).map(lambda v: v.strip().lower() if isinstance(v, str) else v)
+    keys = _text(values).str.strip().str.lower()
     out = keys.map(TRUE_WORDS).astype("boolean")
     for pos in _positions(~empty & out.isna().to_numpy()):
         ctx.report(
@@ -313,7 +322,7 @@ def parse_enum(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     canonical = {v.lower(): v for v in ctx.column.values}
     empty = blank(values).to_numpy()
     text = _text(values)
-    out = text.map(lambda v: canonical.get(v.lower()) if isinstance(v, str) else None)
+    out = text.str.lower().map(canonical)
     for pos in _positions(~empty & out.isna().to_numpy()):
         _explain_enum(str(text.iloc[pos]), pos, ctx)
     return out.astype(object)
@@ -354,7 +363,7 @@ def parse_enum_list(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """A ';'-separated list of permitted values, returned as a tuple."""
     canonical = {v.lower(): v for v in ctx.column.values}
     text = _text(values)
-    out = pd.Series([()] * len(values), index=values.index, dtype=object)
+    out: list[tuple[str, ...]] = [()] * len(values)
     for pos, cell in enumerate(text):
         if not isinstance(cell, str) or not cell.strip():
             continue
@@ -369,15 +378,15 @@ def parse_enum_list(values: pd.Series, ctx: ColumnContext) -> pd.Series:
                 value=cell,
                 identifying=False,
             )
-        out.iloc[pos] = tuple(canonical[i.lower()] for i in items if i.lower() in canonical)
-    return out
+        out[pos] = tuple(canonical[i.lower()] for i in items if i.lower() in canonical)
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def parse_drug_list(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """';'-separated agent names, each mapped by the drug dictionary (never guessed)."""
     dictionary = load_dictionary()
     text = _text(values)
-    out = pd.Series([()] * len(values), index=values.index, dtype=object)
+    out: list[tuple[str, ...]] = [()] * len(values)
     cache: dict[str, tuple[tuple[str, ...], list[str]]] = {}
     for pos, cell in enumerate(text):
         if not isinstance(cell, str) or not cell.strip():
@@ -387,7 +396,7 @@ def parse_drug_list(values: pd.Series, ctx: ColumnContext) -> pd.Series:
             unknown = [n for n in names if dictionary.lookup(n) is None]
             cache[cell] = (tuple(names), unknown)
         names_t, unknown = cache[cell]
-        out.iloc[pos] = names_t
+        out[pos] = names_t
         for name in unknown:
             hints = dictionary.suggest(name)
             ctx.report(
@@ -399,7 +408,7 @@ def parse_drug_list(values: pd.Series, ctx: ColumnContext) -> pd.Series:
                 "(`rechallenge drugs` lists them)",
                 identifying=False,
             )
-    return out
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 Parser = Callable[[pd.Series, ColumnContext], pd.Series]
