@@ -250,7 +250,7 @@ def render(results: list[SizeResult], seed: int, limit: float, source: str, cpu:
         ks = [_exponent(small, large, s) for s in STAGES]
         ratio = large.total / small.total if large.total and small.total else None
         lines.append(
-            f"| {small.n:,} → {large.n:,} | {large.n / small.n:g} | "
+            f"| {small.n:,} → {large.n:,} | {large.n / small.n:.3g} | "
             f"{_nlogn(large.n) / _nlogn(small.n):.1f} | {_cell(ratio, 1)} | "
             f"{_cell(_exponent(small, large))} | " + " | ".join(_cell(k) for k in ks) + " |"
         )
