@@ -590,6 +590,7 @@ def cox_rows(
             ties=config.statistics.cox_ties,
             reference=reference,
             conf_level=1 - config.statistics.alpha,
+            concordance=False,  # not reported; it costs more than the fit at large n
         )
     monotone = any(issubclass(w.category, MonotoneLikelihoodWarning) for w in caught)
     lower, upper = fit.hr_ci()
@@ -710,24 +711,34 @@ def ae_section(worst: pd.DataFrame, n: int) -> dict[str, Any]:
 
 def waterfall(included: pd.DataFrame, pseudonyms: Mapping[str, str]) -> list[dict[str, Any]]:
     """Best % change of the target sum per patient and course (lesion-derived only)."""
-    rows = []
+    parts = []
     for course in ("initial", "rechallenge"):
         column = f"{course}_best_pct_change"
         if column not in included:
             continue
-        for rec in included.itertuples(index=False):
-            change = getattr(rec, column)
-            if change is None or pd.isna(change):
-                continue
-            rows.append(
-                {
-                    "patient": pseudonyms[rec.patient_id],
-                    "course": course,
-                    "best_pct_change": float(change),
-                    "bor": getattr(rec, f"{course}_bor"),
-                }
-            )
-    return rows
+        part = included[included[column].notna()]
+        parts.append(
+            pd.DataFrame({
+                "patient": part["patient_id"].map(pseudonyms),
+                "course": course,
+                "best_pct_change": part[column].astype(float),
+                "bor": part[f"{course}_bor"],
+            })
+        )  # fmt: skip
+    return pd.concat(parts).to_dict(orient="records") if parts else []
+
+
+SWIMMER_DATES = {
+    "initial_end": "initial_last_dose_date",
+    "initial_response": "initial_response_date",
+    "initial_progression": "initial_progression_date",
+    "interim_start": "initial_next_line_start",
+    "interim_end": "rechallenge_start_date",
+    "rechallenge_start": "rechallenge_start_date",
+    "rechallenge_end": "rechallenge_last_dose_date",
+    "rechallenge_response": "rechallenge_response_date",
+    "rechallenge_progression": "rechallenge_progression_date",
+}
 
 
 def swimmer(
@@ -736,39 +747,31 @@ def swimmer(
     pseudonyms: Mapping[str, str],
     config: StudyConfig,
 ) -> list[dict[str, Any]]:
-    """Each patient's timeline in months from the initial ICI start."""
+    """Each patient's timeline in months from the initial ICI start (vectorised)."""
     dpm = config.endpoints.days_per_month
-    os_rows = endpoints[endpoints["paramcd"] == "OS"].set_index("patient_id")
-    lines = []
-    for rec in included.itertuples(index=False):
-        origin = rec.initial_start_date
+    origin = included["initial_start_date"]
 
-        def m(date: Any, origin: Any = origin) -> float | None:
-            return None if date is None or pd.isna(date) else (date - origin).days / dpm
+    def months(column: str) -> pd.Series:
+        if column not in included:
+            return pd.Series(np.nan, index=included.index)
+        return (pd.to_datetime(included[column]) - origin).dt.days / dpm
 
-        os_row = os_rows.loc[rec.patient_id] if rec.patient_id in os_rows.index else None
-        interim = rec.interim_lines if isinstance(rec.interim_lines, tuple) else ()
-        lines.append(
-            {
-                "patient": pseudonyms[rec.patient_id],
-                "initial_start": 0.0,
-                "initial_end": m(rec.initial_last_dose_date),
-                "initial_response": m(getattr(rec, "initial_response_date", None)),
-                "initial_progression": m(rec.initial_progression_date),
-                "interim_start": m(rec.initial_next_line_start) if interim else None,
-                "interim_end": m(rec.rechallenge_start_date) if interim else None,
-                "rechallenge_start": m(rec.rechallenge_start_date),
-                "rechallenge_end": m(rec.rechallenge_last_dose_date),
-                "rechallenge_response": m(getattr(rec, "rechallenge_response_date", None)),
-                "rechallenge_progression": m(rec.rechallenge_progression_date),
-                "last_followup": m(
-                    rec.last_contact_date if pd.isna(rec.death_date) else rec.death_date
-                ),
-                "death": bool(pd.notna(rec.death_date)),
-                "ongoing": bool(rec.rechallenge_end_reason == "ongoing"),
-                "censored": bool(os_row is not None and int(os_row["cnsr"]) == 1),
-                "bor_initial": getattr(rec, "initial_bor", None),
-                "bor_rechallenge": getattr(rec, "rechallenge_bor", None),
-            }
-        )
-    return lines
+    has_interim = included["interim_lines"].map(lambda v: isinstance(v, tuple) and len(v) > 0)
+    frame = pd.DataFrame({"patient": included["patient_id"].map(pseudonyms), "initial_start": 0.0})
+    for key, column in SWIMMER_DATES.items():
+        frame[key] = months(column)
+    for key in ("interim_start", "interim_end"):
+        frame[key] = frame[key].where(has_interim)
+    dead = included["death_date"].notna()
+    frame["last_followup"] = (included["death_date"].where(dead, included["last_contact_date"])
+                              - origin).dt.days / dpm  # fmt: skip
+    frame["death"] = dead
+    frame["ongoing"] = included["rechallenge_end_reason"] == "ongoing"
+    os_censored = endpoints[endpoints["paramcd"] == "OS"].set_index("patient_id")["cnsr"] == 1
+    frame["censored"] = included["patient_id"].map(os_censored).fillna(False).astype(bool)
+    frame["bor_initial"] = included.get("initial_bor")
+    frame["bor_rechallenge"] = included.get("rechallenge_bor")
+    records: list[dict[str, Any]] = (
+        frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    )
+    return records

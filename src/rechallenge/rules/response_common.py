@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 import pandas as pd
@@ -79,9 +80,17 @@ class NewLesion(StrEnum):
 # --- exact millimetres ----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
+def _exact(value: float) -> Fraction:
+    return Fraction(Decimal(repr(value)))
+
+
 def to_mm(value: float) -> Fraction:
-    """The exact decimal value a float was written as (23.1 → 231/10), for exact comparisons."""
-    return Fraction(Decimal(repr(float(value))))
+    """The exact decimal value a float was written as (23.1 → 231/10), for exact comparisons.
+
+    Sizes repeat across lesions and patients, so the conversion is cached.
+    """
+    return _exact(float(value))
 
 
 def meets_pr(baseline_sod: Fraction, current_sod: Fraction) -> bool:
@@ -99,7 +108,8 @@ def pct_change(reference: Fraction, current: Fraction) -> float | None:
     """Percentage change from `reference` (None when the reference is 0)."""
     if reference == 0:
         return None
-    return float((current - reference) * 100 / reference)
+    num = current.numerator * reference.denominator - reference.numerator * current.denominator
+    return (100 * num) / (reference.numerator * current.denominator)  # exact ratio, rounded once
 
 
 # --- warnings -------------------------------------------------------------------------------
