@@ -19,9 +19,9 @@ Algorithm:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ class Criterion:
     kind: Literal["inclusion", "exclusion"]
     description: str
     passes: Passes
-    reason: Callable[[pd.Series], str]
+    reason: Callable[[Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -187,9 +187,11 @@ def select_cohort(screening: pd.DataFrame, settings: CohortSettings) -> Selectio
     for criterion in criteria_for(settings):
         before = int(remaining.sum())
         fails = remaining & ~criterion.passes(screening).fillna(False).astype(bool)
-        for idx in screening.index[fails.to_numpy()]:
-            criterion_of[idx] = criterion.name
-            reason_of[idx] = criterion.reason(screening.loc[idx])
+        failing = screening[fails.to_numpy()]
+        criterion_of[failing.index] = criterion.name
+        reason_of[failing.index] = [
+            criterion.reason(row) for row in failing.to_dict(orient="records")
+        ]
         remaining &= ~fails
         rows.append(
             {
