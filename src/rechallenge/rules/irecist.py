@@ -28,6 +28,7 @@ from rechallenge.rules.recist import (
     PreparedCourse,
     RecistSettings,
     best_pct_change,
+    best_responses,
     bor_rules,
     non_target_response,
     non_target_state,
@@ -393,17 +394,7 @@ def evaluate_irecist_course(
         replace(p, overall=r) if r != p.overall else p
         for p, r in zip(points, relabelled, strict=False)
     ]
-    sequence = [(p.day, p.overall) for p in counted]
-    rules = bor_rules(settings)
-    unconfirmed = bor_unconfirmed(sequence, IRECIST_SCALE, rules)
-    confirmed = bor_confirmed(sequence, IRECIST_SCALE, rules)
-    if "confirmation_blocked_by_ne" in confirmed.flags:
-        course.warn(
-            "CONFIRMATION_BLOCKED_BY_NE",
-            f"an iCR/iPR would be confirmed but more than {settings.max_ne_between} NE "
-            "assessment(s) lie between",
-            [r for p in counted for r in p.source_rows],
-        )
+    unconfirmed, confirmed = best_responses(course, counted, IRECIST_SCALE, settings, "an iCR/iPR")
     progression = _progression_date(course, counted, confirmed_first, settings)
     for result in (unconfirmed, confirmed):
         if result.response == Response.IUPD and Response.ICPD in relabelled:

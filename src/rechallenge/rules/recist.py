@@ -29,10 +29,12 @@ from rechallenge.rules.response_common import (
     NODE_ORGAN,
     RECIST_SCALE,
     TOO_SMALL_TO_MEASURE_MM,
+    BorResult,
     BorRules,
     CourseResponse,
     NewLesion,
     Response,
+    ResponseScale,
     ResponseWarning,
     Timepoint,
     bor_confirmed,
@@ -896,6 +898,31 @@ def best_pct_change(points: Sequence[Timepoint]) -> float | None:
     return min(changes) if changes else None
 
 
+def best_responses(
+    course: PreparedCourse,
+    counted: Sequence[Timepoint],
+    scale: ResponseScale,
+    settings: RecistSettings,
+    responders: str,
+) -> tuple[BorResult, BorResult]:
+    """BOR without and with confirmation over the counted time points (RECIST or iRECIST).
+
+    Warns when a response would be confirmed but too many NE assessments lie between.
+    """
+    sequence = [(p.day, p.overall) for p in counted]
+    rules = bor_rules(settings)
+    unconfirmed = bor_unconfirmed(sequence, scale, rules)
+    confirmed = bor_confirmed(sequence, scale, rules)
+    if "confirmation_blocked_by_ne" in confirmed.flags:
+        course.warn(
+            "CONFIRMATION_BLOCKED_BY_NE",
+            f"{responders} would be confirmed but more than {settings.max_ne_between} NE "
+            "assessment(s) lie between",
+            [r for p in counted for r in p.source_rows],
+        )
+    return unconfirmed, confirmed
+
+
 def evaluate_course(
     lesions_one_patient: pd.DataFrame | PatientLesions,
     course_start: pd.Timestamp,
@@ -924,17 +951,7 @@ def evaluate_course(
     progression = next((p for p in counted if p.overall == Response.PD), None)
     if not counted:
         course.warn("NO_FOLLOW_UP", "no assessment after the course start: BOR is MISSING")
-    sequence = [(p.day, p.overall) for p in counted]
-    rules = bor_rules(settings)
-    unconfirmed = bor_unconfirmed(sequence, RECIST_SCALE, rules)
-    confirmed = bor_confirmed(sequence, RECIST_SCALE, rules)
-    if "confirmation_blocked_by_ne" in confirmed.flags:
-        course.warn(
-            "CONFIRMATION_BLOCKED_BY_NE",
-            f"a CR/PR would be confirmed but more than {settings.max_ne_between} NE "
-            "assessment(s) lie between",
-            [r for p in counted for r in p.source_rows],
-        )
+    unconfirmed, confirmed = best_responses(course, counted, RECIST_SCALE, settings, "a CR/PR")
     return CourseResponse(
         bor=unconfirmed.response,
         bor_confirmed=confirmed.response,
