@@ -18,6 +18,7 @@ import pandas as pd
 from rechallenge.analysis.formatting import clean, percent
 from rechallenge.config import DAYS_PER_MONTH, StudyConfig, SubgroupSettings
 from rechallenge.derive.endpoints import ENDPOINTS
+from rechallenge.rules.adverse_events import summarise_adverse_events
 from rechallenge.rules.cohort import Selection
 from rechallenge.stats.cox import MonotoneLikelihoodWarning, fit_cox
 from rechallenge.stats.descriptive import (
@@ -680,27 +681,23 @@ def _firth_rows(
 
 
 def ae_section(worst: pd.DataFrame, n: int) -> dict[str, Any]:
-    """Patients with each term per phase: any grade and grade 3-4 (and 5), n (%)."""
+    """Patients with each term per phase: any grade, grade 3-4 and grade 5, n (%)."""
+    summary = summarise_adverse_events(worst, n)
+    sources = worst.groupby(["phase", "term"])["source"].agg(lambda s: sorted(set(s)))
     section: dict[str, Any] = {"n": {"initial": n, "rechallenge": n}}
     for phase in ("initial", "rechallenge"):
-        part = worst[worst["phase"] == phase]
-        rows: list[dict[str, Any]] = []
-        for term, events in part.groupby("term"):
-            grades = events["grade"].astype(int)
-            any_grade = int(events["patient_id"].nunique())
-            g34 = int(events.loc[grades.between(3, 4), "patient_id"].nunique())
-            g5 = int(events.loc[grades == 5, "patient_id"].nunique())
-            rows.append(
-                {
-                    "term": str(term),
-                    "any_grade": any_grade,
-                    "any_grade_pct": percent(any_grade, n),
-                    "grade_3_4": g34,
-                    "grade_3_4_pct": percent(g34, n),
-                    "grade_5": g5,
-                    "sources": sorted(set(events["source"])),
-                }
-            )
+        rows = [
+            {
+                "term": str(r.term),
+                "any_grade": int(r.n_any),
+                "any_grade_pct": percent(int(r.n_any), n),
+                "grade_3_4": int(r.n_grade_3_4),
+                "grade_3_4_pct": percent(int(r.n_grade_3_4), n),
+                "grade_5": int(r.n_grade_5),
+                "sources": sources.get((phase, r.term), []),
+            }
+            for r in summary[summary["phase"] == phase].itertuples(index=False)
+        ]
         rows.sort(key=lambda r: (-r["any_grade"], -r["grade_3_4"], r["term"]))
         section[phase] = rows
     return section
