@@ -92,10 +92,28 @@ def _all_text(values: pd.Series) -> bool:
     return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
 
 
+def _per_unique(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """`fn` applied to each distinct filled value once, spread back over the column.
+
+    Study columns repeat a few values (dates, categories, sizes) over many rows, so this
+    turns millions of string operations into thousands. Missing cells come back as NA.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = fn(pd.Series(uniques, dtype=object)).to_numpy()
+    out = np.empty(len(values), dtype=mapped.dtype if mapped.dtype != bool else object)
+    out[codes >= 0] = mapped[codes[codes >= 0]]
+    out[codes < 0] = None if out.dtype == object else np.datetime64("NaT")
+    return out
+
+
 def blank(values: pd.Series) -> pd.Series:
     """True where a cell is empty (None, NaN or only white space)."""
     if _all_text(values):
-        return values.isna() | values.str.strip().eq("").fillna(True).astype(bool)
+        stripped_empty = _per_unique(values, lambda u: u.str.strip().eq(""))
+        return pd.Series(
+            (values.isna().to_numpy()) | (stripped_empty == True),  # noqa: E712 (object array)
+            index=values.index,
+        )
     as_text = values.map(lambda v: v if isinstance(v, str) else "")
     return values.isna() | (as_text.str.strip() == "") & values.map(lambda v: isinstance(v, str))
 
@@ -150,16 +168,19 @@ def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> 
     """ISO dates (YYYY-MM-DD) and real Excel date cells; everything else is explained."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     empty = blank(values).to_numpy()
-    is_date = values.map(lambda v: isinstance(v, dt.date)).to_numpy()
+    all_text = _all_text(values)
+    is_date = (
+        np.zeros(len(values), dtype=bool)
+        if all_text
+        else values.map(lambda v: isinstance(v, dt.date)).to_numpy()
+    )
     if is_date.any():
         out[is_date] = pd.to_datetime(values[is_date].map(_to_date)).to_numpy()
     strings = ~empty & ~is_date
     if strings.any():
-        text = _text(values[strings]).str.strip()
-        parsed = pd.to_datetime(
-            text.where(text.str.match(ISO_DATE.pattern)), format="%Y-%m-%d", errors="coerce"
-        )
-        out[strings] = parsed.to_numpy()
+        text = _text(values[strings])
+        parsed = _per_unique(text, _iso_dates) if all_text else _iso_dates(text).to_numpy()
+        out[strings] = parsed
         for pos in _positions(strings & out.isna().to_numpy()):
             out.iloc[pos] = _explain_date(values.iloc[pos], pos, ctx, options)
     for pos in _positions((out < EARLIEST_PLAUSIBLE).to_numpy()):
@@ -171,6 +192,14 @@ def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> 
         )
         out.iloc[pos] = pd.NaT
     return out
+
+
+def _iso_dates(text: pd.Series) -> pd.Series:
+    """YYYY-MM-DD strings as timestamps; anything else NaT (explained by the caller)."""
+    stripped = text.astype(str).str.strip()
+    return pd.to_datetime(
+        stripped.where(stripped.str.match(ISO_DATE.pattern)), format="%Y-%m-%d", errors="coerce"
+    ).astype("datetime64[ns]")
 
 
 def _to_date(value: object) -> pd.Timestamp:
