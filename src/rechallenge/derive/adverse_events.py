@@ -15,7 +15,7 @@ import pandas as pd
 
 from rechallenge.config import StudyConfig
 from rechallenge.data.model import Study
-from rechallenge.rules.adverse_events import merge_adverse_events, phase_window
+from rechallenge.rules.adverse_events import merge_adverse_events, phase_windows
 from rechallenge.rules.ctcae import grade_labs, select_baseline
 
 
@@ -27,16 +27,14 @@ def derive_adverse_events(
     ids = set(included["patient_id"])
     if not ids:  # nobody analysed: an empty table with the usual columns
         return merge_adverse_events(None, None, {}, settings)
-    windows = {
-        str(r.patient_id): phase_window(
-            r.initial_start_date,
-            r.initial_last_dose_date,
-            r.rechallenge_start_date,
-            r.rechallenge_last_dose_date,
-            settings,
-        )
-        for r in included.itertuples(index=False)
-    }
+    windows = phase_windows(
+        included["patient_id"],
+        included["initial_start_date"],
+        included["initial_last_dose_date"],
+        included["rechallenge_start_date"],
+        included["rechallenge_last_dose_date"],
+        settings,
+    )
     graded = None
     if study.has("labs"):
         labs = study.labs[study.labs["patient_id"].isin(ids)]

@@ -123,6 +123,36 @@ def phase_window(
     return PhaseWindow(_opt(initial_start), i_end, r_start, r_end)
 
 
+def phase_windows(
+    patient_ids: pd.Series,
+    initial_start: pd.Series,
+    initial_last_dose: pd.Series,
+    rechallenge_start: pd.Series,
+    rechallenge_last_dose: pd.Series,
+    settings: AdverseEventSettings | None = None,
+) -> dict[str, PhaseWindow]:
+    """`phase_window` for many patients at once (same rules, computed column-wise)."""
+    s = settings if settings is not None else AdverseEventSettings()
+    tail = pd.Timedelta(days=s.treatment_emergent_days)
+    i_start = pd.to_datetime(initial_start)
+    r_start = pd.to_datetime(rechallenge_start)
+    cut = r_start - pd.Timedelta(days=1)
+    i_end = pd.to_datetime(initial_last_dose) + tail
+    i_end = i_end.where(i_end.isna() | cut.isna() | (i_end <= cut), cut)
+    i_end = i_end.where(i_end.notna() | cut.isna(), cut)
+    r_end = pd.to_datetime(rechallenge_last_dose) + tail
+
+    def boxed(series: pd.Series) -> list[pd.Timestamp | None]:
+        return [None if pd.isna(v) else pd.Timestamp(v) for v in series.astype(object)]
+
+    return {
+        str(pid): PhaseWindow(a, b, c, d)
+        for pid, a, b, c, d in zip(
+            patient_ids, boxed(i_start), boxed(i_end), boxed(r_start), boxed(r_end), strict=True
+        )
+    }
+
+
 def _assign_phase(
     patient_ids: pd.Series, dates: pd.Series, windows: Mapping[str, PhaseWindow]
 ) -> np.ndarray:
