@@ -95,13 +95,18 @@ def to_mm(value: float) -> Fraction:
 
 def meets_pr(baseline_sod: Fraction, current_sod: Fraction) -> bool:
     """RECIST 1.1 PR rule on sums: a decrease of at least 30 % versus the baseline sum."""
-    return baseline_sod - current_sod >= PR_MIN_DECREASE * baseline_sod
+    # d >= (30/100)·b  <=>  100·d >= 30·b: the same rule on exact numbers, without division
+    decrease = baseline_sod - current_sod
+    return decrease * PR_MIN_DECREASE.denominator >= PR_MIN_DECREASE.numerator * baseline_sod
 
 
 def meets_pd(nadir_sod: Fraction, current_sod: Fraction) -> bool:
     """RECIST 1.1 PD rule on sums: +20 % **and** +5 mm versus the nadir (both required)."""
     increase = current_sod - nadir_sod
-    return increase >= PD_MIN_INCREASE * nadir_sod and increase >= PD_MIN_ABSOLUTE_MM
+    return (
+        increase * PD_MIN_INCREASE.denominator >= PD_MIN_INCREASE.numerator * nadir_sod
+        and increase >= PD_MIN_ABSOLUTE_MM
+    )
 
 
 def pct_change(reference: Fraction, current: Fraction) -> float | None:
