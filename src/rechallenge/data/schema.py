@@ -113,64 +113,22 @@ LAB_TESTS = (
 
 #: Unit spellings accepted per lab test (compared after lower-casing and removing spaces).
 #: The CTCAE engine converts each of them; a test keeps the two lists in step.
+CELL_COUNT_UNITS = (
+    "10^9/l", "10*9/l", "x10^9/l", "/mm3", "cells/mm3",
+    "10^3/µl", "10^3/ul", "/µl", "/ul", "cells/µl", "cells/ul",
+)  # fmt: skip
+ENZYME_UNITS = ("u/l", "iu/l", "µkat/l", "ukat/l")
+MICROMOLAR_OR_MG_DL = ("µmol/l", "umol/l", "mg/dl")
 LAB_UNITS: dict[str, tuple[str, ...]] = {
     "hemoglobin": ("g/dl", "g/l", "mmol/l"),
-    "neutrophils": (
-        "10^9/l",
-        "10*9/l",
-        "x10^9/l",
-        "/mm3",
-        "cells/mm3",
-        "10^3/µl",
-        "10^3/ul",
-        "/µl",
-        "/ul",
-        "cells/µl",
-        "cells/ul",
-    ),
-    "leukocytes": (
-        "10^9/l",
-        "10*9/l",
-        "x10^9/l",
-        "/mm3",
-        "cells/mm3",
-        "10^3/µl",
-        "10^3/ul",
-        "/µl",
-        "/ul",
-        "cells/µl",
-        "cells/ul",
-    ),
-    "lymphocytes": (
-        "10^9/l",
-        "10*9/l",
-        "x10^9/l",
-        "/mm3",
-        "cells/mm3",
-        "10^3/µl",
-        "10^3/ul",
-        "/µl",
-        "/ul",
-        "cells/µl",
-        "cells/ul",
-    ),
-    "platelets": (
-        "10^9/l",
-        "10*9/l",
-        "x10^9/l",
-        "/mm3",
-        "cells/mm3",
-        "10^3/µl",
-        "10^3/ul",
-        "/µl",
-        "/ul",
-        "cells/µl",
-        "cells/ul",
-    ),
-    "alt": ("u/l", "iu/l", "µkat/l", "ukat/l"),
-    "ast": ("u/l", "iu/l", "µkat/l", "ukat/l"),
-    "bilirubin": ("µmol/l", "umol/l", "mg/dl"),
-    "creatinine": ("µmol/l", "umol/l", "mg/dl"),
+    "neutrophils": CELL_COUNT_UNITS,
+    "leukocytes": CELL_COUNT_UNITS,
+    "lymphocytes": CELL_COUNT_UNITS,
+    "platelets": CELL_COUNT_UNITS,
+    "alt": ENZYME_UNITS,
+    "ast": ENZYME_UNITS,
+    "bilirubin": MICROMOLAR_OR_MG_DL,
+    "creatinine": MICROMOLAR_OR_MG_DL,
 }
 
 PATIENTS = TableSpec(
