@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 
 import pandas as pd
 
@@ -41,15 +40,17 @@ from rechallenge.rules.response_common import (
     IRECIST_SCALE,
     MAX_TARGETS,
     MAX_TARGETS_PER_ORGAN,
-    MEASURABLE_NODE_MM,
-    MEASURABLE_NON_NODAL_MM,
+    MEASURABLE_NODE_UM,
+    MEASURABLE_NON_NODAL_UM,
     NODE_ORGAN,
-    PD_MIN_ABSOLUTE_MM,
+    PD_MIN_ABSOLUTE_UM,
     BorResult,
     CourseResponse,
+    Length,
     NewLesion,
     Response,
     Timepoint,
+    as_mm,
     bor_confirmed,
     bor_unconfirmed,
     meets_pd,
@@ -58,7 +59,7 @@ from rechallenge.rules.response_common import (
 
 __all__ = ["evaluate_irecist_course", "irecist_bor", "relabel_confirmed"]
 
-CONFIRM_MIN_INCREASE_MM = PD_MIN_ABSOLUTE_MM  # iRECIST: iCPD if target sum / NL-SOM +5 mm more
+CONFIRM_MIN_INCREASE_UM = PD_MIN_ABSOLUTE_UM  # iRECIST: iCPD if target sum / NL-SOM +5 mm more
 NLT_MAX = MAX_TARGETS  # iRECIST §new lesions: up to 5 new-lesion targets in total
 NLT_MAX_PER_ORGAN = MAX_TARGETS_PER_ORGAN  # iRECIST §new lesions: at most 2 per organ
 
@@ -133,7 +134,7 @@ def _measurable(obs: LesionObs) -> bool:
     """RECIST 1.1 measurability applied to a new lesion (iRECIST §new lesions)."""
     if obs.size is None:
         return False
-    return obs.size >= (MEASURABLE_NODE_MM if obs.nodal else MEASURABLE_NON_NODAL_MM)
+    return obs.size >= (MEASURABLE_NODE_UM if obs.nodal else MEASURABLE_NON_NODAL_UM)
 
 
 @dataclass
@@ -143,7 +144,7 @@ class NewLesionBook:
     nlt: list[str] = field(default_factory=list)
     nlnt: list[str] = field(default_factory=list)
     organs: Counter[str] = field(default_factory=Counter)
-    som_nadir: Fraction | None = None
+    som_nadir: Length | None = None
 
     @property
     def seen(self) -> set[str]:
@@ -164,9 +165,9 @@ class NewLesionBook:
             else:
                 self.nlnt.append(o.lesion_id)
 
-    def som(self, rows: dict[str, LesionObs]) -> Fraction | None:
+    def som(self, rows: dict[str, LesionObs]) -> Length | None:
         """NL-SOM at an assessment (None if an NLT was not evaluated; 0 if there are none)."""
-        total = Fraction(0)
+        total: Length = 0
         for lesion_id in self.nlt:
             obs = rows.get(lesion_id)
             value = None if obs is None else _nl_value(obs)
@@ -176,12 +177,12 @@ class NewLesionBook:
         return total
 
 
-def _nl_value(obs: LesionObs) -> Fraction | None:
+def _nl_value(obs: LesionObs) -> Length | None:
     """Size of a new lesion: its measure, 0 if absent, else None."""
     if obs.size is not None:
         return obs.size
     if obs.status == "absent":
-        return Fraction(0)
+        return 0
     return None
 
 
@@ -216,9 +217,9 @@ class _Pending:
     day: int
     date: pd.Timestamp
     categories: frozenset[str]
-    sod: Fraction | None
-    nl_som: Fraction | None
-    trigger_sizes: dict[str, Fraction | None]
+    sod: Length | None
+    nl_som: Length | None
+    trigger_sizes: dict[str, Length | None]
 
 
 @dataclass
@@ -226,20 +227,20 @@ class _Components:
     """RECIST 1.1 components of one assessment, in iRECIST bookkeeping."""
 
     target: Response | None
-    sod: Fraction | None
+    sod: Length | None
     complete: bool
     measured: int
     non_target: Response | None
     nt_rows: list[LesionObs]
     first_seen: list[LesionObs]
-    nl_som: Fraction | None
+    nl_som: Length | None
     nlnt_rows: list[LesionObs]
 
 
 def _components(
     course: PreparedCourse,
     a: Assessment,
-    nadir: Fraction,
+    nadir: Length,
     book: NewLesionBook,
     settings: RecistSettings,
     previous_cr: bool,
@@ -247,7 +248,7 @@ def _components(
     rows = a.by_id()
     baseline_ids = {o.lesion_id for o in (*course.targets, *course.non_targets)}
     target: Response | None = None
-    sod: Fraction | None = None
+    sod: Length | None = None
     complete = False
     measured = 0
     if course.targets:
@@ -303,7 +304,7 @@ def _confirmation_triggers(
         TARGET in cats
         and pending.sod is not None
         and c.sod is not None
-        and c.sod - pending.sod >= CONFIRM_MIN_INCREASE_MM
+        and c.sod - pending.sod >= CONFIRM_MIN_INCREASE_UM
     ):
         found.append("target sum +5 mm since iUPD")
     if NON_TARGET in cats and any(o.status in increase for o in c.nt_rows):
@@ -312,7 +313,7 @@ def _confirmation_triggers(
         if (
             pending.nl_som is not None
             and c.nl_som is not None
-            and c.nl_som - pending.nl_som >= CONFIRM_MIN_INCREASE_MM
+            and c.nl_som - pending.nl_som >= CONFIRM_MIN_INCREASE_UM
         ):
             found.append("NL-SOM +5 mm since iUPD")
         if any(o.status in increase for o in c.nlnt_rows):
@@ -350,9 +351,9 @@ def _improved(c: _Components, pending: _Pending, rows: dict[str, LesionObs]) -> 
 
 def _trigger_sizes(
     cats: set[str], c: _Components, book: NewLesionBook, rows: dict[str, LesionObs]
-) -> dict[str, Fraction | None]:
+) -> dict[str, Length | None]:
     """The non-target and new lesions behind an iUPD, with their size then."""
-    out: dict[str, Fraction | None] = {}
+    out: dict[str, Length | None] = {}
     if NON_TARGET in cats:
         out.update({o.lesion_id: o.size for o in c.nt_rows if o.status == "progression"})
     if NEW_LESION in cats:
@@ -415,7 +416,7 @@ def evaluate_irecist_course(
         source="irecist",
         confirmation_required=settings.confirmation,
         baseline_date=course.baseline_date,
-        baseline_sod_mm=float(course.baseline_sod) if course.targets else None,
+        baseline_sod_mm=as_mm(course.baseline_sod) if course.targets else None,
         assessments_after_progression=len(course.followups) - len(counted),
     )
 
@@ -550,7 +551,7 @@ def _record(
     a: Assessment,
     label: Response,
     c: _Components,
-    nadir: Fraction,
+    nadir: Length,
     course: PreparedCourse,
     note: str,
     progressing: tuple[str, ...] = (),
@@ -565,15 +566,15 @@ def _record(
         target=c.target,
         non_target=c.non_target,
         new_lesions=NewLesion.YES if c.first_seen else NewLesion.NO,
-        sod_mm=None if c.sod is None else float(c.sod),
+        sod_mm=None if c.sod is None else as_mm(c.sod),
         targets_measured=c.measured,
         targets_total=len(course.targets),
-        nadir_mm=float(nadir) if has_targets else None,
+        nadir_mm=as_mm(nadir) if has_targets else None,
         pct_change_baseline=pct_change(course.baseline_sod, c.sod)
         if complete and c.sod is not None
         else None,
         pct_change_nadir=pct_change(nadir, c.sod) if complete and c.sod is not None else None,
-        new_lesion_sum_mm=None if c.nl_som is None else float(c.nl_som),
+        new_lesion_sum_mm=None if c.nl_som is None else as_mm(c.nl_som),
         progressing=progressing,
         note=note,
         source_rows=a.source_rows,

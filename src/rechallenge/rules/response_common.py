@@ -5,8 +5,10 @@ the per-assessment record, the course result (`CourseResponse`), structured warn
 best-overall-response (BOR) algorithms with and without confirmation, and the fall-back on the
 investigator's own assessment (`investigator_response`, `reconcile`).
 
-Thresholds are stored as exact fractions and compared without floating-point division
-(recist-1.1.md §3, "Arithmetic": 33 mm → 23.1 mm is exactly −30 %).
+Sizes are exact lengths in micrometres (`Length`): an integer for any size written with up to
+three decimals of a millimetre, an exact fraction beyond. Thresholds are integers in the same
+unit and the percentage rules are compared without division (recist-1.1.md §3, "Arithmetic":
+33 mm → 23.1 mm is exactly −30 %), so nearly all the arithmetic is on plain integers.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ import pandas as pd
 
 # --- thresholds (each with its source) ------------------------------------------------------
 
+Length = int | Fraction  # an exact length in micrometres (int unless finer than 1 µm)
+UM_PER_MM = 1000
+
 PR_MIN_DECREASE = Fraction(30, 100)  # R1.1 §4.3.1: >= 30% decrease in SOD from baseline
 PD_MIN_INCREASE = Fraction(20, 100)  # R1.1 §4.3.1: >= 20% increase in SOD from the nadir
-PD_MIN_ABSOLUTE_MM = Fraction(5)  # RECIST 1.1 §4.3.1: the increase must also be at least 5 mm
-NODE_NORMAL_BELOW_MM = Fraction(10)  # R1.1 §4.3.1: CR needs every target node < 10 mm SA
-MEASURABLE_NON_NODAL_MM = Fraction(10)  # R1.1 §3.1.1: non-nodal measurable if LD >= 10 mm
-MEASURABLE_NODE_MM = Fraction(15)  # RECIST 1.1 §3.1.1: a node is measurable if short axis >= 15 mm
-TOO_SMALL_TO_MEASURE_MM = Fraction(5)  # RECIST 1.1 Appendix I / EORTC FAQ: faint lesion takes 5 mm
+PD_MIN_ABSOLUTE_UM = 5 * UM_PER_MM  # RECIST 1.1 §4.3.1: the increase must also be at least 5 mm
+NODE_NORMAL_BELOW_UM = 10 * UM_PER_MM  # R1.1 §4.3.1: CR needs every target node < 10 mm SA
+MEASURABLE_NON_NODAL_UM = 10 * UM_PER_MM  # R1.1 §3.1.1: non-nodal measurable if LD >= 10 mm
+MEASURABLE_NODE_UM = 15 * UM_PER_MM  # RECIST 1.1 §3.1.1: a node is measurable if SA >= 15 mm
+TOO_SMALL_TO_MEASURE_UM = 5 * UM_PER_MM  # R1.1 Appendix I / EORTC FAQ: faint lesion takes 5 mm
 MAX_TARGETS = 5  # RECIST 1.1 §3.2: a maximum of 5 target lesions in total
 MAX_TARGETS_PER_ORGAN = 2  # RECIST 1.1 §3.2: a maximum of 2 target lesions per organ
 NODE_ORGAN = "lymph_node"  # EORTC FAQ: all lymph nodes together count as one organ
@@ -77,39 +82,45 @@ class NewLesion(StrEnum):
     YES = "yes"
 
 
-# --- exact millimetres ----------------------------------------------------------------------
+# --- exact lengths --------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=65536)
-def _exact(value: float) -> Fraction:
-    return Fraction(Decimal(repr(value)))
+def _exact_um(value_mm: float) -> Length:
+    exact = Fraction(Decimal(repr(value_mm))) * UM_PER_MM
+    return exact.numerator if exact.denominator == 1 else exact
 
 
-def to_mm(value: float) -> Fraction:
-    """The exact decimal value a float was written as (23.1 → 231/10), for exact comparisons.
+def to_um(value_mm: float) -> Length:
+    """The exact length a size in mm was written as, in micrometres (23.1 → 23100).
 
     Sizes repeat across lesions and patients, so the conversion is cached.
     """
-    return _exact(float(value))
+    return _exact_um(float(value_mm))
 
 
-def meets_pr(baseline_sod: Fraction, current_sod: Fraction) -> bool:
+def as_mm(length: Length) -> float:
+    """A length in micrometres as millimetres (the nearest float, for output)."""
+    return float(length / UM_PER_MM)
+
+
+def meets_pr(baseline_sod: Length, current_sod: Length) -> bool:
     """RECIST 1.1 PR rule on sums: a decrease of at least 30 % versus the baseline sum."""
     # d >= (30/100)·b  <=>  100·d >= 30·b: the same rule on exact numbers, without division
     decrease = baseline_sod - current_sod
     return decrease * PR_MIN_DECREASE.denominator >= PR_MIN_DECREASE.numerator * baseline_sod
 
 
-def meets_pd(nadir_sod: Fraction, current_sod: Fraction) -> bool:
+def meets_pd(nadir_sod: Length, current_sod: Length) -> bool:
     """RECIST 1.1 PD rule on sums: +20 % **and** +5 mm versus the nadir (both required)."""
     increase = current_sod - nadir_sod
     return (
         increase * PD_MIN_INCREASE.denominator >= PD_MIN_INCREASE.numerator * nadir_sod
-        and increase >= PD_MIN_ABSOLUTE_MM
+        and increase >= PD_MIN_ABSOLUTE_UM
     )
 
 
-def pct_change(reference: Fraction, current: Fraction) -> float | None:
+def pct_change(reference: Length, current: Length) -> float | None:
     """Percentage change from `reference` (None when the reference is 0)."""
     if reference == 0:
         return None
