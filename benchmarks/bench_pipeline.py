@@ -11,7 +11,8 @@ own peak memory (``ru_maxrss``). The child replaces ``pipeline.StageTimer`` by a
 that reports each stage as it ends, and times the file reading inside stage 1, which splits
 ``load`` into ``read`` (CSV files to raw tables) and ``validate`` (parsing, schema and
 relational checks, drug classification). ``untimed`` is wall time inside ``run_study``
-outside the five stages (ADaM datasets, results assembly, run log).
+outside the five stages (results assembly, run log, summary table); ``derive`` includes
+building the ADaM datasets.
 
 A size whose run exceeds ``--limit`` seconds is stopped (larger sizes still run, each with the
 same limit); the stages it did not finish are extrapolated from the smaller sizes. Results go to
@@ -212,8 +213,8 @@ def render(results: list[SizeResult], seed: int, limit: float, source: str, cpu:
         "written before timing. Each size runs `run_study` once in a fresh process pinned to "
         f"CPU {cpu}; a run is stopped after {limit:.0f} s. `load` = `read` (CSV files to raw "
         "tables) + `validate` (parsing, schema and relational checks, drug classes); `untimed` "
-        "is time inside `run_study` outside the stage timers (ADaM datasets, results assembly, "
-        "run log).",
+        "is time inside `run_study` outside the stage timers (results assembly, run log, "
+        "summary table); `derive` includes building the ADaM datasets.",
         "",
         "| screened n | treatments | lesions | AEs | labs | included | read | validate | rules "
         "| derive | statistics | write | untimed | total | CPU s | peak RSS MB | status |",

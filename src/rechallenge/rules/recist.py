@@ -10,11 +10,14 @@ Eisenhauer et al., Eur J Cancer 2009;45:228–247 and the EORTC RECIST FAQ.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Literal, NamedTuple
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -331,59 +334,82 @@ class PatientLesions:
     patient_id: str | None
     by_date: dict[pd.Timestamp, tuple[LesionObs, ...]]
 
-    @property
+    @cached_property
     def dates(self) -> list[pd.Timestamp]:
         """Assessment dates, ascending."""
         return list(self.by_date)
 
+    @cached_property
+    def disease_dates(self) -> list[pd.Timestamp]:
+        """Dates, ascending, at which a target or non-target lesion was assessed."""
+        return [d for d, obs in self.by_date.items() if any(o.role != "new" for o in obs)]
 
-def _observations(lesions: pd.DataFrame) -> list[tuple[str, pd.Timestamp, LesionObs]]:
-    """Every row as (patient, assessment date, observation), built column-wise.
 
-    Sizes become exact lengths once per distinct value and dates are boxed once per
-    distinct day, so a table of millions of rows converts in seconds.
+def _grouped_observations(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
+    """Every row as an observation, grouped by patient and assessment date, built column-wise.
+
+    The rows are sorted once by (patient, date), stable so that rows of one date keep their
+    order, and each group is a slice of one list. Sizes become exact lengths once per distinct
+    value and dates are boxed once per distinct day, so millions of rows convert in seconds.
     """
-    day_codes, distinct_days = pd.factorize(
-        pd.to_datetime(lesions["assessment_date"]).dt.normalize()
+    patient_codes, patients = pd.factorize(lesions["patient_id"].astype(str))
+    day_codes, days = pd.factorize(pd.to_datetime(lesions["assessment_date"]).dt.normalize())
+    day_rank = np.argsort(np.argsort(days.to_numpy()))  # day code -> position in time
+    order = np.lexsort((day_rank[day_codes], patient_codes))
+    sizes = pd.to_numeric(lesions["size_mm"], errors="coerce").astype(float).to_numpy()[order]
+    exact = {v: to_um(v) for v in pd.unique(sizes[~np.isnan(sizes)]).tolist()}
+    status = lesions["status"].astype(object).where(lesions["status"].notna(), None)
+    nodal = lesions["lymph_node"].astype("boolean").fillna(False).astype(bool)
+    observations = list(
+        map(
+            LesionObs,
+            lesions["lesion_id"].astype(str).to_numpy()[order].tolist(),
+            lesions["role"].astype(str).to_numpy()[order].tolist(),
+            lesions["organ"].astype(str).to_numpy()[order].tolist(),
+            nodal.to_numpy()[order].tolist(),
+            [exact.get(v) for v in sizes.tolist()],  # NaN (blank) is not a key: None
+            status.to_numpy()[order].tolist(),
+            lesions["source_row"].astype(int).to_numpy()[order].tolist(),
+        )
     )
-    day_of = [pd.Timestamp(d) for d in distinct_days]
-    sizes = pd.to_numeric(lesions["size_mm"], errors="coerce")
-    exact = {v: to_um(v) for v in sizes.dropna().unique().tolist()}
-    size_list = [exact.get(v) for v in sizes.tolist()]  # NaN (blank) is not a key: None
-    status = lesions["status"].astype(object).where(lesions["status"].notna(), None).tolist()
-    nodal = lesions["lymph_node"].astype("boolean").fillna(False).astype(bool).tolist()
-    columns = zip(
-        lesions["patient_id"].astype(str).tolist(),
-        day_codes.tolist(),
-        lesions["lesion_id"].astype(str).tolist(),
-        lesions["role"].astype(str).tolist(),
-        lesions["organ"].astype(str).tolist(),
-        nodal,
-        size_list,
-        status,
-        lesions["source_row"].astype(int).tolist(),
-        strict=True,
-    )
-    return [
-        (pid, day_of[day], LesionObs(lesion, role, organ, node, size, stat, row))
-        for pid, day, lesion, role, organ, node, size, stat, row in columns
-    ]
+    return _slice_groups(observations, patient_codes[order], day_codes[order], patients, days)
 
 
-def _group(
-    rows: Sequence[tuple[str, pd.Timestamp, LesionObs]],
-) -> dict[pd.Timestamp, tuple[LesionObs, ...]]:
-    grouped: dict[pd.Timestamp, list[LesionObs]] = {}
-    for _, day, obs in rows:
-        grouped.setdefault(day, []).append(obs)
-    return {d: tuple(grouped[d]) for d in sorted(grouped)}
+def _slice_groups(
+    observations: list[LesionObs],
+    patient_codes: np.ndarray,
+    day_codes: np.ndarray,
+    patients: pd.Index,
+    days: pd.Index,
+) -> dict[str, PatientLesions]:
+    """Cut the sorted observations into patients and, within each, assessment dates."""
+    n = len(observations)
+    new_patient = np.flatnonzero(np.diff(patient_codes, prepend=-1) != 0).tolist()
+    new_date = np.flatnonzero(
+        (np.diff(patient_codes, prepend=-1) != 0) | (np.diff(day_codes, prepend=-1) != 0)
+    ).tolist()
+    day_of = [pd.Timestamp(d) for d in days]
+    date_starts = [*new_date, n]
+    out: dict[str, PatientLesions] = {}
+    g = 0
+    for p, first in enumerate(new_patient):
+        last = new_patient[p + 1] if p + 1 < len(new_patient) else n
+        by_date: dict[pd.Timestamp, tuple[LesionObs, ...]] = {}
+        while date_starts[g] < last:
+            start, stop = date_starts[g], date_starts[g + 1]
+            by_date[day_of[day_codes[start]]] = tuple(observations[start:stop])
+            g += 1
+        pid = str(patients[patient_codes[first]])
+        out[pid] = PatientLesions(pid, by_date)
+    return out
 
 
 def patient_lesions(lesions: pd.DataFrame) -> PatientLesions:
     """Check one patient's lesion rows and group them by date."""
     _validate(lesions)
-    patient = None if lesions.empty else str(lesions["patient_id"].iloc[0])
-    return PatientLesions(patient, _group(_observations(lesions)))
+    if lesions.empty:
+        return PatientLesions(None, {})
+    return next(iter(_grouped_observations(lesions).values()))
 
 
 def lesions_by_patient(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
@@ -392,10 +418,7 @@ def lesions_by_patient(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
     if missing:
         raise ValueError(f"lesions table lacks columns: {', '.join(missing)}")
     _check_rows(lesions)
-    by_patient: dict[str, list[tuple[str, pd.Timestamp, LesionObs]]] = {}
-    for row in _observations(lesions):
-        by_patient.setdefault(row[0], []).append(row)
-    return {pid: PatientLesions(pid, _group(rows)) for pid, rows in by_patient.items()}
+    return _grouped_observations(lesions) if len(lesions) else {}
 
 
 def prepare_course(
@@ -414,11 +437,11 @@ def prepare_course(
     end = None if _blank(course_end) else pd.Timestamp(course_end).normalize()
     course = PreparedCourse(data.patient_id, start, None, (), (), ())
     earliest = start - pd.Timedelta(days=settings.baseline_window_days)
-    dates = data.dates
-    disease_dates = [d for d in dates if any(o.role != "new" for o in data.by_date[d])]
-    candidates = [d for d in disease_dates if earliest <= d <= start]
+    dates, disease_dates = data.dates, data.disease_dates
+    in_window = bisect_left(disease_dates, earliest)
+    candidates = disease_dates[in_window : bisect_right(disease_dates, start)]
     if not candidates:
-        before = [d for d in disease_dates if d < earliest]
+        before = disease_dates[:in_window]
         if before:
             course.warn(
                 "BASELINE_OUTSIDE_WINDOW",
@@ -437,7 +460,9 @@ def prepare_course(
     course.baseline_date = candidates[-1]
     _check_pre_baseline(course, data, earliest)
     _set_baseline(course, list(data.by_date[candidates[-1]]))
-    in_course = [d for d in dates if d > start and (end is None or d < end)]
+    in_course = dates[
+        bisect_right(dates, start) : len(dates) if end is None else bisect_left(dates, end)
+    ]
     course.followups = tuple(
         Assessment(date=d, day=(d - start).days, rows=data.by_date[d]) for d in in_course
     )
@@ -450,12 +475,9 @@ def _check_pre_baseline(
 ) -> None:
     """Rows inside the baseline window but before the baseline date are not used: say so."""
     assert course.baseline_date is not None
-    early = [
-        o.row
-        for d, obs in data.by_date.items()
-        if earliest <= d < course.baseline_date
-        for o in obs
-    ]
+    dates = data.dates
+    window = dates[bisect_left(dates, earliest) : bisect_left(dates, course.baseline_date)]
+    early = [o.row for d in window for o in data.by_date[d]]
     if early:
         course.warn(
             "PRE_BASELINE_ROWS_IGNORED",
