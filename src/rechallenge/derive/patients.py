@@ -57,7 +57,7 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
     responses: dict[tuple[str, str], CourseResponse] = {}
     warnings: list[Problem] = []
     rows = []
-    for record in table.itertuples(index=False):
+    for record in table[LOOP_COLUMNS].itertuples(index=False):
         pid = str(record.patient_id)
         patient = lesions.get(pid)
         facts: dict[str, object] = {"patient_id": pid}
@@ -90,6 +90,17 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
 
 
 OBJECTIVE = (Response.CR, Response.PR)
+# The columns the per-patient loop reads (boxing the other columns' dates would be wasted).
+LOOP_COLUMNS = [
+    "patient_id",
+    *(
+        f"{course}_{field}"
+        for course in COURSES
+        for field in ("start_date", "next_line_start", "best_response", "progression_date")
+    ),
+    "initial_last_dose_date",
+    "initial_end_reason",
+]
 
 
 def first_response_date(response: CourseResponse) -> pd.Timestamp | None:

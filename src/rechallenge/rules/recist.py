@@ -221,10 +221,10 @@ class Assessment:
         """Rows keyed by lesion id."""
         return {o.lesion_id: o for o in self.rows}
 
-    @property
+    @cached_property
     def source_rows(self) -> tuple[int, ...]:
         """The spreadsheet rows of this assessment."""
-        return tuple(sorted(o.row for o in self.rows))
+        return tuple(sorted([o.row for o in self.rows]))
 
 
 @dataclass

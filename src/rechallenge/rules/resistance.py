@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import pandas as pd
@@ -248,10 +249,13 @@ def _compare_months(
     if convention == "calendar":
         limit = start + pd.DateOffset(months=months)
         return int(end > limit) - int(end < limit)
-    diff = Fraction((end - start).days) - months * _month_days(convention)
-    return int(diff > 0) - int(diff < 0)
+    month = _month_days(convention)
+    # days - months·(p/q) compared with 0 as days·q against months·p: exact, no fractions
+    days, limit = (end - start).days * month.denominator, months * month.numerator
+    return int(days > limit) - int(days < limit)
 
 
+@lru_cache(maxsize=256)
 def _month_text(months: int, convention: MonthConvention, op: str) -> str:
     """`months` and its whole-day equivalent, e.g. '6 months (<= 182 days; ...)'.
 
@@ -296,11 +300,11 @@ class _Course:
     show_dates: bool
     inputs: ResistanceInputs
 
-    @property
+    @cached_property
     def pfs(self) -> int | None:
         return None if self.pd_date is None else (self.pd_date - self.first).days
 
-    @property
+    @cached_property
     def gap(self) -> int | None:
         if self.pd_date is None or self.last is None:
             return None
