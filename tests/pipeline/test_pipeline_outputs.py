@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from rechallenge.config import StudyConfig
+from rechallenge.derive.adam import study_day
 from rechallenge.pipeline import results_json, run_study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +115,25 @@ def test_analysis_datasets(run_dir: Path) -> None:
     assert int((adsl["ITTFL"] == "Y").sum()) == 13
     adae = pd.read_csv(run_dir / "datasets" / "adae.csv")
     assert set(adae["AESRC"]) <= {"reported", "lab", "both"}
+
+
+def test_adrs_has_one_best_response_per_course_and_cdisc_study_days(
+    run_dir: Path, results: dict[str, Any]
+) -> None:
+    adrs = pd.read_csv(run_dir / "datasets" / "adrs.csv")
+    bor = adrs[adrs["PARAMCD"] == "BOR"]
+    assert not bor.duplicated(["USUBJID", "APHASE"]).any()
+    rechallenge = bor[bor["APHASE"] == "rechallenge"].set_index("USUBJID")["AVALC"]
+    included = {p["patient_id"] for p in results["cohort"]["patients"] if p["included"]}
+    counts = rechallenge[rechallenge.index.isin(included)].value_counts().to_dict()
+    assert counts == {k: v for k, v in results["efficacy"]["rechallenge"]["bor"].items() if v}
+    ovr = adrs[adrs["PARAMCD"] == "OVR"]
+    assert bor["ADY"].isna().all() and (ovr["ADY"] >= 2).all()  # follow-up after day 1
+
+
+@pytest.mark.parametrize(("offset", "day"), [(0, 1), (1, 2), (60, 61), (-1, -1), (-7, -7)])
+def test_study_day_has_no_day_zero(offset: int, day: int) -> None:
+    assert study_day(offset) == day
 
 
 def test_methods_are_named_with_each_statistic(results: dict[str, Any]) -> None:

@@ -73,47 +73,44 @@ def adsl(facts: pd.DataFrame, selection: Selection, pseudonyms: Mapping[str, str
     )
 
 
+ADRS_COLUMNS = ["USUBJID", "APHASE", "SRCDOM", "PARAMCD", "PARAM", "AVALC", "ADY"]
+BOR_PARAM = "Best overall response"
+OVR_PARAM = "Overall time-point response"
+
+
+def study_day(days_after_start: int) -> int:
+    """CDISC study day from a day offset: the first dose is day 1 and there is no day 0."""
+    return days_after_start + 1 if days_after_start >= 0 else days_after_start
+
+
 def adrs(
     facts: pd.DataFrame,
     pseudonyms: Mapping[str, str],
     responses: Mapping[tuple[str, str], CourseResponse],
 ) -> pd.DataFrame:
-    """Best overall response per course (PARAMCD BOR) and time-point responses (OVR)."""
-    rows = []
-    starts = facts.set_index("patient_id")[["initial_start_date", "rechallenge_start_date"]]
-    for pid in facts["patient_id"]:
+    """Best overall response per course (PARAMCD BOR) and time-point responses (OVR).
+
+    ADY is the CDISC study day of the assessment counted from the first dose of the course
+    named by APHASE (day 1). Rows are built as tuples: a large cohort has millions.
+    """
+    rows: list[tuple[object, ...]] = []
+    for pid in facts["patient_id"].tolist():
+        subject = pseudonyms[pid]
         for phase in ("initial", "rechallenge"):
             response = responses.get((pid, phase))
             if response is None:
                 continue
-            base: dict[str, object] = {
-                "USUBJID": pseudonyms[pid],
-                "APHASE": phase,
-                "SRCDOM": response.source.upper(),
-            }
+            source = response.source.upper()
             rows.append(
-                base
-                | {
-                    "PARAMCD": "BOR",
-                    "PARAM": "Best overall response",
-                    "AVALC": str(response.best_response),
-                    "ADY": None,
-                }
+                (subject, phase, source, "BOR", BOR_PARAM, str(response.best_response), None)
             )
-            start = starts.at[pid, f"{phase}_start_date"]
-            for tp in response.timepoints:
-                rows.append(
-                    base
-                    | {
-                        "PARAMCD": "OVR",
-                        "PARAM": "Overall time-point response",
-                        "AVALC": str(tp.overall),
-                        "ADY": (tp.assessment_date - start).days,
-                    }
-                )
-    return pd.DataFrame(
-        rows, columns=["USUBJID", "APHASE", "SRCDOM", "PARAMCD", "PARAM", "AVALC", "ADY"]
-    )
+            rows.extend(
+                (subject, phase, source, "OVR", OVR_PARAM, str(tp.overall), study_day(tp.day))
+                for tp in response.timepoints
+            )
+    frame = pd.DataFrame.from_records(rows, columns=ADRS_COLUMNS)
+    frame["ADY"] = frame["ADY"].astype("Int64")
+    return frame
 
 
 def adtte(

@@ -280,9 +280,21 @@ def _sources(grouped: Any) -> pd.Series:
 
 
 def _rows_of(events: pd.DataFrame, keys: list[str], source: str) -> pd.Series:
-    """Per group: the spreadsheet rows of its events from one source, as a tuple."""
+    """Per group: the spreadsheet rows of its events from one source, as a tuple.
+
+    Rows keep their order within a group; the groups are cut from one stable sort instead of
+    calling Python once per group.
+    """
     part = events[events["source"] == source]
-    return part.groupby(keys, sort=True)["source_row"].agg(lambda r: tuple(int(x) for x in r))
+    grouped = part.groupby(keys, sort=True)
+    codes = grouped.ngroup().to_numpy()
+    kept = codes >= 0  # rows with a blank key belong to no group
+    order = np.argsort(codes[kept], kind="stable")
+    rows = part["source_row"].to_numpy()[kept][order].astype(int).tolist()
+    ends = np.cumsum(np.bincount(codes[kept], minlength=grouped.ngroups)).tolist()
+    starts = [0, *ends[:-1]]
+    index = grouped.size().index
+    return pd.Series([tuple(rows[a:b]) for a, b in zip(starts, ends, strict=True)], index=index)
 
 
 def worst_grades(events: pd.DataFrame) -> pd.DataFrame:
