@@ -292,7 +292,7 @@ def _rows_of(events: pd.DataFrame, keys: list[str], source: str) -> pd.Series:
     order = np.argsort(codes[kept], kind="stable")
     rows = part["source_row"].to_numpy()[kept][order].astype(int).tolist()
     ends = np.cumsum(np.bincount(codes[kept], minlength=grouped.ngroups)).tolist()
-    starts = [0, *ends[:-1]]
+    starts = [0, *ends][:-1]
     index = grouped.size().index
     return pd.Series([tuple(rows[a:b]) for a, b in zip(starts, ends, strict=True)], index=index)
 
