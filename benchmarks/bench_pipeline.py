@@ -192,7 +192,7 @@ def source_state() -> str:
             )
         except (OSError, subprocess.CalledProcessError):
             return ""
-        return done.stdout.strip()
+        return done.stdout.rstrip()  # porcelain lines start with a space
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     changed = git("status", "--porcelain", "--", "src").splitlines()
