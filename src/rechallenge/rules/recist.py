@@ -802,7 +802,8 @@ def _recist_timepoints(course: PreparedCourse, settings: RecistSettings) -> list
                 previous_overall_cr=last_evaluable == Response.CR,
             )
             target, sod, complete = tr.response, tr.sod, tr.complete
-            _flag_target(course, a, tr)
+            if tr.flags:
+                _flag_target(course, a, tr)
         states = [non_target_state(rows.get(n.lesion_id)) for n in course.non_targets]
         non_target = non_target_response(states)
         new, new_rows = new_lesion_finding(a, baseline_ids, settings, confirmed)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import pandas as pd
@@ -249,14 +249,18 @@ class ResponseScale:
     progression: tuple[Response, ...]
     ne: Response = Response.NE
 
-    @property
+    @cached_property
     def order(self) -> tuple[Response, ...]:
         """Best first: CR > PR > SD > NON-CR/NON-PD > progression categories > NE."""
         return (self.cr, self.pr, self.sd, self.non_cr_non_pd, *self.progression, self.ne)
 
+    @cached_property
+    def _ranks(self) -> dict[Response, int]:
+        return {response: i for i, response in enumerate(self.order)}
+
     def rank(self, response: Response) -> int:
         """Position in `order` (0 = best)."""
-        return self.order.index(response)
+        return self._ranks[response]
 
 
 RECIST_SCALE = ResponseScale(
@@ -303,7 +307,8 @@ def _best(candidates: Sequence[Response], scale: ResponseScale) -> BorResult:
     """Best candidate by the scale order, ties to the earliest; MISSING when there are none."""
     if not candidates:
         return BorResult(Response.MISSING, None)
-    index = min(range(len(candidates)), key=lambda i: (scale.rank(candidates[i]), i))
+    ranks = [scale.rank(c) for c in candidates]
+    index = ranks.index(min(ranks))  # the first of the best
     return BorResult(candidates[index], index)
 
 
