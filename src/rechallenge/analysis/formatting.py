@@ -17,12 +17,22 @@ def percent(count: int, total: int, digits: int = 1) -> float | None:
     return float(value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # returned as they are
+
+
+def _is_plain(value: Any) -> bool:
+    kind = type(value)
+    return kind in _PLAIN or (kind is float and math.isfinite(value))
+
+
 def clean(value: Any) -> Any:
     """Recursively replace NaN/inf by None and numpy scalars by Python numbers."""
+    if _is_plain(value):
+        return value
     if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
+        return {str(k): v if _is_plain(v) else clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
+        return [v if _is_plain(v) else clean(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
