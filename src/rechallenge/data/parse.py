@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from rechallenge.data.drugs import load_dictionary
+from rechallenge.data.drugs import DrugDictionary, load_dictionary
 from rechallenge.data.model import Imputation
 from rechallenge.data.schema import SMALL_CELL_SPELLINGS, ColumnSpec, Kind
 from rechallenge.errors import Problem
@@ -26,6 +26,7 @@ PartialDateRule = Literal["error", "first", "middle", "last"]
 
 INVISIBLE = re.compile("[\u00a0\u200b\u200c\u200d\u2060\ufeff]")
 E_NOTATION = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+E_NOTATION_HINT = re.compile(r"\d[eE][+-]?\d")  # found in every E_NOTATION match
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2}))?$")
 SERIAL_NUMBER = re.compile(r"^\d{1,6}(\.\d+)?$")
@@ -106,14 +107,82 @@ def _per_unique(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> np.n
     return out
 
 
+@dataclass(frozen=True)
+class Distinct:
+    """A column of text cells as its distinct values and, per cell, which value it holds.
+
+    Study columns repeat few values over many rows, so a rule judged once per distinct
+    value and spread back over the cells answers for every cell at a fraction of the cost.
+    `texts` ends with one None standing for every missing cell, whose code is -1.
+    """
+
+    codes: np.ndarray  # per cell, the index of its value in `texts` (-1: missing)
+    texts: np.ndarray  # object array: the distinct strings in order of appearance, then None
+
+    @property
+    def has_missing(self) -> bool:
+        """True when at least one cell is missing (None or NaN)."""
+        return bool((self.codes < 0).any())
+
+    def spread(self, per_value: np.ndarray) -> np.ndarray:
+        """One answer per distinct value (and the missing slot) laid out cell by cell."""
+        return per_value[self.codes]
+
+    def positions(self, per_value: np.ndarray) -> list[int]:
+        """Positions of the cells whose value is flagged True, in column order."""
+        if not per_value.any():
+            return []
+        return _positions(self.spread(per_value))
+
+
+def distinct_text(values: pd.Series) -> Distinct | None:
+    """The column as `Distinct` when every filled cell is a string (always so for CSV)."""
+    try:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    except TypeError:  # unhashable cells are not text
+        return None
+    if pd.api.types.infer_dtype(uniques, skipna=True) not in ("string", "empty"):
+        return None
+    texts = np.empty(len(uniques) + 1, dtype=object)
+    texts[:-1] = uniques
+    return Distinct(codes, texts)
+
+
+def _flags(
+    texts: np.ndarray, rule: Callable[[str], bool], hint: re.Pattern[str] | None = None
+) -> np.ndarray:
+    """`rule` judged on each distinct string; the missing slot (None) is never flagged.
+
+    `hint`, when given, must find something in every string the rule flags: one search of
+    all strings joined by line breaks then clears a clean column without a per-value pass.
+    """
+    if hint is not None and not hint.search("\n".join(t for t in texts if t is not None)):
+        return np.zeros(len(texts), dtype=bool)
+    return np.fromiter((t is not None and rule(t) for t in texts), dtype=bool, count=len(texts))
+
+
+def _blank_texts(texts: np.ndarray) -> np.ndarray:
+    """Per distinct value: missing or only white space."""
+    return np.fromiter((t is None or t.strip() == "" for t in texts), dtype=bool, count=len(texts))
+
+
+def _filled_texts(texts: np.ndarray) -> np.ndarray:
+    """Per distinct value: the string itself, or None when it is blank."""
+    filled = texts.copy()
+    filled[_blank_texts(texts)] = None
+    return filled
+
+
+def _spread_objects(distinct: Distinct, per_value: np.ndarray, like: pd.Series) -> pd.Series:
+    """Per-value Python objects as an object Series shaped (index, name) like the column."""
+    return pd.Series(distinct.spread(per_value), index=like.index, name=like.name, dtype=object)
+
+
 def blank(values: pd.Series) -> pd.Series:
     """True where a cell is empty (None, NaN or only white space)."""
-    if _all_text(values):
-        stripped_empty = _per_unique(values, lambda u: u.str.strip().eq(""))
-        return pd.Series(
-            (values.isna().to_numpy()) | (stripped_empty == True),  # noqa: E712 (object array)
-            index=values.index,
-        )
+    distinct = distinct_text(values)
+    if distinct is not None:
+        return pd.Series(distinct.spread(_blank_texts(distinct.texts)), index=values.index)
     as_text = values.map(lambda v: v if isinstance(v, str) else "")
     return values.isna() | (as_text.str.strip() == "") & values.map(lambda v: isinstance(v, str))
 
@@ -135,25 +204,54 @@ def _text(values: pd.Series) -> pd.Series:
 
 def parse_text(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Free text; invisible characters (non-breaking or zero-width spaces) are reported."""
+    distinct = distinct_text(values)
+    if distinct is None:
+        return _parse_cells_as_text(values, ctx)
+    return _parse_distinct_text(values, distinct, _filled_texts(distinct.texts), ctx)
+
+
+def _parse_cells_as_text(values: pd.Series, ctx: ColumnContext) -> pd.Series:
+    """`parse_text` cell by cell, for columns holding other things than strings (Excel)."""
     text = _text(values)
     empty = blank(values)
     text[empty] = None
     has_invisible = text.str.contains(INVISIBLE.pattern, regex=True, na=False).astype(bool)
-    for pos in _positions(has_invisible.to_numpy()):
+    _report_invisible(_positions(has_invisible.to_numpy()), ctx)
+    return text
+
+
+def _parse_distinct_text(
+    values: pd.Series, distinct: Distinct, filled: np.ndarray, ctx: ColumnContext
+) -> pd.Series:
+    """`parse_text` judged once per distinct string; `filled` is None where blank."""
+    invisible = _flags(filled, lambda t: INVISIBLE.search(t) is not None, hint=INVISIBLE)
+    _report_invisible(distinct.positions(invisible), ctx)
+    return _spread_objects(distinct, filled, values)
+
+
+def _report_invisible(positions: list[int], ctx: ColumnContext) -> None:
+    for pos in positions:
         ctx.report(
             pos,
             "TEXT-001",
             "the cell contains an invisible character (non-breaking or zero-width space)",
             "retype the value or remove the hidden character",
         )
-    return text
 
 
 def parse_id(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Identifiers are text always; scientific notation means a spreadsheet mangled them."""
-    text = parse_text(values, ctx)
-    mangled = text.str.strip().str.match(E_NOTATION.pattern, na=False).astype(bool)
-    for pos in _positions(mangled.to_numpy()):
+    distinct = distinct_text(values)
+    if distinct is None:
+        text = _parse_cells_as_text(values, ctx)
+        mangled = text.str.strip().str.match(E_NOTATION.pattern, na=False).astype(bool)
+        positions = _positions(mangled.to_numpy())
+    else:
+        filled = _filled_texts(distinct.texts)
+        text = _parse_distinct_text(values, distinct, filled, ctx)
+        mangled = _flags(filled, lambda t: bool(E_NOTATION.match(t.strip())), hint=E_NOTATION_HINT)
+        positions = distinct.positions(mangled)
+    for pos in positions:
         ctx.report(
             pos,
             "ID-002",
@@ -166,6 +264,26 @@ def parse_id(values: pd.Series, ctx: ColumnContext) -> pd.Series:
 
 def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> pd.Series:
     """ISO dates (YYYY-MM-DD) and real Excel date cells; everything else is explained."""
+    distinct = distinct_text(values)
+    if distinct is None:
+        out, unparsed = _dates_of_cells(values)
+    else:
+        out, unparsed = _dates_of_distinct_text(values, distinct)
+    for pos in unparsed:
+        out.iloc[pos] = _explain_date(values.iloc[pos], pos, ctx, options)
+    for pos in _positions((out < EARLIEST_PLAUSIBLE).to_numpy()):
+        ctx.report(
+            pos,
+            "DATE-004",
+            "the date is implausibly early (a placeholder such as 1900-01-01?)",
+            "enter the real date or leave the cell blank",
+        )
+        out.iloc[pos] = pd.NaT
+    return out
+
+
+def _dates_of_cells(values: pd.Series) -> tuple[pd.Series, list[int]]:
+    """Dates of a column of Excel cells, and the positions of filled cells that are not dates."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     empty = blank(values).to_numpy()
     all_text = _all_text(values)
@@ -177,21 +295,22 @@ def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> 
     if is_date.any():
         out[is_date] = pd.to_datetime(values[is_date].map(_to_date)).to_numpy()
     strings = ~empty & ~is_date
-    if strings.any():
-        text = _text(values[strings])
-        parsed = _per_unique(text, _iso_dates) if all_text else _iso_dates(text).to_numpy()
-        out[strings] = parsed
-        for pos in _positions(strings & out.isna().to_numpy()):
-            out.iloc[pos] = _explain_date(values.iloc[pos], pos, ctx, options)
-    for pos in _positions((out < EARLIEST_PLAUSIBLE).to_numpy()):
-        ctx.report(
-            pos,
-            "DATE-004",
-            "the date is implausibly early (a placeholder such as 1900-01-01?)",
-            "enter the real date or leave the cell blank",
-        )
-        out.iloc[pos] = pd.NaT
-    return out
+    if not strings.any():
+        return out, []
+    text = _text(values[strings])
+    parsed = _per_unique(text, _iso_dates) if all_text else _iso_dates(text).to_numpy()
+    out[strings] = parsed
+    return out, _positions(strings & out.isna().to_numpy())
+
+
+def _dates_of_distinct_text(values: pd.Series, distinct: Distinct) -> tuple[pd.Series, list[int]]:
+    """ISO dates parsed once per distinct string, and the positions of filled cells that fail."""
+    empty = _blank_texts(distinct.texts)
+    parsed = np.full(len(distinct.texts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if not empty.all():
+        parsed[~empty] = _iso_dates(pd.Series(distinct.texts[~empty], dtype=object)).to_numpy()
+    out = pd.Series(distinct.spread(parsed), index=values.index)
+    return out, distinct.positions(~empty & np.isnat(parsed))
 
 
 def _iso_dates(text: pd.Series) -> pd.Series:
@@ -297,10 +416,12 @@ def impute_partial_date(year: int, month: int | None, rule: PartialDateRule) -> 
 
 def parse_number(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Decimal numbers with a point; '1,5', '<5' and words are explained, never coerced."""
-    empty = blank(values).to_numpy()
-    numbers = pd.to_numeric(values.where(~empty), errors="coerce").astype("float64")
-    numbers = numbers.where(np.isfinite(numbers))  # 1e400 and inf are not measurements
-    for pos in _positions(~empty & numbers.isna().to_numpy()):
+    distinct = distinct_text(values)
+    if distinct is None:
+        numbers, unparsed = _numbers_of_cells(values)
+    else:
+        numbers, unparsed = _numbers_of_distinct_text(values, distinct)
+    for pos in unparsed:
         text = str(values.iloc[pos]).strip()
         if re.match(r"^[+-]?\d+,\d+$", text):
             message, fix = "the number uses a decimal comma", "use a decimal point (1.5, not 1,5)"
@@ -311,6 +432,32 @@ def parse_number(values: pd.Series, ctx: ColumnContext) -> pd.Series:
             message, fix = "the value is not a number", "enter a number or leave the cell blank"
         ctx.report(pos, "NUM-001", message, fix, value=text, identifying=False)
     return numbers
+
+
+def _numbers_of_cells(values: pd.Series) -> tuple[pd.Series, list[int]]:
+    """Numbers of a column of Excel cells, and the positions of filled cells that are not."""
+    empty = blank(values).to_numpy()
+    numbers = pd.to_numeric(values.where(~empty), errors="coerce").astype("float64")
+    numbers = numbers.where(np.isfinite(numbers))  # 1e400 and inf are not measurements
+    return numbers, _positions(~empty & numbers.isna().to_numpy())
+
+
+def _numbers_of_distinct_text(values: pd.Series, distinct: Distinct) -> tuple[pd.Series, list[int]]:
+    """Numbers converted once per distinct string, and the positions of filled cells that fail.
+
+    pandas converts the same set of values as it would for the whole column (blank cells as
+    NaN, present only when some cell is blank), so each value gets the very same number.
+    """
+    empty = _blank_texts(distinct.texts)
+    candidates = distinct.texts[:-1][~empty[:-1]]
+    if distinct.has_missing or empty[:-1].any():
+        candidates = np.append(candidates, np.nan)
+    converted = pd.to_numeric(candidates, errors="coerce").astype("float64")
+    per_value = np.full(len(distinct.texts), np.nan)
+    per_value[~empty] = converted[: int((~empty).sum())]
+    per_value[~np.isfinite(per_value)] = np.nan  # 1e400 and inf are not measurements
+    numbers = pd.Series(distinct.spread(per_value), index=values.index, name=values.name)
+    return numbers, distinct.positions(~empty & np.isnan(per_value))
 
 
 def parse_integer(values: pd.Series, ctx: ColumnContext) -> pd.Series:
@@ -331,10 +478,19 @@ def parse_integer(values: pd.Series, ctx: ColumnContext) -> pd.Series:
 
 def parse_bool(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """yes/no, true/false, 1/0 in any case."""
-    empty = blank(values).to_numpy()
-    keys = _text(values).str.strip().str.lower()
-    out = keys.map(TRUE_WORDS).astype("boolean")
-    for pos in _positions(~empty & out.isna().to_numpy()):
+    distinct = distinct_text(values)
+    if distinct is None:
+        empty = blank(values).to_numpy()
+        keys = _text(values).str.strip().str.lower()
+        out = keys.map(TRUE_WORDS).astype("boolean")
+        unparsed = _positions(~empty & out.isna().to_numpy())
+    else:
+        answers = [None if t is None else TRUE_WORDS.get(t.strip().lower()) for t in distinct.texts]
+        unanswered = np.array([a is None for a in answers], dtype=bool)
+        truth = np.array([a is True for a in answers], dtype=bool)
+        out = _boolean_series(distinct, truth, unanswered, values)
+        unparsed = distinct.positions(~_blank_texts(distinct.texts) & unanswered)
+    for pos in unparsed:
         ctx.report(
             pos,
             "BOOL-001",
@@ -346,15 +502,34 @@ def parse_bool(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     return out
 
 
+def _boolean_series(
+    distinct: Distinct, per_value: np.ndarray, unanswered: np.ndarray, like: pd.Series
+) -> pd.Series:
+    """Nullable booleans from per-value answers, missing where a value has no answer."""
+    mask = distinct.spread(unanswered)
+    data = distinct.spread(per_value) & ~mask
+    return pd.Series(pd.arrays.BooleanArray(data, mask), index=like.index, name=like.name)
+
+
 def parse_enum(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """Case-insensitive match to the permitted values, returned in canonical spelling."""
     canonical = {v.lower(): v for v in ctx.column.values}
-    empty = blank(values).to_numpy()
-    text = _text(values)
-    out = text.str.lower().map(canonical)
-    for pos in _positions(~empty & out.isna().to_numpy()):
-        _explain_enum(str(text.iloc[pos]), pos, ctx)
-    return out.astype(object)
+    distinct = distinct_text(values)
+    if distinct is None:
+        empty = blank(values).to_numpy()
+        text = _text(values)
+        out = text.str.lower().map(canonical)
+        for pos in _positions(~empty & out.isna().to_numpy()):
+            _explain_enum(str(text.iloc[pos]), pos, ctx)
+        return out.astype(object)
+    spelled = np.array(
+        [np.nan if t is None else canonical.get(t.lower(), np.nan) for t in distinct.texts],
+        dtype=object,
+    )
+    unknown = ~_blank_texts(distinct.texts) & pd.isna(spelled)
+    for pos in distinct.positions(unknown):
+        _explain_enum(str(values.iloc[pos]), pos, ctx)
+    return _spread_objects(distinct, spelled, values)
 
 
 def _explain_enum(value: str, pos: int, ctx: ColumnContext) -> None:
@@ -391,53 +566,76 @@ def _explain_enum(value: str, pos: int, ctx: ColumnContext) -> None:
 def parse_enum_list(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """A ';'-separated list of permitted values, returned as a tuple."""
     canonical = {v.lower(): v for v in ctx.column.values}
-    text = _text(values)
-    out: list[tuple[str, ...]] = [()] * len(values)
-    for pos, cell in enumerate(text):
-        if not isinstance(cell, str) or not cell.strip():
-            continue
-        items = [part.strip() for part in cell.split(";") if part.strip()]
-        unknown = [i for i in items if i.lower() not in canonical]
-        if unknown:
-            ctx.report(
-                pos,
-                "ENUM-001",
-                f"unknown value(s) {', '.join(map(repr, unknown))} in the list",
-                f"use values from: {', '.join(ctx.column.values)}, separated by ';'",
-                value=cell,
-                identifying=False,
-            )
-        out[pos] = tuple(canonical[i.lower()] for i in items if i.lower() in canonical)
-    return pd.Series(out, index=values.index, dtype=object)
+    cells = _cells_by_value(values)
+    lists = [_enum_list(cell, canonical) for cell in cells.texts]
+    for pos in cells.positions(np.array([bool(unknown) for _, unknown in lists], dtype=bool)):
+        cell = cells.texts[cells.codes[pos]]
+        _, unknown = lists[cells.codes[pos]]
+        ctx.report(
+            pos,
+            "ENUM-001",
+            f"unknown value(s) {', '.join(map(repr, unknown))} in the list",
+            f"use values from: {', '.join(ctx.column.values)}, separated by ';'",
+            value=cell,
+            identifying=False,
+        )
+    return _tuple_series(cells, [items for items, _ in lists], values)
+
+
+def _enum_list(cell: object, canonical: dict[str, str]) -> tuple[tuple[str, ...], list[str]]:
+    """The permitted values of one list cell (canonical spelling), and its unknown items."""
+    if not isinstance(cell, str) or not cell.strip():
+        return (), []
+    items = [part.strip() for part in cell.split(";") if part.strip()]
+    unknown = [i for i in items if i.lower() not in canonical]
+    return tuple(canonical[i.lower()] for i in items if i.lower() in canonical), unknown
+
+
+def _cells_by_value(values: pd.Series) -> Distinct:
+    """Text columns by distinct value; any other column as text, each cell its own value."""
+    distinct = distinct_text(values)
+    if distinct is not None:
+        return distinct
+    texts = np.empty(len(values) + 1, dtype=object)
+    texts[:-1] = _text(values).to_numpy()
+    return Distinct(np.arange(len(values)), texts)
+
+
+def _tuple_series(cells: Distinct, per_value: list[tuple[str, ...]], like: pd.Series) -> pd.Series:
+    """One tuple per cell, from one tuple per distinct value."""
+    tuples = np.empty(len(per_value), dtype=object)
+    tuples[:] = per_value
+    return pd.Series(cells.spread(tuples), index=like.index, dtype=object)
 
 
 def parse_drug_list(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     """';'-separated agent names, each mapped by the drug dictionary (never guessed)."""
     dictionary = load_dictionary()
-    text = _text(values)
-    out: list[tuple[str, ...]] = [()] * len(values)
-    cache: dict[str, tuple[tuple[str, ...], list[str]]] = {}
-    for pos, cell in enumerate(text):
-        if not isinstance(cell, str) or not cell.strip():
-            continue
-        if cell not in cache:
-            names = [part.strip() for part in cell.split(";") if part.strip()]
-            unknown = [n for n in names if dictionary.lookup(n) is None]
-            cache[cell] = (tuple(names), unknown)
-        names_t, unknown = cache[cell]
-        out[pos] = names_t
-        for name in unknown:
-            hints = dictionary.suggest(name)
+    cells = _cells_by_value(values)
+    lists = [_drug_names(cell, dictionary) for cell in cells.texts]
+    hints: dict[str, list[str]] = {}
+    for pos in cells.positions(np.array([bool(unknown) for _, unknown in lists], dtype=bool)):
+        for name in lists[cells.codes[pos]][1]:
+            if name not in hints:
+                hints[name] = dictionary.suggest(name)
             ctx.report(
                 pos,
                 "DRUG-001",
                 f"unknown drug name {name!r}",
-                (f"did you mean {' or '.join(hints)}? " if hints else "")
+                (f"did you mean {' or '.join(hints[name])}? " if hints[name] else "")
                 + "use a generic, brand or code name from the drug dictionary "
                 "(`rechallenge drugs` lists them)",
                 identifying=False,
             )
-    return pd.Series(out, index=values.index, dtype=object)
+    return _tuple_series(cells, [names for names, _ in lists], values)
+
+
+def _drug_names(cell: object, dictionary: DrugDictionary) -> tuple[tuple[str, ...], list[str]]:
+    """The agent names of one cell as written, and those the dictionary does not know."""
+    if not isinstance(cell, str) or not cell.strip():
+        return (), []
+    names = [part.strip() for part in cell.split(";") if part.strip()]
+    return tuple(names), [n for n in names if dictionary.lookup(n) is None]
 
 
 Parser = Callable[[pd.Series, ColumnContext], pd.Series]

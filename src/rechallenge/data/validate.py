@@ -17,13 +17,14 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from rechallenge.data.drugs import load_dictionary
+from rechallenge.data.drugs import DrugDictionary, load_dictionary
 from rechallenge.data.io import RawStudy, RawTable, read_study_files
 from rechallenge.data.model import Imputation, Study
 from rechallenge.data.parse import ColumnContext, ParseOptions, normalise_unit, parse_column
@@ -148,9 +149,9 @@ def _parse_table(
     imputations: list[Imputation],
 ) -> pd.DataFrame:
     """Parse every contract column; extra columns are kept as text."""
-    cells = raw.cells.reset_index(drop=True)
+    cells = raw.cells if _numbered_from_zero(raw.cells) else raw.cells.reset_index(drop=True)
     rows = np.arange(raw.first_row, raw.first_row + len(cells))
-    ids = cells["patient_id"].map(lambda v: None if v is None else str(v))
+    ids = _patient_ids(cells["patient_id"])
     parsed: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.name not in cells.columns:
@@ -163,6 +164,18 @@ def _parse_table(
         frame[str(extra)] = cells[extra].map(lambda v: None if v is None else str(v))
     frame["source_row"] = rows
     return frame
+
+
+def _numbered_from_zero(cells: pd.DataFrame) -> bool:
+    """True when rows are indexed 0, 1, 2, ... as read, so no renumbered copy is needed."""
+    return pd.RangeIndex(len(cells)).identical(cells.index)
+
+
+def _patient_ids(values: pd.Series) -> pd.Series:
+    """Patient identifiers as text, to name the patient of each bad cell."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values  # every cell is already a string (always so for CSV)
+    return values.map(lambda v: None if v is None else str(v))
 
 
 def _schema(spec: TableSpec) -> pa.DataFrameSchema:
@@ -187,6 +200,8 @@ def _schema(spec: TableSpec) -> pa.DataFrameSchema:
 
 def _schema_problems(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[Problem]:
     """Run the pandera schema lazily and turn each failure case into a located Problem."""
+    if _schema_cannot_fail(frame, spec):
+        return []
     indexed = frame.set_index(frame["source_row"].to_numpy())
     try:
         _schema(spec).validate(indexed, lazy=True)
@@ -200,6 +215,25 @@ def _schema_problems(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[
         unique = list({(p.code, p.row, p.column): p for p in found}.values())
         return _merge_duplicates(unique)
     return []
+
+
+def _schema_cannot_fail(frame: pd.DataFrame, spec: TableSpec) -> bool:
+    """True when no cell is empty where it must be filled, out of range, or a repeated key.
+
+    These are all the schema checks, so a table passing them needs no pandera run (a slow
+    one on large tables); any doubt leaves the judgement, and the messages, to pandera.
+    """
+    for col in spec.columns:
+        values = frame[col.name]
+        if col.non_null and values.isna().any():
+            return False
+        if col.minimum is not None and not (values.dropna() >= col.minimum).all():
+            return False
+        if col.maximum is not None and not (values.dropna() <= col.maximum).all():
+            return False
+    if spec.name == "patients" and frame["patient_id"].duplicated().any():
+        return False
+    return not (spec.name == "treatments" and frame.duplicated(["patient_id", "line"]).any())
 
 
 DUPLICATE_CODES = ("ID-001", "LINE-001")
@@ -452,11 +486,17 @@ def _grade_five_without_death(
 def _lab_units(labs: pd.DataFrame, source: str) -> list[Problem]:
     """Every lab unit must be one the CTCAE engine converts explicitly."""
     problems: list[Problem] = []
-    units = labs["unit"].map(lambda u: normalise_unit(u) if isinstance(u, str) else u)
+    unit_codes, units = pd.factorize(labs["unit"].to_numpy(dtype=object), use_na_sentinel=True)
+    normalised = [normalise_unit(u) if isinstance(u, str) else u for u in units]
+    test_codes, tests = pd.factorize(labs["test"].to_numpy(dtype=object), use_na_sentinel=True)
+    code_of_test = {name: code for code, name in enumerate(tests)}
     for test, accepted in LAB_UNITS.items():
         accepted_norm = {normalise_unit(a) for a in accepted}
-        bad = (labs["test"] == test) & units.notna() & ~units.isin(accepted_norm)
-        selected = labs[bad.to_numpy()]
+        unknown = np.array([u not in accepted_norm for u in normalised] + [False], dtype=bool)
+        if test not in code_of_test or not unknown.any():
+            continue
+        bad = (test_codes == code_of_test[test]) & unknown[unit_codes]  # -1 reads the final False
+        selected = labs[bad]
         for row, pid, unit in zip(
             selected["source_row"], selected["patient_id"], selected["unit"], strict=True
         ):
@@ -478,27 +518,39 @@ def _lab_units(labs: pd.DataFrame, source: str) -> list[Problem]:
 def classify_agents(treatments: pd.DataFrame) -> pd.DataFrame:
     """Add `agent_inns`, `agent_classes` and `is_pd1_axis` from the drug dictionary."""
     dictionary = load_dictionary()
-    cache: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
-
-    def classify(agents: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    cache: dict[tuple[str, ...], AgentClasses] = {}
+    agents_per_row = list(treatments["agents"])
+    for agents in agents_per_row:
         if agents not in cache:
-            drugs = [d for d in (dictionary.lookup(a) for a in agents) if d is not None]
-            inns = tuple(dict.fromkeys(d.inn for d in drugs))
-            classes = tuple(sorted({c for d in drugs for c in d.classes}))
-            cache[agents] = (inns, classes)
-        return cache[agents]
-
+            cache[agents] = _classify(agents, dictionary)
+    per_row = [cache[agents] for agents in agents_per_row]
     out = treatments.copy()
-    pairs = out["agents"].map(classify)
-    out["agent_inns"] = pairs.map(lambda p: p[0])
-    out["agent_classes"] = pairs.map(lambda p: p[1])
-    out["is_pd1_axis"] = (
-        out["agents"]
-        .map(
-            lambda agents: any(
-                (d := dictionary.lookup(a)) is not None and d.pd1_axis for a in agents
-            )
-        )
-        .astype(bool)
-    )
+    out["agent_inns"] = _object_series([c.inns for c in per_row], out.index)
+    out["agent_classes"] = _object_series([c.classes for c in per_row], out.index)
+    out["is_pd1_axis"] = pd.Series([c.pd1_axis for c in per_row], index=out.index, dtype=bool)
     return out
+
+
+class AgentClasses(NamedTuple):
+    """What the drug dictionary says of one regimen's agents."""
+
+    inns: tuple[str, ...]  # canonical names, in the order written, once each
+    classes: tuple[str, ...]  # therapy classes, sorted
+    pd1_axis: bool  # at least one agent acts on the PD-1 axis
+
+
+def _classify(agents: tuple[str, ...], dictionary: DrugDictionary) -> AgentClasses:
+    """One regimen's agents looked up once (regimens repeat over many rows)."""
+    drugs = [d for d in (dictionary.lookup(a) for a in agents) if d is not None]
+    return AgentClasses(
+        inns=tuple(dict.fromkeys(d.inn for d in drugs)),
+        classes=tuple(sorted({c for d in drugs for c in d.classes})),
+        pd1_axis=any(d.pd1_axis for d in drugs),
+    )
+
+
+def _object_series(items: list[tuple[str, ...]], index: pd.Index) -> pd.Series:
+    """A column of tuples (one per row), kept as Python objects."""
+    column = np.empty(len(items), dtype=object)
+    column[:] = items
+    return pd.Series(column, index=index, dtype=object)
