@@ -14,6 +14,7 @@ Nothing is modified in the user's files and no row is dropped.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -198,13 +199,20 @@ def _schema(spec: TableSpec) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, unique=unique, report_duplicates="all")
 
 
+#: pandas 2.x warns when pandera gathers failure cases whose values are all missing (a
+#: required cell left empty); the cases and so the problems are the same either way.
+PANDERA_CONCAT_WARNING = "The behavior of DataFrame concatenation with empty or all-NA entries"
+
+
 def _schema_problems(frame: pd.DataFrame, spec: TableSpec, source: str) -> list[Problem]:
     """Run the pandera schema lazily and turn each failure case into a located Problem."""
     if _schema_cannot_fail(frame, spec):
         return []
     indexed = frame.set_index(frame["source_row"].to_numpy())
     try:
-        _schema(spec).validate(indexed, lazy=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", PANDERA_CONCAT_WARNING, FutureWarning)
+            _schema(spec).validate(indexed, lazy=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
         found = [
