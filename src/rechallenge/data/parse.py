@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -34,6 +35,9 @@ TRUE_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False,
 EXCEL_EPOCH_1900 = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01, past the fictitious 1900-02-29
 EXCEL_EPOCH_1904 = dt.date(1904, 1, 1)
 EARLIEST_PLAUSIBLE = pd.Timestamp("1900-01-02")
+#: The whole days a datetime64[ns] column (every parsed date column) can hold.
+FIRST_HELD_DAY = dt.date(1677, 9, 22)
+LAST_HELD_DAY = dt.date(2262, 4, 11)
 
 
 @dataclass(frozen=True)
@@ -283,7 +287,11 @@ def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> 
 
 
 def _dates_of_cells(values: pd.Series) -> tuple[pd.Series, list[int]]:
-    """Dates of a column of Excel cells, and the positions of filled cells that are not dates."""
+    """Dates of a column of Excel cells, and the positions of filled cells that are not dates.
+
+    Date cells outside 1677-09-22..2262-04-11 (0001-01-01, 9999-12-31) are left to the
+    caller to explain too: a datetime64[ns] column cannot hold them.
+    """
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     empty = blank(values).to_numpy()
     all_text = _all_text(values)
@@ -292,15 +300,16 @@ def _dates_of_cells(values: pd.Series) -> tuple[pd.Series, list[int]]:
         if all_text
         else values.map(lambda v: isinstance(v, dt.date)).to_numpy()
     )
-    if is_date.any():
-        out[is_date] = pd.to_datetime(values[is_date].map(_to_date)).to_numpy()
+    held = is_date & values.map(_held).to_numpy() if is_date.any() else is_date
+    if held.any():
+        out[held] = pd.to_datetime(values[held].map(_to_date)).to_numpy()
     strings = ~empty & ~is_date
     if not strings.any():
-        return out, []
+        return out, _positions(is_date & ~held)
     text = _text(values[strings])
     parsed = _per_unique(text, _iso_dates) if all_text else _iso_dates(text).to_numpy()
     out[strings] = parsed
-    return out, _positions(strings & out.isna().to_numpy())
+    return out, _positions((strings & out.isna().to_numpy()) | (is_date & ~held))
 
 
 def _dates_of_distinct_text(values: pd.Series, distinct: Distinct) -> tuple[pd.Series, list[int]]:
@@ -314,11 +323,44 @@ def _dates_of_distinct_text(values: pd.Series, distinct: Distinct) -> tuple[pd.S
 
 
 def _iso_dates(text: pd.Series) -> pd.Series:
-    """YYYY-MM-DD strings as timestamps; anything else NaT (explained by the caller)."""
+    """YYYY-MM-DD strings as timestamps; anything else NaT (explained by the caller).
+
+    Dates a datetime64[ns] column cannot hold (2300-01-01) are NaT as well: pandas 2 coerces
+    them so, while pandas 3 parses them at a coarser unit that would not convert.
+    """
     stripped = text.astype(str).str.strip()
-    return pd.to_datetime(
+    parsed = pd.to_datetime(
         stripped.where(stripped.str.match(ISO_DATE.pattern)), format="%Y-%m-%d", errors="coerce"
-    ).astype("datetime64[ns]")
+    )
+    held = (parsed >= pd.Timestamp(FIRST_HELD_DAY)) & (parsed <= pd.Timestamp(LAST_HELD_DAY))
+    return parsed.where(held).astype("datetime64[ns]")
+
+
+def _held(value: object) -> bool:
+    """True for a date cell whose day a datetime64[ns] column can hold (1677 to 2262)."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return isinstance(day, dt.date) and FIRST_HELD_DAY <= day <= LAST_HELD_DAY
+
+
+def _held_timestamp(day: dt.date, pos: int, ctx: ColumnContext) -> object:
+    """The day as a timestamp, or NaT and DATE-004 when it is too early or late to hold."""
+    if day < FIRST_HELD_DAY:
+        ctx.report(
+            pos,
+            "DATE-004",
+            "the date is implausibly early (a placeholder such as 1900-01-01?)",
+            "enter the real date or leave the cell blank",
+        )
+        return pd.NaT
+    if day > LAST_HELD_DAY:
+        ctx.report(
+            pos,
+            "DATE-004",
+            "the date is implausibly late (a placeholder such as 9999-12-31?)",
+            "enter the real date or leave the cell blank",
+        )
+        return pd.NaT
+    return pd.Timestamp(day)
 
 
 def _to_date(value: object) -> pd.Timestamp:
@@ -329,25 +371,12 @@ def _to_date(value: object) -> pd.Timestamp:
 
 def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptions) -> object:
     """Why a date cell did not parse; converts it only under an explicit configured rule."""
+    if isinstance(raw, dt.date):  # a real date cell, too early or too late to hold
+        return _held_timestamp(raw.date() if isinstance(raw, dt.datetime) else raw, pos, ctx)
     text = str(_text(pd.Series([raw])).iloc[0]).strip()
     partial = PARTIAL_DATE.match(text)
     if partial and options.partial_dates != "error":
-        imputed = impute_partial_date(
-            int(partial["year"]),
-            int(partial["month"]) if partial["month"] else None,
-            options.partial_dates,
-        )
-        ctx.imputations.append(
-            Imputation(
-                ctx.file,
-                int(ctx.rows[pos]),
-                ctx.column.name,
-                text,
-                imputed.strftime("%Y-%m-%d"),
-                options.partial_dates,
-            )
-        )
-        return pd.Timestamp(imputed)
+        return _impute(partial, text, pos, ctx, options)
     if partial:
         ctx.report(
             pos,
@@ -359,7 +388,7 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
         return pd.NaT
     is_serial = isinstance(raw, (int, float)) or bool(SERIAL_NUMBER.match(text))
     if is_serial and options.excel_serial_dates and ctx_value_ok(text):
-        return pd.Timestamp(excel_serial_to_date(float(text), options.date_system_1904))
+        return _serial_date(text, pos, ctx, options)
     if is_serial:
         ctx.report(
             pos,
@@ -388,18 +417,85 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
     return pd.NaT
 
 
+def _impute(
+    partial: re.Match[str], text: str, pos: int, ctx: ColumnContext, options: ParseOptions
+) -> object:
+    """A partial date completed by the configured rule, or NaT and a problem if none exists."""
+    try:
+        imputed = impute_partial_date(
+            int(partial["year"]),
+            int(partial["month"]) if partial["month"] else None,
+            options.partial_dates,
+        )
+    except ValueError:  # year 0000 or month 13: no such period to impute within
+        ctx.report(
+            pos,
+            "DATE-002",
+            "the date does not exist in the calendar",
+            "correct the year or month (dates are YYYY-MM-DD)",
+        )
+        return pd.NaT
+    if not _held(imputed):
+        return _held_timestamp(imputed, pos, ctx)
+    ctx.imputations.append(
+        Imputation(
+            ctx.file,
+            int(ctx.rows[pos]),
+            ctx.column.name,
+            text,
+            imputed.strftime("%Y-%m-%d"),
+            options.partial_dates,
+        )
+    )
+    return pd.Timestamp(imputed)
+
+
+def _serial_date(text: str, pos: int, ctx: ColumnContext, options: ParseOptions) -> object:
+    """An Excel serial converted by the configured rule; past 9999-12-31 it is no date at all."""
+    day = excel_serial_to_date(float(text), options.date_system_1904)
+    if day is None:
+        ctx.report(
+            pos,
+            "DATE-001",
+            "the number is larger than any Excel date serial (the last, 9999-12-31, is "
+            f"{last_excel_serial(options.date_system_1904)}), so it is not a date",
+            "enter the real date as a date cell or as YYYY-MM-DD, or leave the cell blank",
+            value=text,
+            identifying=False,
+        )
+        return pd.NaT
+    return _held_timestamp(day, pos, ctx)
+
+
 def ctx_value_ok(text: str) -> bool:
-    """Serials convertible to a date: positive and not Excel's fictitious 1900-02-29 (serial 60)."""
-    value = float(text)
-    return value > 0 and value != 60
+    """Serials convertible to a date: positive and not Excel's fictitious 1900-02-29 (serial 60).
+
+    Text that is no finite number (a yes/no cell reads 'True') is not a serial at all.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(value) and value > 0 and value != 60
 
 
-def excel_serial_to_date(serial: float, date_system_1904: bool = False) -> dt.date:
-    """An Excel serial day number as a date, in the workbook's 1900 or 1904 date system."""
+def excel_serial_to_date(serial: float, date_system_1904: bool = False) -> dt.date | None:
+    """An Excel serial day number as a date, in the workbook's 1900 or 1904 date system.
+
+    None past the last serial (9999-12-31), where Excel, like Python, has no dates.
+    """
     epoch = EXCEL_EPOCH_1904 if date_system_1904 else EXCEL_EPOCH_1900
+    if serial > last_excel_serial(date_system_1904):
+        return None
     if not date_system_1904 and serial < 60:
         epoch = dt.date(1899, 12, 31)  # before the fictitious leap day the offset is one less
     return epoch + dt.timedelta(days=int(serial))
+
+
+def last_excel_serial(date_system_1904: bool = False) -> int:
+    """The serial of 9999-12-31, Excel's last date, in the 1900 or 1904 date system."""
+    epoch = EXCEL_EPOCH_1904 if date_system_1904 else EXCEL_EPOCH_1900
+    return (dt.date.max - epoch).days
 
 
 def impute_partial_date(year: int, month: int | None, rule: PartialDateRule) -> dt.date:

@@ -454,7 +454,7 @@ def _after_death(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> li
         frame = frames[table]
         if table not in sources or frame.empty:
             continue
-        died = frame["patient_id"].map(death)
+        died = _death_dates(frame["patient_id"], death)
         for column in columns:
             problems += _rows_problem(
                 frame,
@@ -466,6 +466,17 @@ def _after_death(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> li
                 fix=f"correct {column} or the patient's death_date",
             )
     return problems
+
+
+def _death_dates(patient_ids: pd.Series, death: pd.Series) -> pd.Series:
+    """Each row's death date, NaT when none is known.
+
+    pandas 3 cannot map through an empty datetime Series (it casts the empty mapper to
+    float64 and raises), and a study where nobody has a valid death date has one.
+    """
+    if death.empty:
+        return pd.Series(pd.NaT, index=patient_ids.index, dtype="datetime64[ns]")
+    return patient_ids.map(death)
 
 
 def _grade_five_without_death(
