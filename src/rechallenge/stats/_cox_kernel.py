@@ -15,8 +15,9 @@ Algorithm for the log partial likelihood, score and information at one ``beta``
    sums are reverse cumulative sums of the group sums within each stratum.
 2. Each event group with ``d`` tied events contributes ``d`` terms
    ``r = 0 .. d-1`` with denominator ``S0 - f_r D0``, ``f_r = r / d`` for Efron and
-   ``f_r = 0`` for Breslow (``D0`` = sum of ``w`` over the tied events). All such terms
-   are laid out in one flat array, so there is no loop over times.
+   ``f_r = 0`` for Breslow (``D0`` = sum of ``w`` over the tied events). The terms are
+   laid out in flat arrays, a chunk of whole event groups at a time, so there is no
+   loop over times and no array of one entry per event.
 3. ``sum_r S1_r / S0_r`` is linear in the group sums, so the score is
    ``X' (delta - w (A - B))`` where ``A`` accumulates ``sum_r 1/S0_r`` over the event
    times at or before a row's time, and ``B`` is the Efron share ``sum_r f_r / S0_r`` of
@@ -28,12 +29,19 @@ Algorithm for the log partial likelihood, score and information at one ``beta``
    sums ``S1`` and ``D1`` (``m x p`` arrays, ``m`` = number of event times).
 5. Optional per-event-time weights ``h`` give ``sum_t h(t) U_t`` and ``sum_t h(t) I_t``,
    which is what the proportional-hazards score test needs (Grambsch & Therneau 1994).
+
+Memory: a fit must stay below 3x its input (time, event, covariates) at n = 10^6 even
+with one covariate (17 bytes a row). Per row the layout keeps only ``split_row`` and
+the column pointer (int32 when ``n`` allows) plus Efron's ``r / d`` per event; an
+evaluation adds one float vector (``eta``, overwritten by ``w``, then by ``w (A - B)``,
+then by the score residual). Everything else is per group or per ``CHUNK_ROWS`` block.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,83 +51,127 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 
+CHUNK_ROWS = 1 << 16
+
+
+def _index_dtype(n: int) -> type[np.signedinteger]:
+    """int32 row numbers when ``2 n + 1`` fits (half the memory of intp), else intp."""
+    return np.int32 if 2 * n + 1 < np.iinfo(np.int32).max else np.intp
+
+
 @dataclass(frozen=True)
 class RiskSetLayout:
     """Tie structure of one data set, computed once per fit (rows stay in input order).
 
     Attributes:
-        group: group index of each row; groups are in (stratum, time) order.
-        event: event indicator of each row, as float64.
-        split_row: ``group + n_groups * event``: the row of the sparse summing matrix.
+        split_row: ``group + n_groups * event`` per row (``group`` numbers the
+            (stratum, time) groups in that order): the row of the sparse summing matrix.
         column_start: ``0 .. n``, the column pointer of that one-entry-per-row matrix.
+        event: event indicator of each row (the caller's int8 array, not copied).
         n_groups: number of (stratum, time) groups.
         strata_groups: ``(first, stop)`` group ranges, one per stratum.
         event_group: indices of the groups that contain at least one event.
-        pair_group: for every event (``r`` term), its position in ``event_group``.
-        pair_start: first ``r`` term of each event group (the terms are contiguous).
-        pair_frac: ``r / d`` for Efron, 0 for Breslow.
+        deaths: number of events in each event group.
+        pair_start: first ``r`` term of each event group (one term per event, contiguous).
+        pair_frac: ``r / d`` of every term for Efron; ``None`` for Breslow (all 0).
+        pair_chunks: ``(first, stop)`` event-group ranges of about ``CHUNK_ROWS`` terms,
+            so the per-term arrays are only ever built one chunk at a time.
         efron: whether the Efron approximation is used.
     """
 
-    group: IntArray
-    event: FloatArray
-    split_row: IntArray
-    column_start: IntArray
+    split_row: NDArray[np.signedinteger]
+    column_start: NDArray[np.signedinteger]
+    event: NDArray[np.int8]
     n_groups: int
     strata_groups: tuple[tuple[int, ...], ...]
     event_group: IntArray
-    pair_group: IntArray
+    deaths: IntArray
     pair_start: IntArray
-    pair_frac: FloatArray
+    pair_frac: FloatArray | None
+    pair_chunks: tuple[tuple[int, int], ...]
     efron: bool
+
+    @property
+    def group(self) -> IntArray:
+        """Group index of each row (built on demand: only the PH test needs it)."""
+        return self.split_row - self.n_groups * self.event.astype(np.intp)
 
 
 def build_layout(
     time: FloatArray, event: NDArray[np.int8], strata: IntArray | None, efron: bool
 ) -> RiskSetLayout:
     """Number the (stratum, time) groups and describe ties; ``strata`` = integer codes."""
-    utime, tcode = np.unique(time, return_inverse=True)
-    if strata is None:
-        group = tcode.astype(np.intp, copy=False)
-        n_groups = int(utime.shape[0])
-        strata_groups: tuple[tuple[int, ...], ...] = ((0, n_groups),)
-    else:
-        key = strata.astype(np.int64) * utime.shape[0] + tcode
-        ukey, inverse = np.unique(key, return_inverse=True)
-        group = inverse.astype(np.intp, copy=False)
-        n_groups = int(ukey.shape[0])
-        stratum_of_group = ukey // utime.shape[0]
-        starts = np.flatnonzero(np.diff(stratum_of_group, prepend=-1) != 0)
-        bounds = np.append(starts, n_groups)
-        strata_groups = tuple((int(a), int(b)) for a, b in itertools.pairwise(bounds))
-    ev = event.astype(np.float64)
-    deaths_all = np.bincount(group, weights=ev, minlength=n_groups)
-    event_group = np.flatnonzero(deaths_all > 0)
+    dtype = _index_dtype(time.shape[0])
+    split_row, n_groups, strata_groups = _group_codes(time, strata, dtype)
+    np.add(split_row, event.astype(dtype) * dtype(n_groups), out=split_row)
+    deaths_all = np.bincount(split_row, minlength=2 * n_groups)[n_groups:]
+    event_group = np.flatnonzero(deaths_all)
     deaths = deaths_all[event_group].astype(np.intp)
-    pair_group, pair_frac = _tie_terms(deaths, efron)
+    pair_start = np.cumsum(deaths) - deaths
     return RiskSetLayout(
-        group=group,
-        event=ev,
-        split_row=group + n_groups * event.astype(np.intp),
-        column_start=np.arange(group.shape[0] + 1, dtype=np.intp),
+        split_row=split_row,
+        column_start=np.arange(time.shape[0] + 1, dtype=dtype),
+        event=event,
         n_groups=n_groups,
         strata_groups=strata_groups,
         event_group=event_group,
-        pair_group=pair_group,
-        pair_start=np.cumsum(deaths) - deaths,
-        pair_frac=pair_frac,
+        deaths=deaths,
+        pair_start=pair_start,
+        pair_frac=_tie_fractions(deaths, pair_start) if efron else None,
+        pair_chunks=_pair_chunks(deaths, pair_start),
         efron=efron,
     )
 
 
-def _tie_terms(deaths: IntArray, efron: bool) -> tuple[IntArray, FloatArray]:
-    """One entry per event: its event-time index and its Efron fraction ``r / d``."""
-    pair_group = np.repeat(np.arange(deaths.shape[0], dtype=np.intp), deaths)
-    if not efron:
-        return pair_group, np.zeros(pair_group.shape[0])
-    first = np.cumsum(deaths) - deaths
-    r = np.arange(pair_group.shape[0], dtype=np.intp) - np.repeat(first, deaths)
-    return pair_group, r / np.repeat(deaths, deaths).astype(np.float64)
+def _group_codes(
+    time: FloatArray, strata: IntArray | None, dtype: type[np.signedinteger]
+) -> tuple[NDArray[np.signedinteger], int, tuple[tuple[int, ...], ...]]:
+    """Group index per row (groups in (stratum, time) order) from one sort of the rows."""
+    order = np.argsort(time) if strata is None else np.lexsort((time, strata))
+    new = _run_starts(time[order])
+    stratum_of_group = None
+    if strata is not None:
+        sorted_strata = strata[order]
+        new |= _run_starts(sorted_strata)
+        stratum_of_group = sorted_strata[new]
+        del sorted_strata
+    codes = np.cumsum(new, dtype=dtype)
+    del new
+    codes -= 1
+    group = np.empty_like(codes)
+    group[order] = codes
+    n_groups = int(codes[-1]) + 1
+    if stratum_of_group is None:
+        return group, n_groups, ((0, n_groups),)
+    starts = np.flatnonzero(np.diff(stratum_of_group, prepend=-1) != 0)
+    bounds = np.append(starts, n_groups)
+    return group, n_groups, tuple((int(a), int(b)) for a, b in itertools.pairwise(bounds))
+
+
+def _run_starts(values: NDArray[Any]) -> NDArray[np.bool_]:
+    """True where a sorted array takes a new value (and at position 0)."""
+    new = np.empty(values.shape[0], dtype=bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return new
+
+
+def _tie_fractions(deaths: IntArray, pair_start: IntArray) -> FloatArray:
+    """Efron fraction ``r / d`` of every term ``r = 0 .. d-1`` of every event group."""
+    total = int(deaths.sum())
+    r = np.arange(total, dtype=np.intp) - np.repeat(pair_start, deaths)
+    return r / np.repeat(deaths, deaths).astype(np.float64)
+
+
+def _pair_chunks(deaths: IntArray, pair_start: IntArray) -> tuple[tuple[int, int], ...]:
+    """Event-group ranges holding about ``CHUNK_ROWS`` terms each (cut between groups)."""
+    total = int(deaths.sum())
+    if total == 0:
+        return ()
+    targets = np.arange(0, total, CHUNK_ROWS)
+    firsts = np.unique(np.searchsorted(pair_start, targets, side="right") - 1)
+    bounds = np.append(firsts, deaths.shape[0])
+    return tuple((int(a), int(b)) for a, b in itertools.pairwise(bounds))
 
 
 def _reverse_cumsum(values: FloatArray, layout: RiskSetLayout) -> FloatArray:
@@ -131,11 +183,10 @@ def _reverse_cumsum(values: FloatArray, layout: RiskSetLayout) -> FloatArray:
 
 
 def _forward_cumsum(values: FloatArray, layout: RiskSetLayout) -> FloatArray:
-    """Sum over the groups at or before each group within its stratum."""
-    out = np.empty_like(values)
+    """Sum over the groups at or before each group within its stratum, in place."""
     for first, stop in layout.strata_groups:
-        out[first:stop] = np.cumsum(values[first:stop], axis=0)
-    return out
+        np.cumsum(values[first:stop], axis=0, out=values[first:stop])
+    return values
 
 
 @dataclass(frozen=True)
@@ -147,19 +198,14 @@ class Derivatives:
     information: FloatArray
 
 
-def risk_weights(x: FloatArray, beta: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Linear predictor ``eta = x beta`` and relative risks ``exp(eta)``."""
-    eta = x @ beta
-    return eta, np.exp(eta)
-
-
 @dataclass(frozen=True)
 class _RiskSums:
-    """Risk-set sums at the event times (step 1) and the Efron denominators (step 2)."""
+    """Risk-set sums at the event times (step 1): ``S0``, ``D0`` and ``S1``, ``D1``."""
 
+    s0: FloatArray
+    d0: FloatArray
     s1: FloatArray
     d1: FloatArray
-    denom: FloatArray
 
 
 def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray) -> _RiskSums:
@@ -167,16 +213,88 @@ def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray) -> _RiskSums
     g = layout.n_groups
     eg = layout.event_group
     both = np.bincount(layout.split_row, weights=w, minlength=2 * g).astype(np.float64)
-    s0 = _reverse_cumsum(both[:g] + both[g:], layout)[eg]
-    denom = s0[layout.pair_group]
-    if layout.efron:
-        denom = denom - layout.pair_frac * both[g:][eg][layout.pair_group]
     summing = sparse.csc_array(
         (w, layout.split_row, layout.column_start), shape=(2 * g, w.shape[0])
     )
     sums = np.asarray(summing @ x)
-    s1 = _reverse_cumsum(sums[:g] + sums[g:], layout)[eg]
-    return _RiskSums(s1=s1, d1=sums[g:][eg], denom=denom)
+    return _RiskSums(
+        s0=_reverse_cumsum(both[:g] + both[g:], layout)[eg],
+        d0=both[g:][eg],
+        s1=_reverse_cumsum(sums[:g] + sums[g:], layout)[eg],
+        d1=sums[g:][eg],
+    )
+
+
+@dataclass(frozen=True)
+class _TieSums:
+    """Per event time: ``sum_r log S0_r`` and the five sums of step 4 (``c`` = ``1/S0_r``).
+
+    ``a = sum c``, ``b = sum f c``, ``c0 = sum c^2``, ``c1 = sum f c^2``,
+    ``c2 = sum f^2 c^2`` with ``f = r / d`` (zero for Breslow).
+    """
+
+    log_denom: float
+    coeffs: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+
+
+def _tie_sums(layout: RiskSetLayout, s0: FloatArray, d0: FloatArray) -> _TieSums:
+    """Efron/Breslow denominators (step 2) summed per event time, one chunk at a time."""
+    m = layout.event_group.shape[0]
+    coeffs = tuple(np.zeros(m) for _ in range(5))
+    log_denom = 0.0
+    for first, stop in layout.pair_chunks:
+        log_denom += _tie_chunk(layout, s0, d0, first, stop, coeffs)
+    a, b, c0, c1, c2 = coeffs
+    return _TieSums(log_denom=log_denom, coeffs=(a, b, c0, c1, c2))
+
+
+def _tie_chunk(
+    layout: RiskSetLayout,
+    s0: FloatArray,
+    d0: FloatArray,
+    first: int,
+    stop: int,
+    coeffs: tuple[FloatArray, ...],
+) -> float:
+    """Fill ``coeffs[first:stop]`` for one chunk of event groups; return its ``sum log``.
+
+    At most two chunk-length arrays are alive at a time (``inv`` and ``tmp``).
+    """
+    deaths = layout.deaths[first:stop]
+    offset = int(layout.pair_start[first])
+    starts = layout.pair_start[first:stop] - offset
+    a, b, c0, c1, c2 = coeffs
+    inv = np.repeat(s0[first:stop], deaths)
+    if layout.pair_frac is None:
+        log_sum = float(np.sum(np.log(inv)))
+        np.divide(1.0, inv, out=inv)
+        a[first:stop] = np.add.reduceat(inv, starts)
+        inv *= inv
+        c0[first:stop] = np.add.reduceat(inv, starts)
+        return log_sum
+    frac = layout.pair_frac[offset : offset + inv.shape[0]]
+    tmp = np.repeat(d0[first:stop], deaths)
+    tmp *= frac
+    inv -= tmp
+    log_sum = float(np.sum(np.log(inv)))
+    np.divide(1.0, inv, out=inv)
+    a[first:stop] = np.add.reduceat(inv, starts)
+    b[first:stop] = np.add.reduceat(np.multiply(frac, inv, out=tmp), starts)
+    inv *= inv
+    c0[first:stop] = np.add.reduceat(inv, starts)
+    c1[first:stop] = np.add.reduceat(np.multiply(frac, inv, out=tmp), starts)
+    np.multiply(frac, frac, out=tmp)
+    tmp *= inv
+    c2[first:stop] = np.add.reduceat(tmp, starts)
+    return log_sum
+
+
+def evaluate(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> Derivatives:
+    """Derivatives at ``beta``; ``exp(eta)`` overwrites ``eta`` (one n-vector per call)."""
+    w = x @ beta
+    eta_events = _event_sum(layout.event, w)
+    np.exp(w, out=w)
+    return _derivatives(layout, x, w, eta_events, None)
 
 
 def derivatives(
@@ -188,43 +306,78 @@ def derivatives(
 ) -> Derivatives:
     """Loglik, score and information (steps 1-5 of the module docstring).
 
-    ``x`` is the (centred) covariate matrix, ``eta``/``w`` from :func:`risk_weights`;
-    ``time_weight`` (one value per event time) weights each event time's score and
-    information contribution (the log-likelihood is not weighted).
+    ``x`` is the (centred) covariate matrix, ``eta = x beta``, ``w`` = ``exp(eta)`` up to a factor
+    (neither is modified); ``time_weight`` (one value per event time) weights each event
+    time's score and information contribution (the log-likelihood is not weighted).
     """
+    return _derivatives(layout, x, w.copy(), _event_sum(layout.event, eta), time_weight)
+
+
+def _event_sum(event: NDArray[np.int8], values: FloatArray) -> float:
+    """``event @ values`` in row blocks (no float copy of the whole event vector)."""
+    total = 0.0
+    for start in range(0, values.shape[0], CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        total += float(np.dot(event[start:stop].astype(np.float64), values[start:stop]))
+    return total
+
+
+def _derivatives(
+    layout: RiskSetLayout,
+    x: FloatArray,
+    w: FloatArray,
+    eta_events: float,
+    time_weight: FloatArray | None,
+) -> Derivatives:
+    """Steps 1-5 given ``w`` (overwritten with the row weights) and ``sum_events eta``."""
     sums = _risk_sums(layout, x, w)
-    frac, starts = layout.pair_frac, layout.pair_start
-    loglik = float(layout.event @ eta - np.sum(np.log(sums.denom)))
-    inv = 1.0 / sums.denom
-    inv2 = inv * inv
-    coeffs = [
-        np.add.reduceat(v, starts) for v in (inv, frac * inv, inv2, frac * inv2, frac**2 * inv2)
-    ]
-    event_row = layout.event
+    ties = _tie_sums(layout, sums.s0, sums.d0)
+    a, b, c0, c1, c2 = ties.coeffs
     if time_weight is not None:
-        coeffs = [v * time_weight for v in coeffs]
-        h_full = np.zeros(layout.n_groups)
-        h_full[layout.event_group] = time_weight
-        event_row = event_row * h_full[layout.group]
-    a, b, c0, c1, c2 = coeffs
-    a_full = np.zeros(layout.n_groups)
-    a_full[layout.event_group] = a
-    b_full = np.zeros(layout.n_groups)
-    b_full[layout.event_group] = b
-    cum_a = _forward_cumsum(a_full, layout)
-    c = w * (cum_a[layout.group] - b_full[layout.group] * layout.event)
-    score = x.T @ (event_row - c)
+        a, b, c0, c1, c2 = (v * time_weight for v in ties.coeffs)
+    c = _row_weights(layout, w, a, b)
     info = _weighted_crossprod(x, c, nonnegative=time_weight is None)
+    score = _score(layout, x, c, time_weight)
     s1, d1 = sums.s1, sums.d1
     info -= (s1.T * c0) @ s1
     if layout.efron:
         cross = (s1.T * c1) @ d1
         info += cross + cross.T
         info -= (d1.T * c2) @ d1
+    loglik = eta_events - ties.log_denom
     return Derivatives(loglik=loglik, score=score, information=0.5 * (info + info.T))
 
 
-CHUNK_ROWS = 1 << 16
+def _row_weights(layout: RiskSetLayout, w: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
+    """``c = w (A - B)`` per row (step 3), written over ``w`` block by block.
+
+    ``A - B`` is looked up by ``split_row`` in one table: ``A`` for censored rows,
+    ``A - B`` for events (``B`` is zero outside the event groups).
+    """
+    g = layout.n_groups
+    table = np.zeros(2 * g)
+    cum_a = table[:g]
+    cum_a[layout.event_group] = a
+    _forward_cumsum(cum_a, layout)
+    table[g:] = cum_a
+    table[g + layout.event_group] -= b
+    for start in range(0, w.shape[0], CHUNK_ROWS):
+        block = w[start : start + CHUNK_ROWS]
+        block *= table[layout.split_row[start : start + CHUNK_ROWS]]
+    return w
+
+
+def _score(
+    layout: RiskSetLayout, x: FloatArray, c: FloatArray, time_weight: FloatArray | None
+) -> FloatArray:
+    """``X' (h delta - c)``, with ``h`` the time weight of an event's time; overwrites ``c``."""
+    g = layout.n_groups
+    table = np.zeros(2 * g)
+    table[g + layout.event_group] = 1.0 if time_weight is None else time_weight
+    for start in range(0, c.shape[0], CHUNK_ROWS):
+        block = c[start : start + CHUNK_ROWS]
+        np.subtract(table[layout.split_row[start : start + CHUNK_ROWS]], block, out=block)
+    return np.asarray(x.T @ c)
 
 
 def _weighted_crossprod(x: FloatArray, c: FloatArray, nonnegative: bool) -> FloatArray:

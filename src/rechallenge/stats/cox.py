@@ -390,6 +390,18 @@ def fit_cox(
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
     if iter_max < 1:
         raise ValueError(f"iter_max must be >= 1, got {iter_max}")
+    data, design = _cox_data(time, event, X, strata, reference)
+    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, concordance)
+
+
+def _cox_data(
+    time: ArrayLike,
+    event: ArrayLike,
+    X: pd.DataFrame | ArrayLike,
+    strata: ArrayLike | None,
+    reference: Mapping[str, Any] | None,
+) -> tuple[CoxData, Design]:
+    """Validated data and design; validation temporaries (label copies) end here."""
     surv = as_survdata(time, event, strata=strata)
     design = build_design(X, reference, surv.n)
     codes = None if surv.strata is None else pd.factorize(surv.strata, sort=True)[0]
@@ -397,9 +409,9 @@ def fit_cox(
         time=surv.time,
         event=surv.event,
         x=_readonly(design.x) if design.x.flags.owndata else design.x,
-        strata=None if codes is None else _readonly(codes.astype(np.intp)),
+        strata=None if codes is None else _readonly(codes.astype(np.intp, copy=False)),
     )
-    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, concordance)
+    return data, design
 
 
 @dataclass
@@ -414,21 +426,27 @@ class _Newton:
 
 
 def _scaled_design(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Centre and scale a copy of the design in place as ``coxfit6`` does (step 2)."""
+    """Centre and scale the design as ``coxfit6`` does (step 2); copy only if a column changes.
+
+    The design is often large and read-only; when every column is left alone (values only
+    in {-1, 0, 1}) and it is already C-ordered float64, it is used as it is.
+    """
     p = x.shape[1]
     means = np.zeros(p)
     scale = np.ones(p)
-    n = x.shape[0]
-    for j in range(p):
-        col = x[:, j]
-        if np.isin(col, NOCENTER).all():
-            continue
+    centred = [j for j in range(p) if not np.isin(x[:, j], NOCENTER).all()]
+    if not centred and x.dtype == np.float64 and x.flags.c_contiguous:
+        return x, means, scale
+    xs = np.array(x, dtype=np.float64, order="C", copy=True)
+    n = xs.shape[0]
+    for j in centred:
+        col = xs[:, j]
         means[j] = col.mean()
         col -= means[j]
         total = np.abs(col).sum()
         scale[j] = n / total if total > 0 else 1.0
         col *= scale[j]
-    return x, means, scale
+    return xs, means, scale
 
 
 def _fit(
@@ -443,12 +461,11 @@ def _fit(
 ) -> CoxResult:
     """Fit on validated data (steps 2-7)."""
     layout = kernel.build_layout(data.time, data.event, data.strata, ties == "efron")
-    xs, means, scale = _scaled_design(np.array(data.x, dtype=np.float64, order="C", copy=True))
+    xs, means, scale = _scaled_design(data.x)
     p = xs.shape[1]
 
     def evaluate(beta: FloatArray) -> kernel.Derivatives:
-        eta, w = kernel.risk_weights(xs, beta)
-        return kernel.derivatives(layout, xs, eta, w)
+        return kernel.evaluate(layout, xs, beta)
 
     start = evaluate(np.zeros(p))
     chol0 = kernel.cholesky2(start.information, toler_chol)
