@@ -199,11 +199,19 @@ def _text(values: pd.Series) -> pd.Series:
     def one(v: object) -> object:
         if v is None or (isinstance(v, float) and np.isnan(v)):
             return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
+        if isinstance(v, float):
+            return number_as_typed(v)
         return str(v)
 
     return values.map(one)
+
+
+def number_as_typed(value: float) -> str:
+    """A float as one would type it: 7 for 7.0, 12.5, and 1e+30 rather than its 31 digits."""
+    shortest = repr(value)
+    if value.is_integer() and "e" not in shortest:
+        return str(int(value))
+    return shortest
 
 
 def parse_text(values: pd.Series, ctx: ColumnContext) -> pd.Series:
@@ -248,8 +256,9 @@ def parse_id(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     distinct = distinct_text(values)
     if distinct is None:
         text = _parse_cells_as_text(values, ctx)
+        typed = _report_typed_ids(values, ctx)
         mangled = text.str.strip().str.match(E_NOTATION.pattern, na=False).astype(bool)
-        positions = _positions(mangled.to_numpy())
+        positions = _positions(mangled.to_numpy() & ~typed)
     else:
         filled = _filled_texts(distinct.texts)
         text = _parse_distinct_text(values, distinct, filled, ctx)
@@ -264,6 +273,38 @@ def parse_id(values: pd.Series, ctx: ColumnContext) -> pd.Series:
             "format the column as text before exporting so the full identifier is kept",
         )
     return text
+
+
+def _report_typed_ids(values: pd.Series, ctx: ColumnContext) -> np.ndarray:
+    """ID-003 for each identifier held in a number, date or yes/no cell; which cells they are.
+
+    Excel turns identifiers it takes for numbers or dates into such cells, losing leading
+    zeros or the spelling, so the identifier read back may not be the one meant.
+    """
+    kinds = [_cell_kind(v) for v in values]  # not Series.map: pandas 3 makes None NaN
+    typed = np.array([kind is not None for kind in kinds], dtype=bool)
+    for pos in _positions(typed):
+        ctx.report(
+            pos,
+            "ID-003",
+            f"the identifier is stored as a {kinds[pos]} cell, not as text (Excel converts "
+            "identifiers it takes for numbers or dates, dropping leading zeros or changing "
+            "the spelling)",
+            "format the column as Text in Excel and re-enter the identifiers",
+            value=str(_text(pd.Series([values.iloc[pos]], dtype=object)).iloc[0]),
+        )
+    return typed
+
+
+def _cell_kind(value: object) -> str | None:
+    """What a typed workbook cell holds (number, date, yes/no); None for text and blanks."""
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        return "number"
+    return None
 
 
 def parse_date(values: pd.Series, ctx: ColumnContext, options: ParseOptions) -> pd.Series:
@@ -390,15 +431,7 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
     if is_serial and options.excel_serial_dates and ctx_value_ok(text):
         return _serial_date(text, pos, ctx, options)
     if is_serial:
-        ctx.report(
-            pos,
-            "DATE-001",
-            "the cell holds a number, not a date (an Excel date serial?)",
-            "format the column as dates in Excel before exporting, or declare "
-            "`data.excel_serial_dates: true` to convert serials explicitly",
-            value=text,
-            identifying=False,
-        )
+        _report_not_a_serial(raw, text, pos, ctx, options)
         return pd.NaT
     if ISO_DATE.match(text):
         ctx.report(
@@ -417,6 +450,31 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
     return pd.NaT
 
 
+def _report_not_a_serial(
+    raw: object, text: str, pos: int, ctx: ColumnContext, options: ParseOptions
+) -> None:
+    """DATE-001 for a number in a date column; the value is a date in disguise, so hidden.
+
+    A yes/no cell is never a serial, and with `excel_serial_dates` already on the number
+    is one the rule refuses (0, negatives, 60), so neither fix asks for the option again.
+    """
+    fix = "enter the real date as a date cell or as YYYY-MM-DD, or leave the cell blank"
+    if isinstance(raw, bool):
+        message = "the cell holds a yes/no value, not a date"
+    elif options.excel_serial_dates:
+        message = (
+            "the number is no date the `excel_serial_dates` rule converts (it takes positive "
+            "serials only, and never 60, the 1900-02-29 Excel invents)"
+        )
+    else:
+        message = "the cell holds a number, not a date (an Excel date serial?)"
+        fix = (
+            "format the column as dates in Excel before exporting, or declare "
+            "`data.excel_serial_dates: true` to convert serials explicitly"
+        )
+    ctx.report(pos, "DATE-001", message, fix, value=text)
+
+
 def _impute(
     partial: re.Match[str], text: str, pos: int, ctx: ColumnContext, options: ParseOptions
 ) -> object:
@@ -427,7 +485,7 @@ def _impute(
             int(partial["month"]) if partial["month"] else None,
             options.partial_dates,
         )
-    except ValueError:  # year 0000 or month 13: no such period to impute within
+    except ValueError:  # year 0000, month 00 or 13: no such period to impute within
         ctx.report(
             pos,
             "DATE-002",
@@ -461,7 +519,6 @@ def _serial_date(text: str, pos: int, ctx: ColumnContext, options: ParseOptions)
             f"{last_excel_serial(options.date_system_1904)}), so it is not a date",
             "enter the real date as a date cell or as YYYY-MM-DD, or leave the cell blank",
             value=text,
-            identifying=False,
         )
         return pd.NaT
     return _held_timestamp(day, pos, ctx)
@@ -499,11 +556,15 @@ def last_excel_serial(date_system_1904: bool = False) -> int:
 
 
 def impute_partial_date(year: int, month: int | None, rule: PartialDateRule) -> dt.date:
-    """Complete a partial date: first, middle (15th; 30 June) or last day of the period."""
+    """Complete a partial date: first, middle (15th; 30 June) or last day of the period.
+
+    Month 0 (`2020-00`) is no month at all and raises ValueError like month 13, never a
+    silent January or December.
+    """
     if rule == "first":
-        return dt.date(year, month or 1, 1)
+        return dt.date(year, 1 if month is None else month, 1)
     if rule == "last":
-        m = month or 12
+        m = 12 if month is None else month
         return dt.date(year, m, calendar.monthrange(year, m)[1])
     if month is None:
         return dt.date(year, 6, 30)

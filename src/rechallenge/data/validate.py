@@ -72,7 +72,7 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
             if (p.row, p.column) not in reported  # a cell that failed to parse is left blank
         ]
     sources = {name: t.source for name, t in raw.tables.items()}
-    problems += relational_problems(frames, sources)
+    problems += _unexplained(relational_problems(frames, sources), problems, sources)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DataValidationError(errors)
@@ -355,6 +355,37 @@ def relational_problems(frames: dict[str, pd.DataFrame], sources: dict[str, str]
     if "labs" in sources:
         problems += _lab_units(frames["labs"], sources["labs"])
     return problems
+
+
+def _unexplained(
+    relational: list[Problem], found: list[Problem], sources: dict[str, str]
+) -> list[Problem]:
+    """Relational problems less the orphans an identifier typed as a number already explains.
+
+    An ID-003 (identifier held in a number or date cell) is the root problem: an orphan on
+    that very row, or one whose identifier reads as the same number as a patients row's
+    typed identifier (`00123` against 123), would only repeat it on every related row.
+    """
+    typed = [p for p in found if p.code == "ID-003"]
+    if not typed:
+        return relational
+    rows = {(p.table, p.row) for p in typed}
+    patients = sources.get("patients")
+    numbers = {_as_number(p.value) for p in typed if p.table == patients} - {None}
+    return [
+        p
+        for p in relational
+        if p.code != "REL-001"
+        or ((p.table, p.row) not in rows and _as_number(p.patient_id) not in numbers)
+    ]
+
+
+def _as_number(text: object) -> float | None:
+    """The number an identifier's text reads as (`00123` -> 123.0), None if it is no number."""
+    try:
+        return float(str(text))
+    except ValueError:
+        return None
 
 
 def _rows_problem(
