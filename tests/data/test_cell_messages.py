@@ -1,9 +1,9 @@
 """Cell problems say what is true, hide what identifies a patient, and start at the root.
 
 Regression tests for a review of the data layer: a month 00 imputed as January or December,
-DATE-001 asking for an option already on and showing the serial (a date) by default, huge
-numbers shown with all their digits, and identifiers held in number or date cells reported
-only as orphans elsewhere.
+out-of-range ISO text called a non-existent date, DATE-001 asking for an option already on
+and showing the serial (a date) by default, huge numbers shown with all their digits, and
+identifiers held in number or date cells reported only as orphans elsewhere.
 """
 
 from __future__ import annotations
@@ -85,6 +85,42 @@ def test_imputing_month_0_raises_like_month_13(rule: str) -> None:
     with pytest.raises(ValueError):
         impute_partial_date(2020, 0, rule)  # type: ignore[arg-type]
     assert impute_partial_date(2020, None, rule).year == 2020  # a year alone still imputes
+
+
+# -- 2. ISO text a datetime64[ns] column cannot hold: implausible, as the same date cell is --
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("9999-12-31", "implausibly late"),
+        ("2300-01-01", "implausibly late"),
+        ("2262-04-12", "implausibly late"),
+        ("1600-01-01", "implausibly early"),
+        ("1677-09-21", "implausibly early"),
+    ],
+)
+def test_iso_text_out_of_range_is_implausible_like_a_date_cell(
+    make_study: Callable[..., Path], tmp_path: Path, text: str, words: str
+) -> None:
+    as_text = problems_of(make_study(("treatments", 0, "last_dose_date", text)))
+    cell: Edits = {("treatments", 0, "last_dose_date"): dt.date.fromisoformat(text)}
+    as_cell = problems_of(workbook(tmp_path / "s.xlsx", cell))
+    assert located(as_text) == {("DATE-004", "treatments.csv", 2, "last_dose_date")}
+    assert words in as_text[0].message
+    assert (as_text[0].message, as_text[0].fix) == (as_cell[0].message, as_cell[0].fix)
+    assert as_text[0].value is None  # the date itself is never shown
+
+
+def test_iso_text_that_is_no_calendar_day_is_still_date_002(
+    make_study: Callable[..., Path],
+) -> None:
+    edits = [("treatments", 0, "last_dose_date", "2300-02-30"), ("patients", 0, "death_date", "")]
+    problems = problems_of(make_study(*edits, ("treatments", 1, "last_dose_date", "9999-12-31")))
+    assert located(problems) == {
+        ("DATE-002", "treatments.csv", 2, "last_dose_date"),
+        ("DATE-004", "treatments.csv", 3, "last_dose_date"),
+    }
 
 
 # -- 3. with excel_serial_dates on, DATE-001 does not ask for it again --

@@ -174,7 +174,7 @@ def test_iso_text_outside_the_held_range_is_reported(
     make_study: Callable[..., Path], text: str
 ) -> None:
     problems = problems_of(make_study(("treatments", 0, "last_dose_date", text)))
-    assert located(problems) == {("DATE-002", "treatments.csv", 2, "last_dose_date")}
+    assert located(problems) == {("DATE-004", "treatments.csv", 2, "last_dose_date")}
 
 
 @pytest.mark.parametrize(

@@ -434,13 +434,7 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
         _report_not_a_serial(raw, text, pos, ctx, options)
         return pd.NaT
     if ISO_DATE.match(text):
-        ctx.report(
-            pos,
-            "DATE-002",
-            "the date does not exist in the calendar",
-            "correct the day or month (dates are YYYY-MM-DD)",
-        )
-        return pd.NaT
+        return _calendar_date(text, pos, ctx)
     ctx.report(
         pos,
         "DATE-002",
@@ -473,6 +467,25 @@ def _report_not_a_serial(
             "`data.excel_serial_dates: true` to convert serials explicitly"
         )
     ctx.report(pos, "DATE-001", message, fix, value=text)
+
+
+def _calendar_date(text: str, pos: int, ctx: ColumnContext) -> object:
+    """An ISO date that did not parse: no such day (DATE-002), or one too early or late to hold.
+
+    A real day outside 1677-09-22..2262-04-11 (9999-12-31, 1600-01-01) gets the same
+    DATE-004 as the same day in a date cell, under pandas 2 and 3 alike.
+    """
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        ctx.report(
+            pos,
+            "DATE-002",
+            "the date does not exist in the calendar",
+            "correct the day or month (dates are YYYY-MM-DD)",
+        )
+        return pd.NaT
+    return _held_timestamp(day, pos, ctx)
 
 
 def _impute(
