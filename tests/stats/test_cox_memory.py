@@ -42,3 +42,13 @@ def test_fit_peak_memory_below_three_times_input(p: int, ties: str) -> None:
     """One covariate is the hard case: the input is only 17 bytes a row."""
     time, event, x = _data(p)
     assert _peak_ratio(time, event, x, ties) < LIMIT
+
+
+def test_the_callers_covariates_stay_writable() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 2, size=(200, 1)).astype(np.float64)  # used without a copy
+    time = rng.exponential(100, size=200).round()
+    event = rng.integers(0, 2, size=200)
+    fit_cox(time, event, x, concordance=False)
+    assert x.flags.writeable
+    x[0, 0] = 5.0  # the caller may still change its own array

@@ -232,8 +232,11 @@ def _num(value: Any) -> float | None:
 
 
 def _readonly(a: NDArray[Any]) -> NDArray[Any]:
-    a.setflags(write=False)
-    return a
+    """A read-only view: results cannot be changed by accident, and the caller's array stays
+    writable even when the fit uses it without a copy."""
+    view = a.view()
+    view.setflags(write=False)
+    return view
 
 
 # ----------------------------------------------------------------------------- design
@@ -408,7 +411,7 @@ def _cox_data(
     data = CoxData(
         time=surv.time,
         event=surv.event,
-        x=_readonly(design.x) if design.x.flags.owndata else design.x,
+        x=_readonly(design.x),
         strata=None if codes is None else _readonly(codes.astype(np.intp, copy=False)),
     )
     return data, design
