@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
+
+import openpyxl
+import pytest
+
+from rechallenge.data.parse import ParseOptions
+from rechallenge.data.validate import load_study
+from rechallenge.errors import DataValidationError, Problem
 
 VALID: dict[str, list[dict[str, str]]] = {
     "patients": [
@@ -156,3 +164,46 @@ def write_study(folder: Path, tables: dict[str, list[dict[str, str]]]) -> Path:
 def copy_tables() -> dict[str, list[dict[str, str]]]:
     """A deep copy of the valid study, to break."""
     return {name: [dict(r) for r in rows] for name, rows in VALID.items()}
+
+
+# --- typed workbooks (cells as Excel stores them) ---------------------------------------------
+
+NUMERIC = {"line", "ecog", "grade", "pdl1_tps", "size_mm", "value", "lln", "uln"}
+Edits = dict[tuple[str, int, str], object]
+
+
+def typed(column: str, text: str) -> object:
+    """A cell as Excel types it: dates as date cells, numbers as numbers, blanks empty."""
+    if not text:
+        return None
+    if column.endswith("date"):
+        return dt.date.fromisoformat(text)
+    return float(text) if column in NUMERIC else text
+
+
+def write_workbook(path: Path, edits: Edits, date_1904: bool = False) -> Path:
+    """The valid study as a typed workbook, with `edits` {(table, index, column): cell}."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    if date_1904:
+        workbook.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    for name, rows in copy_tables().items():
+        sheet = workbook.create_sheet(name)
+        header = list(rows[0])
+        sheet.append(header)
+        for index, row in enumerate(rows):
+            sheet.append([edits.get((name, index, k), typed(k, row[k])) for k in header])
+    workbook.save(path)
+    return path
+
+
+def problems_of(path: Path, options: ParseOptions | None = None) -> list[Problem]:
+    """The problems loading `path` raises (the test fails if it loads)."""
+    with pytest.raises(DataValidationError) as info:
+        load_study(path, options=options)
+    return list(info.value.problems)
+
+
+def located(problems: list[Problem]) -> set[tuple[str, str, int | None, str | None]]:
+    """Where each problem is: (code, file, row, column)."""
+    return {(p.code, p.table, p.row, p.column) for p in problems}

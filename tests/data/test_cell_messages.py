@@ -12,40 +12,12 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-import openpyxl
 import pytest
-from datafactory import VALID, copy_tables
+from datafactory import VALID, Edits, copy_tables, located, problems_of, write_workbook
 
 from rechallenge.data.parse import ParseOptions, impute_partial_date, number_as_typed
-from rechallenge.data.validate import load_study
-from rechallenge.errors import DataValidationError, Problem
 
-NUMERIC = {"line", "ecog", "grade", "pdl1_tps", "size_mm", "value", "lln", "uln"}
 SERIALS_ON = ParseOptions(excel_serial_dates=True)
-Edits = dict[tuple[str, int, str], object]
-
-
-def typed(column: str, text: str) -> object:
-    """A cell as Excel types it: dates as date cells, numbers as numbers, blanks empty."""
-    if not text:
-        return None
-    if column.endswith("date"):
-        return dt.date.fromisoformat(text)
-    return float(text) if column in NUMERIC else text
-
-
-def workbook(path: Path, edits: Edits) -> Path:
-    """The valid study as a typed workbook, with `edits` {(table, index, column): cell}."""
-    book = openpyxl.Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
-    for name, rows in copy_tables().items():
-        sheet = book.create_sheet(name)
-        header = list(rows[0])
-        sheet.append(header)
-        for index, row in enumerate(rows):
-            sheet.append([edits.get((name, index, k), typed(k, row[k])) for k in header])
-    book.save(path)
-    return path
 
 
 def every_id(old: str, cell: object, tables: tuple[str, ...]) -> Edits:
@@ -57,16 +29,6 @@ def every_id(old: str, cell: object, tables: tuple[str, ...]) -> Edits:
         for index, row in enumerate(rows)
         if row["patient_id"] == old
     }
-
-
-def problems_of(path: Path, options: ParseOptions | None = None) -> list[Problem]:
-    with pytest.raises(DataValidationError) as info:
-        load_study(path, options=options)
-    return list(info.value.problems)
-
-
-def located(problems: list[Problem]) -> set[tuple[str, str, int | None, str | None]]:
-    return {(p.code, p.table, p.row, p.column) for p in problems}
 
 
 # -- 1. month 00 is no month: rejected, never imputed as January or December --
@@ -105,7 +67,7 @@ def test_iso_text_out_of_range_is_implausible_like_a_date_cell(
 ) -> None:
     as_text = problems_of(make_study(("treatments", 0, "last_dose_date", text)))
     cell: Edits = {("treatments", 0, "last_dose_date"): dt.date.fromisoformat(text)}
-    as_cell = problems_of(workbook(tmp_path / "s.xlsx", cell))
+    as_cell = problems_of(write_workbook(tmp_path / "s.xlsx", cell))
     assert located(as_text) == {("DATE-004", "treatments.csv", 2, "last_dose_date")}
     assert words in as_text[0].message
     assert (as_text[0].message, as_text[0].fix) == (as_cell[0].message, as_cell[0].fix)
@@ -128,7 +90,7 @@ def test_iso_text_that_is_no_calendar_day_is_still_date_002(
 
 @pytest.mark.parametrize("cell", [0, -1, 60, 0.0, True, False])
 def test_date_001_does_not_ask_for_an_option_already_on(tmp_path: Path, cell: object) -> None:
-    path = workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): cell})
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): cell})
     problems = problems_of(path, SERIALS_ON)
     assert located(problems) == {("DATE-001", "s.xlsx:patients", 2, "birth_date")}
     assert "excel_serial_dates: true" not in problems[0].fix
@@ -146,7 +108,7 @@ def test_date_001_in_a_csv_with_the_option_on_says_what_to_enter(
 
 
 def test_a_yes_no_cell_in_a_date_column_is_not_called_a_serial(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): True})
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): True})
     problem = problems_of(path)[0]
     assert "yes/no" in problem.message
     assert "excel_serial_dates" not in problem.fix  # the option would not convert it
@@ -162,7 +124,7 @@ def test_a_yes_no_cell_in_a_date_column_is_not_called_a_serial(tmp_path: Path) -
 def test_date_001_hides_the_serial_unless_show_ids(
     tmp_path: Path, cell: int, options: ParseOptions | None, shown: str
 ) -> None:
-    path = workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): cell})
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): cell})
     (problem,) = problems_of(path, options)
     assert problem.code == "DATE-001"
     assert problem.identifying and "value:" not in problem.render()
@@ -187,14 +149,14 @@ def test_number_as_typed() -> None:
 
 @pytest.mark.parametrize("column", ["sex", "metastases", "histology"])
 def test_a_huge_number_cell_is_shown_as_typed(tmp_path: Path, column: str) -> None:
-    path = workbook(tmp_path / "s.xlsx", {("patients", 0, column): 1e30})
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, column): 1e30})
     (problem,) = problems_of(path)
     assert problem.value == "1e+30"
     assert "1000000000000000019884624838656" not in problem.render()
 
 
 def test_a_huge_number_in_a_date_column_is_shown_as_typed(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): 1e30})
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): 1e30})
     (problem,) = problems_of(path, SERIALS_ON)
     assert "(value: '1e+30')" in problem.render(show_ids=True)
 
@@ -202,7 +164,7 @@ def test_a_huge_number_in_a_date_column_is_shown_as_typed(tmp_path: Path) -> Non
 def test_ordinary_number_cells_are_shown_as_before(tmp_path: Path) -> None:
     edits: Edits = {("patients", 0, "sex"): 12.5, ("patients", 1, "sex"): 7.0}
     edits[("patients", 0, "smoking")] = 1e30
-    problems = problems_of(workbook(tmp_path / "s.xlsx", edits))
+    problems = problems_of(write_workbook(tmp_path / "s.xlsx", edits))
     assert sorted(str(p.value) for p in problems) == ["12.5", "1e+30", "7"]
 
 
@@ -216,7 +178,7 @@ def test_ordinary_number_cells_are_shown_as_before(tmp_path: Path) -> None:
 def test_a_typed_patient_id_is_reported_on_the_patients_sheet(
     tmp_path: Path, cell: object, kind: str
 ) -> None:
-    path = workbook(tmp_path / "s.xlsx", {("patients", 0, "patient_id"): cell})
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, "patient_id"): cell})
     problems = problems_of(path)
     first = problems[0]
     assert (first.code, first.table, first.row, first.column) == (
@@ -235,7 +197,7 @@ def test_a_typed_patient_id_is_reported_on_the_patients_sheet(
 def test_a_number_id_explains_the_orphans_that_read_as_the_same_number(tmp_path: Path) -> None:
     edits = every_id("P-001", "00123", ("treatments", "lesions", "adverse_events", "labs"))
     edits[("patients", 0, "patient_id")] = 123
-    problems = problems_of(workbook(tmp_path / "s.xlsx", edits))
+    problems = problems_of(write_workbook(tmp_path / "s.xlsx", edits))
     assert located(problems) == {("ID-003", "s.xlsx:patients", 2, "patient_id")}
     assert "123" not in problems[0].render()
     assert "(value: '123')" in problems[0].render(show_ids=True)
@@ -246,11 +208,11 @@ def test_a_number_id_on_a_related_sheet_is_reported_there_not_as_an_orphan(
 ) -> None:
     edits = every_id("P-001", "00123", tuple(VALID))
     edits[("treatments", 0, "patient_id")] = 123
-    problems = problems_of(workbook(tmp_path / "s.xlsx", edits))
+    problems = problems_of(write_workbook(tmp_path / "s.xlsx", edits))
     assert located(problems) == {("ID-003", "s.xlsx:treatments", 2, "patient_id")}
 
 
 def test_a_huge_number_id_is_one_problem_not_also_scientific_notation(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "s.xlsx", {("patients", 0, "patient_id"): 1e30})
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, "patient_id"): 1e30})
     problems = problems_of(path)
     assert [p.code for p in problems if p.table == "s.xlsx:patients"] == ["ID-003"]

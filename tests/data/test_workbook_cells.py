@@ -12,56 +12,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import openpyxl
 import pytest
-from datafactory import VALID, copy_tables
+from datafactory import VALID, Edits, located, problems_of, write_workbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rechallenge.data.parse import ParseOptions, excel_serial_to_date
 from rechallenge.data.validate import load_study
-from rechallenge.errors import DataValidationError, Problem, RechallengeError
+from rechallenge.errors import RechallengeError
 
-NUMERIC = {"line", "ecog", "grade", "pdl1_tps", "size_mm", "value", "lln", "uln"}
 SERIALS_ON = ParseOptions(excel_serial_dates=True)
-Edits = dict[tuple[str, int, str], object]
-
-
-def typed(column: str, text: str) -> object:
-    """A cell as Excel types it: dates as date cells, numbers as numbers, blanks empty."""
-    if not text:
-        return None
-    if column.endswith("date"):
-        return dt.date.fromisoformat(text)
-    return float(text) if column in NUMERIC else text
-
-
-def write_workbook(path: Path, edits: Edits, date_1904: bool = False) -> Path:
-    """The valid study as a typed workbook, with `edits` {(table, index, column): cell}."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
-    if date_1904:
-        workbook.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
-    for name, rows in copy_tables().items():
-        sheet = workbook.create_sheet(name)
-        header = list(rows[0])
-        sheet.append(header)
-        for index, row in enumerate(rows):
-            sheet.append([edits.get((name, index, k), typed(k, row[k])) for k in header])
-    workbook.save(path)
-    return path
-
-
-def problems_of(path: Path, options: ParseOptions | None = None) -> list[Problem]:
-    with pytest.raises(DataValidationError) as info:
-        load_study(path, options=options)
-    return list(info.value.problems)
-
-
-def located(problems: list[Problem]) -> set[tuple[str, str, int | None, str | None]]:
-    return {(p.code, p.table, p.row, p.column) for p in problems}
-
-
 # -- nobody with a usable death date (pandas 3 could not map through an empty date table) --
 
 
