@@ -26,6 +26,7 @@ from rechallenge.rules.recist import (
     PatientLesions,
     PreparedCourse,
     RecistSettings,
+    assess_targets,
     best_pct_change,
     best_responses,
     bor_rules,
@@ -33,8 +34,6 @@ from rechallenge.rules.recist import (
     non_target_state,
     overall_response,
     prepare_course,
-    target_response,
-    target_value,
 )
 from rechallenge.rules.response_common import (
     IRECIST_SCALE,
@@ -247,22 +246,10 @@ def _components(
 ) -> _Components:
     rows = a.by_id()
     baseline_ids = {o.lesion_id for o in (*course.targets, *course.non_targets)}
-    target: Response | None = None
-    sod: Length | None = None
-    complete = False
-    measured = 0
-    if course.targets:
-        values = [target_value(rows.get(t.lesion_id), settings) for t in course.targets]
-        measured = sum(v is not None for v in values)
-        tr = target_response(
-            values,
-            [t.nodal for t in course.targets],
-            course.baseline_sod,
-            nadir,
-            settings,
-            previous_overall_cr=previous_cr,
-        )
-        target, sod, complete = tr.response, tr.sod, tr.complete
+    tr, measured = assess_targets(
+        course.targets, rows, course.baseline_sod, nadir, settings, previous_cr
+    )
+    target, sod, complete = (None, None, False) if tr is None else tr.fields
     nt_rows = [rows[n.lesion_id] for n in course.non_targets if n.lesion_id in rows]
     states = [non_target_state(rows.get(n.lesion_id)) for n in course.non_targets]
     return _Components(

@@ -604,6 +604,11 @@ class TargetResult:
     complete: bool
     flags: tuple[str, ...] = ()
 
+    @property
+    def fields(self) -> tuple[Response, Length, bool]:
+        """(response, sum of diameters, every target measured)."""
+        return self.response, self.sod, self.complete
+
 
 def target_response(
     values: Sequence[Length | None],
@@ -649,6 +654,29 @@ def target_response(
     if meets_pr(baseline_sod, sod):
         return TargetResult(Response.PR, sod, True)
     return TargetResult(Response.SD, sod, True)
+
+
+def assess_targets(
+    targets: Sequence[LesionObs],
+    rows: dict[str, LesionObs],
+    baseline_sod: Length,
+    nadir_sod: Length,
+    settings: RecistSettings,
+    previous_overall_cr: bool,
+) -> tuple[TargetResult | None, int]:
+    """Target response at one assessment (None without targets) and how many were measured."""
+    if not targets:
+        return None, 0
+    values = [target_value(rows.get(t.lesion_id), settings) for t in targets]
+    result = target_response(
+        values,
+        [t.nodal for t in targets],
+        baseline_sod,
+        nadir_sod,
+        settings,
+        previous_overall_cr=previous_overall_cr,
+    )
+    return result, sum(v is not None for v in values)
 
 
 NonTargetState = Literal["progression", "absent", "present", "not_assessed"]
@@ -781,29 +809,16 @@ def _recist_timepoints(course: PreparedCourse, settings: RecistSettings) -> list
         confirmed = _later_confirmed_equivocal(course)
     baseline_sod = course.baseline_sod
     nadir = baseline_sod
-    nodal = [t.nodal for t in course.targets]
     last_evaluable: Response | None = None
     out: list[Timepoint] = []
     for a in course.followups:
         rows = a.by_id()
-        target: Response | None = None
-        sod: Length | None = None
-        complete = False
-        measured = 0
-        if course.targets:
-            values = [target_value(rows.get(t.lesion_id), settings) for t in course.targets]
-            measured = sum(v is not None for v in values)
-            tr = target_response(
-                values,
-                nodal,
-                baseline_sod,
-                nadir,
-                settings,
-                previous_overall_cr=last_evaluable == Response.CR,
-            )
-            target, sod, complete = tr.response, tr.sod, tr.complete
-            if tr.flags:
-                _flag_target(course, a, tr)
+        tr, measured = assess_targets(
+            course.targets, rows, baseline_sod, nadir, settings, last_evaluable == Response.CR
+        )
+        target, sod, complete = (None, None, False) if tr is None else tr.fields
+        if tr is not None and tr.flags:
+            _flag_target(course, a, tr)
         states = [non_target_state(rows.get(n.lesion_id)) for n in course.non_targets]
         non_target = non_target_response(states)
         new, new_rows = new_lesion_finding(a, baseline_ids, settings, confirmed)
