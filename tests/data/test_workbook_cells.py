@@ -194,3 +194,22 @@ def test_typed_workbook_cells_never_crash(edits: Edits, options: ParseOptions) -
 def test_the_typed_valid_study_loads(tmp_path: Path) -> None:
     study = load_study(write_workbook(tmp_path / "s.xlsx", {}))
     assert len(study.patients) == 2
+
+
+@pytest.mark.parametrize(
+    ("serial", "expected"), [(0, dt.date(1904, 1, 1)), (60, dt.date(1904, 3, 1))]
+)
+def test_serials_0_and_60_are_real_days_in_a_1904_workbook(
+    tmp_path: Path, serial: int, expected: dt.date
+) -> None:
+    edits: Edits = {("patients", 0, "birth_date"): serial}
+    path = write_workbook(tmp_path / "s.xlsx", edits, date_1904=True)
+    study = load_study(path, options=SERIALS_ON)
+    assert study.patients["birth_date"].iloc[0].date() == expected
+
+
+def test_serial_60_is_still_refused_in_a_1900_workbook(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "s.xlsx", {("patients", 0, "birth_date"): 60})
+    problems = problems_of(path, SERIALS_ON)
+    assert located(problems) == {("DATE-001", "s.xlsx:patients", 2, "birth_date")}
+    assert "1900-02-29" in problems[0].message

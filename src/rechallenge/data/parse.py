@@ -428,7 +428,7 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
         )
         return pd.NaT
     is_serial = isinstance(raw, (int, float)) or bool(SERIAL_NUMBER.match(text))
-    if is_serial and options.excel_serial_dates and ctx_value_ok(text):
+    if is_serial and options.excel_serial_dates and ctx_value_ok(text, options.date_system_1904):
         return _serial_date(text, pos, ctx, options)
     if is_serial:
         _report_not_a_serial(raw, text, pos, ctx, options)
@@ -455,6 +455,11 @@ def _report_not_a_serial(
     fix = "enter the real date as a date cell or as YYYY-MM-DD, or leave the cell blank"
     if isinstance(raw, bool):
         message = "the cell holds a yes/no value, not a date"
+    elif options.excel_serial_dates and options.date_system_1904:
+        message = (
+            "the number is no date the `excel_serial_dates` rule converts (in a 1904-system "
+            "workbook it takes serials from 0 = 1904-01-01 on)"
+        )
     elif options.excel_serial_dates:
         message = (
             "the number is no date the `excel_serial_dates` rule converts (it takes positive "
@@ -537,16 +542,20 @@ def _serial_date(text: str, pos: int, ctx: ColumnContext, options: ParseOptions)
     return _held_timestamp(day, pos, ctx)
 
 
-def ctx_value_ok(text: str) -> bool:
-    """Serials convertible to a date: positive and not Excel's fictitious 1900-02-29 (serial 60).
+def ctx_value_ok(text: str, date_system_1904: bool = False) -> bool:
+    """Serials convertible to a date in the workbook's date system.
 
-    Text that is no finite number (a yes/no cell reads 'True') is not a serial at all.
+    1900 system: positive and not 60, the fictitious 1900-02-29 Excel keeps for Lotus.
+    1904 system: from 0 (1904-01-01) on; it has no fictitious day. Text that is no finite
+    number (a yes/no cell reads 'True') is not a serial at all.
     """
     try:
         value = float(text)
     except ValueError:
         return False
-    return math.isfinite(value) and value > 0 and value != 60
+    if not math.isfinite(value):
+        return False
+    return value >= 0 if date_system_1904 else value > 0 and value != 60
 
 
 def excel_serial_to_date(serial: float, date_system_1904: bool = False) -> dt.date | None:
