@@ -15,27 +15,7 @@ out_fix <- "tests/reference/fixtures"
 dir.create(out_data, showWarnings = FALSE, recursive = TRUE)
 dir.create(out_fix, showWarnings = FALSE, recursive = TRUE)
 
-# ---- a minimal JSON writer ---------------------------------------------------------
-num <- function(x) ifelse(is.na(x) | !is.finite(x), "null", sprintf("%.17g", x))
-str1 <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
-to_json <- function(x) {
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    if (length(x) == 0) return(if (is.null(names(x))) "[]" else "{}")
-    if (!is.null(names(x))) {
-      body <- paste0(str1(names(x)), ": ", vapply(x, to_json, ""), collapse = ", ")
-      return(paste0("{", body, "}"))
-    }
-    return(paste0("[", paste(vapply(x, to_json, ""), collapse = ", "), "]"))
-  }
-  if (length(x) == 0) return("[]")
-  if (is.character(x) || is.factor(x)) v <- str1(as.character(x))
-  else if (is.logical(x)) v <- ifelse(x, "true", "false")
-  else v <- num(as.numeric(x))
-  if (!is.null(attr(x, "scalar"))) return(v)
-  paste0("[", paste(v, collapse = ", "), "]")
-}
-scalar <- function(x) structure(x, scalar = TRUE)
+source("tests/reference/json_writer.R")
 
 # ---- one fit -------------------------------------------------------------------------
 fit_one <- function(d, covs, factors, strata, ties) {
