@@ -88,13 +88,15 @@ def assert_same(fast: dict[str, object], slow: dict[str, object]) -> None:
             assert value == slow[key]
 
 
-def both_paths(tables: dict[str, list[dict[str, str]]], options: ParseOptions) -> None:
+def both_paths(tables: dict[str, list[dict[str, str]]], options: ParseOptions) -> dict[str, object]:
+    """Load `tables` by distinct values and cell by cell; assert the same outcome; return it."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_study(Path(tmp) / "s", tables)
         fast = outcome(folder, options)
         with cell_by_cell():
             slow = outcome(folder, options)
     assert_same(fast, slow)
+    return fast
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -131,8 +133,14 @@ def test_every_row_of_a_repeated_bad_value_is_named() -> None:
 def test_a_valid_study_with_imputed_dates_is_the_same_both_ways() -> None:
     tables = copy_tables()
     tables["treatments"][2]["progression_date"] = "2021-03"
-    tables["patients"][0]["death_date"] = "2024"
-    both_paths(tables, ParseOptions("middle"))
+    tables["patients"][0]["death_date"] = "2025"  # after the last contact, 2024-11-01
+    loaded = both_paths(tables, ParseOptions("middle"))
+    imputed = loaded["imputations"]
+    assert isinstance(imputed, list)
+    assert [(i.column, i.imputed) for i in imputed] == [
+        ("death_date", "2025-06-30"),
+        ("progression_date", "2021-03-15"),
+    ]
 
 
 @given(st.from_regex(E_NOTATION, fullmatch=True))
