@@ -27,9 +27,10 @@ from rechallenge.rules.recist import (
     PreparedCourse,
     RecistSettings,
     assess_targets,
-    best_pct_change,
     best_responses,
     bor_rules,
+    course_response,
+    missing_response,
     non_target_response,
     non_target_state,
     overall_response,
@@ -374,7 +375,7 @@ def evaluate_irecist_course(
     settings = settings or RecistSettings(criterion="irecist")
     course = prepare_course(lesions_one_patient, course_start, course_end, settings)
     if course.baseline_date is None:
-        return _empty(course, settings)
+        return missing_response(course, settings, "irecist")
     points = _timepoints(course, settings)
     labels = [p.label for p in points]
     relabelled, confirmed_first = relabel_confirmed(labels)
@@ -393,32 +394,8 @@ def evaluate_irecist_course(
                 [r for p in counted for r in p.source_rows],
             )
             break
-    return CourseResponse(
-        bor=unconfirmed.response,
-        bor_confirmed=confirmed.response,
-        progression_date=progression,
-        best_pct_change=best_pct_change(counted),
-        timepoints=tuple(counted),
-        warnings=tuple(course.warnings),
-        source="irecist",
-        confirmation_required=settings.confirmation,
-        baseline_date=course.baseline_date,
-        baseline_sod_mm=as_mm(course.baseline_sod) if course.targets else None,
-        assessments_after_progression=len(course.followups) - len(counted),
-    )
-
-
-def _empty(course: PreparedCourse, settings: RecistSettings) -> CourseResponse:
-    return CourseResponse(
-        bor=Response.MISSING,
-        bor_confirmed=Response.MISSING,
-        progression_date=None,
-        best_pct_change=None,
-        warnings=tuple(course.warnings),
-        source="irecist",
-        confirmation_required=settings.confirmation,
-        baseline_date=course.baseline_date,
-    )
+    bors = (unconfirmed, confirmed)
+    return course_response(course, settings, counted, bors, progression, "irecist")
 
 
 def _progression_date(

@@ -679,6 +679,7 @@ def assess_targets(
     return result, sum(v is not None for v in values)
 
 
+DerivedSource = Literal["recist", "irecist"]  # CourseResponse.source of a derived response
 NonTargetState = Literal["progression", "absent", "present", "not_assessed"]
 
 
@@ -921,17 +922,46 @@ def _replace_label(point: Timepoint, label: Response, note: str) -> Timepoint:
     return replace(point, label=label, note="; ".join(n for n in (point.note, note) if n))
 
 
-def _missing(course: PreparedCourse, settings: RecistSettings, source: str) -> CourseResponse:
+def missing_response(
+    course: PreparedCourse, settings: RecistSettings, source: DerivedSource
+) -> CourseResponse:
+    """The course result when no baseline could be set: BOR MISSING, with the warnings."""
     return CourseResponse(
         bor=Response.MISSING,
         bor_confirmed=Response.MISSING,
         progression_date=None,
         best_pct_change=None,
         warnings=tuple(course.warnings),
-        source="irecist" if source == "irecist" else "recist",
+        source=source,
         confirmation_required=settings.confirmation,
         baseline_date=course.baseline_date,
         baseline_sod_mm=as_mm(course.baseline_sod) if course.targets else None,
+    )
+
+
+def course_response(
+    course: PreparedCourse,
+    settings: RecistSettings,
+    counted: Sequence[Timepoint],
+    bors: tuple[BorResult, BorResult],
+    progression_date: pd.Timestamp | None,
+    source: DerivedSource,
+) -> CourseResponse:
+    """The course result from its counted time points, BORs (unconfirmed, confirmed) and
+    progression date; shared by RECIST 1.1 and iRECIST."""
+    unconfirmed, confirmed = bors
+    return CourseResponse(
+        bor=unconfirmed.response,
+        bor_confirmed=confirmed.response,
+        progression_date=progression_date,
+        best_pct_change=best_pct_change(counted),
+        timepoints=tuple(counted),
+        warnings=tuple(course.warnings),
+        source=source,
+        confirmation_required=settings.confirmation,
+        baseline_date=course.baseline_date,
+        baseline_sod_mm=as_mm(course.baseline_sod) if course.targets else None,
+        assessments_after_progression=len(course.followups) - len(counted),
     )
 
 
@@ -990,22 +1020,11 @@ def evaluate_course(
         return evaluate_irecist_course(lesions_one_patient, course_start, course_end, settings)
     course = prepare_course(lesions_one_patient, course_start, course_end, settings)
     if course.baseline_date is None:
-        return _missing(course, settings, "recist")
+        return missing_response(course, settings, "recist")
     counted = _apply_continued_pr(_recist_timepoints(course, settings), settings)
     progression = next((p for p in counted if p.overall == Response.PD), None)
     if not counted:
         course.warn("NO_FOLLOW_UP", "no assessment after the course start: BOR is MISSING")
-    unconfirmed, confirmed = best_responses(course, counted, RECIST_SCALE, settings, "a CR/PR")
-    return CourseResponse(
-        bor=unconfirmed.response,
-        bor_confirmed=confirmed.response,
-        progression_date=None if progression is None else progression.assessment_date,
-        best_pct_change=best_pct_change(counted),
-        timepoints=tuple(counted),
-        warnings=tuple(course.warnings),
-        source="recist",
-        confirmation_required=settings.confirmation,
-        baseline_date=course.baseline_date,
-        baseline_sod_mm=as_mm(course.baseline_sod) if course.targets else None,
-        assessments_after_progression=len(course.followups) - len(counted),
-    )
+    bors = best_responses(course, counted, RECIST_SCALE, settings, "a CR/PR")
+    date = None if progression is None else progression.assessment_date
+    return course_response(course, settings, counted, bors, date, "recist")
