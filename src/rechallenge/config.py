@@ -162,6 +162,9 @@ class OutputSettings(_Section):
     baseline_summary: Literal["median_range", "median_iqr", "mean_sd"] = Field(
         "median_range", description="How continuous baseline variables are summarised."
     )
+    page_size: Literal["A4", "Letter"] = Field(
+        "A4", description="Page size of the Word documents and of the printed report."
+    )
 
 
 class StudyConfig(_Section):
@@ -179,6 +182,11 @@ class StudyConfig(_Section):
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Overrides of the human labels printed in tables, figures and the report, "
+        "by dotted key (e.g. 'variable.smoking_status: Tobacco use').",
+    )
 
 
 ConfigSource = Annotated[str | Path | None, "a YAML path, or None for the defaults"]
