@@ -162,6 +162,12 @@ class OutputSettings(_Section):
     baseline_summary: Literal["median_range", "median_iqr", "mean_sd"] = Field(
         "median_range", description="How continuous baseline variables are summarised."
     )
+    small_cell_threshold: int | None = Field(
+        None,
+        ge=1,
+        description="In shareable tables, counts from 1 to this number are shown as '< n' and "
+        "flagged (small-cell suppression); off when empty.",
+    )
     page_size: Literal["A4", "Letter"] = Field(
         "A4", description="Page size of the Word documents and of the printed report."
     )
