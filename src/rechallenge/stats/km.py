@@ -740,6 +740,3 @@ def kaplan_meier_by_group(
             times[present], at_risk, events[present, i].astype(np.int64), conf_type, conf_level
         )
     return out
-    for i, level in enumerate(levels.tolist()):
-        out[level] = _fit(data.subset(codes == i), conf_type, conf_level)
-    return out
