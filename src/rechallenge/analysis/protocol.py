@@ -25,7 +25,7 @@ from rechallenge.analysis.efficacy import efficacy
 from rechallenge.analysis.formatting import clean
 from rechallenge.analysis.regression import cox_section
 from rechallenge.analysis.safety import ae_section
-from rechallenge.analysis.survival import km_section, logrank_section
+from rechallenge.analysis.survival import follow_up_section, km_section, logrank_section
 from rechallenge.analysis.timelines import swimmer, waterfall
 from rechallenge.config import StudyConfig
 from rechallenge.rules.cohort import Selection
@@ -68,6 +68,9 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     )
     results["km"] = km_section(survival, config)
     results["logrank"] = logrank_section(survival, config)
+    follow_up = follow_up_section(survival, config)
+    if follow_up is not None:
+        results["follow_up"] = follow_up
     results["cox"] = cox_section(survival, included, config)
     if inputs.adverse_events is not None:
         results["adverse_events"] = ae_section(inputs.adverse_events, len(included))

@@ -10,7 +10,7 @@ import pandas as pd
 from rechallenge.analysis.baseline import LEVEL_LABELS
 from rechallenge.config import StudyConfig
 from rechallenge.derive.endpoints import ENDPOINTS
-from rechallenge.stats.km import kaplan_meier
+from rechallenge.stats.km import KaplanMeierResult, kaplan_meier, median_follow_up
 from rechallenge.stats.logrank import logrank_test
 
 RISK_STEP_MONTHS = 3.0
@@ -73,8 +73,6 @@ def km_summary(part: pd.DataFrame, config: StudyConfig, grid_months: np.ndarray)
             conf_level=1 - config.statistics.alpha,
         )
     median = median_fit.median
-    followed = [m * dpm for m in config.endpoints.landmarks_months if m * dpm <= days.max()]
-    rates = fit.survival_at(followed) if followed else None
     risk = fit.risk_table(grid_months * dpm)
     return {
         "n": fit.n,
@@ -86,7 +84,7 @@ def km_summary(part: pd.DataFrame, config: StudyConfig, grid_months: np.ndarray)
         "ci_method": median.method,
         "conf_type": config.statistics.median_ci,
         "band_conf_type": fit.conf_type,
-        "rates": landmark_rates(rates, config.endpoints.landmarks_months, dpm),
+        "rates": landmark_rates(fit, config.endpoints.landmarks_months, dpm),
         "steps": {
             "time_months": (fit.time / dpm).tolist(),
             "surv": fit.surv.tolist(),
@@ -104,26 +102,61 @@ def km_summary(part: pd.DataFrame, config: StudyConfig, grid_months: np.ndarray)
     }
 
 
-def landmark_rates(rates: Any, months: list[float], dpm: float) -> list[dict[str, Any]]:
-    """Survival at each landmark; beyond the last follow-up the rate is not estimable (None)."""
-    times = [] if rates is None else rates.time
-    by_time = {round(float(t) / dpm, 9): i for i, t in enumerate(times)}
+def landmark_rates(fit: KaplanMeierResult, months: list[float], dpm: float) -> list[dict[str, Any]]:
+    """Survival at each landmark (months), as R ``summary(fit, times, extend = TRUE)``.
+
+    1. Up to the curve's last follow-up time the rate is the curve's value there, with its
+       pointwise band and the number at risk.
+    2. After it, a curve that has reached 0 stays 0 (R's ``extend = TRUE``; the band is
+       undefined at S = 0 and given as None): the rate is 0 and estimable.
+    3. After the last follow-up of a curve that has not reached 0 nobody is left to
+       observe: the rate is not estimable (``surv``, ``lower``, ``upper`` None,
+       ``estimable`` False) instead of R's carried-forward value.
+    """
+    last_time, last_surv = float(fit.time[-1]), float(fit.surv[-1])
     out = []
     for m in months:
-        i = by_time.get(round(m, 9))
-        if i is None:
-            out.append({"time_months": m, "surv": None, "lower": None, "upper": None, "n_risk": 0})
-            continue
+        at = fit.survival_at([m * dpm], extend=True)
+        estimable = m * dpm <= last_time or last_surv == 0.0
         out.append(
             {
                 "time_months": m,
-                "surv": float(rates.surv[i]),
-                "lower": float(rates.lower[i]),
-                "upper": float(rates.upper[i]),
-                "n_risk": int(rates.n_risk[i]),
+                "surv": float(at.surv[0]) if estimable else None,
+                "lower": float(at.lower[0]) if estimable else None,
+                "upper": float(at.upper[0]) if estimable else None,
+                "n_risk": int(at.n_risk[0]),
+                "estimable": estimable,
             }
         )
     return out
+
+
+def follow_up_section(survival: pd.DataFrame, config: StudyConfig) -> dict[str, Any] | None:
+    """Median follow-up for OS (from the rechallenge start) by the reverse Kaplan-Meier method.
+
+    The interval uses the configured median CI rule; None when no patient has OS data.
+    """
+    data = survival[survival["paramcd"] == "OS"]
+    if not len(data):
+        return None
+    dpm = config.endpoints.days_per_month
+    median = median_follow_up(
+        data["aval_days"].to_numpy(dtype=float),
+        1 - data["cnsr"].to_numpy(dtype=int),
+        conf_type=config.statistics.median_ci,
+        conf_level=1 - config.statistics.alpha,
+    )
+    return {
+        "endpoint": "OS",
+        "method": "reverse_km",
+        "n": len(data),
+        "median_months": _months(median.estimate, dpm),
+        "lower": _months(median.lower, dpm),
+        "upper": _months(median.upper, dpm),
+        "median_days": median.estimate,
+        "ci_method": median.method,
+        "conf_type": config.statistics.median_ci,
+    }
 
 
 def _months(days: float, dpm: float) -> float | None:

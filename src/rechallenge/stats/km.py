@@ -4,6 +4,7 @@ Public API:
 
 - :func:`kaplan_meier` — one curve: step table, Greenwood SE, pointwise CIs, median with CI.
 - :func:`kaplan_meier_by_group` — one curve per group level (R ``survfit(Surv(t, e) ~ g)``).
+- :func:`median_follow_up` — median follow-up by the reverse Kaplan–Meier method.
 - :class:`KaplanMeierResult` — immutable result with :meth:`~KaplanMeierResult.quantile`,
   :meth:`~KaplanMeierResult.survival_at`, :meth:`~KaplanMeierResult.rmst`,
   :meth:`~KaplanMeierResult.risk_table`, ``to_dict()`` and ``table()``.
@@ -69,6 +70,7 @@ __all__ = [
     "RiskTable",
     "kaplan_meier",
     "kaplan_meier_by_group",
+    "median_follow_up",
 ]
 
 ConfType = Literal["log", "log-log", "plain", "logit", "arcsin", "sas", "spss"]
@@ -740,3 +742,35 @@ def kaplan_meier_by_group(
             times[present], at_risk, events[present, i].astype(np.int64), conf_type, conf_level
         )
     return out
+
+
+def median_follow_up(
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    conf_type: ConfType = "log",
+    conf_level: float = 0.95,
+) -> QuantileEstimate:
+    """Median follow-up by the reverse Kaplan–Meier method (Schemper & Smith 1996).
+
+    The Kaplan–Meier estimate of the *censoring* distribution: censorings count as
+    events and events as censorings, as R ``survfit(Surv(time, 1 - event) ~ 1)``; its
+    median and CI follow the same rule as :func:`kaplan_meier`'s median (R
+    ``print.survfit`` for R types, SAS / SPSS rules for ``"sas"`` / ``"spss"``).
+
+    1. Validate ``time`` and ``event`` once.
+    2. Fit the curve of ``1 - event`` (at a tie, a death then counts as censored at that
+       time, so the patient censored there is still "at risk" of being censored: R's
+       order).
+    3. Return its median; NaN when fewer than half the patients were censored.
+
+    Reference: Schemper M, Smith TL (1996) Control Clin Trials 17:343–346.
+    """
+    _check_options(conf_type, conf_level)
+    data = as_survdata(time, event)
+    reverse = as_survdata(data.time, 1 - data.event.astype(np.int64))
+    median = _fit(reverse, conf_type, conf_level).median
+    method = f"reverse Kaplan-Meier; {median.method}"
+    return QuantileEstimate(
+        median.prob, median.estimate, median.lower, median.upper, median.conf_level, method
+    )
