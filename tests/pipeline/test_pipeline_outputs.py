@@ -138,7 +138,12 @@ def test_study_day_has_no_day_zero(offset: int, day: int) -> None:
 
 def test_methods_are_named_with_each_statistic(results: dict[str, Any]) -> None:
     assert results["km"]["PFSR"]["all"]["ci_method"]
-    assert {r["ties"] for r in results["cox"]["PFSR"] if "ties" in r} == {"efron"}
+    ordinary = [r for r in results["cox"]["PFSR"] if "ties" in r and not r["firth"]]
+    assert {r["ties"] for r in ordinary} == {"efron"}
+    # Firth is Breslow-only and its p-values are penalised likelihood-ratio tests
+    assert {(r["ties"], r["test"]) for r in results["cox"]["PFSR"] if r.get("firth")} == {
+        ("breslow", "firth_lr")
+    }
     assert results["efficacy"]["rechallenge"]["dcr"]["method"] == "Clopper-Pearson exact"
     firth = [r for r in results["cox"]["PFSR"] if r.get("firth")]
     assert firth and all(r["monotone"] for r in firth)  # Firth only where Cox is monotone

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rechallenge.config import DAYS_PER_MONTH, StudyConfig, SubgroupSettings
+from rechallenge.labels import Labels, labels_from_config
 from rechallenge.rules.cohort import Selection
 
 
@@ -44,8 +45,10 @@ def cohort_section(
     selection: Selection,
     pseudonyms: Mapping[str, str],
     config: StudyConfig,
+    labels: Labels | None = None,
 ) -> dict[str, Any]:
     """Screened and included counts, attrition per criterion, every patient's status."""
+    labels = labels or labels_from_config(config.model_dump(mode="json"))
     response_columns = [
         f"{course}_{what}"
         for course in ("initial", "rechallenge")
@@ -59,7 +62,7 @@ def cohort_section(
     return {
         "screened": len(listing),
         "included": int(listing["included"].sum()),
-        "attrition": selection.attrition.to_dict(orient="records"),
+        "attrition": attrition_rows(selection, labels),
         "patients": [
             {
                 "patient_id": pseudonyms[row.patient_id],
@@ -74,6 +77,23 @@ def cohort_section(
         ],
         "definition": config.resistance.definition,
     }
+
+
+def attrition_rows(selection: Selection, labels: Labels) -> list[dict[str, Any]]:
+    """Attrition per criterion with the criterion in words (``label``) and the CONSORT
+    wording of its failure (``failure_label``), from the label catalogue.
+
+    A custom criterion has no catalogue entry: its description is the label, and the
+    failure is worded "Did not meet: <description>" (inclusion) or the description
+    itself (exclusion: the description names what excludes).
+    """
+    rows: list[dict[str, Any]] = selection.attrition.to_dict(orient="records")
+    for row in rows:
+        name, description = str(row["criterion"]), str(row.get("description", ""))
+        fallback = description if row.get("kind") == "exclusion" else f"Did not meet: {description}"
+        row["label"] = labels.get("criterion", name, default=description)
+        row["failure_label"] = labels.get("failure", name, default=fallback)
+    return rows
 
 
 def _patient_responses(row: Any) -> dict[str, dict[str, Any]]:

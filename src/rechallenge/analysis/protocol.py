@@ -8,7 +8,7 @@ never recompute. The pipeline adds methods, warnings and the manifest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +23,15 @@ from rechallenge.analysis.cohort import (
 )
 from rechallenge.analysis.efficacy import efficacy
 from rechallenge.analysis.formatting import clean
+from rechallenge.analysis.quality import ImputationLike, WarningLike, data_quality_section
 from rechallenge.analysis.regression import cox_section
 from rechallenge.analysis.safety import ae_section
 from rechallenge.analysis.survival import follow_up_section, km_section, logrank_section
 from rechallenge.analysis.timelines import swimmer, waterfall
 from rechallenge.config import StudyConfig
+from rechallenge.labels import labels_from_config
 from rechallenge.rules.cohort import Selection
+from rechallenge.rules.response_common import CourseResponse
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,21 @@ class AnalysisInputs:
     endpoints: pd.DataFrame  # one row per included patient and endpoint (derive.endpoints)
     adverse_events: pd.DataFrame | None  # worst grade per patient, term, phase
     pseudonyms: Mapping[str, str]
+    #: the course responses of derive.patients (for why a course is PD); optional
+    responses: Mapping[tuple[str, str], CourseResponse] | None = None
+    #: partial dates completed on reading (`Study.imputations`); counted, never listed
+    imputations: Sequence[ImputationLike] = ()
+    #: data-quality warnings of the run (study and derivation); counted per code
+    warnings: Sequence[WarningLike] = ()
 
 
 def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     """Run every configured analysis; returns the results dict (before the manifest)."""
+    labels = labels_from_config(config.model_dump(mode="json"))
     included = inputs.facts[inputs.facts["patient_id"].isin(inputs.selection.included_ids)]
     included = add_covariates(add_subgroups(included, config.statistics.subgroups))
     results: dict[str, Any] = {
-        "cohort": cohort_section(inputs.facts, inputs.selection, inputs.pseudonyms, config),
+        "cohort": cohort_section(inputs.facts, inputs.selection, inputs.pseudonyms, config, labels),
         "baseline": baseline_section(included, config),
         "efficacy": {
             course: efficacy(
@@ -71,9 +81,12 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     follow_up = follow_up_section(survival, config)
     if follow_up is not None:
         results["follow_up"] = follow_up
-    results["cox"] = cox_section(survival, included, config)
+    results["cox"], results["cox_models"] = cox_section(survival, included, config, labels)
     if inputs.adverse_events is not None:
         results["adverse_events"] = ae_section(inputs.adverse_events, len(included))
-    results["waterfall"] = waterfall(included, inputs.pseudonyms)
+    results["waterfall"] = waterfall(included, inputs.pseudonyms, inputs.responses)
     results["swimmer"] = swimmer(included, inputs.endpoints, inputs.pseudonyms, config)
+    results["data_quality"] = data_quality_section(
+        included, inputs.imputations, inputs.warnings, labels
+    )
     return clean(results)
