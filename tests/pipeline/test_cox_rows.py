@@ -94,3 +94,30 @@ def test_events_per_parameter() -> None:
     assert fitted.summary["parameters"] == 4
     assert fitted.summary["events_per_parameter"] == pytest.approx(events / 4)
     assert fitted.summary["epv_low"] is (events / 4 < 10)
+
+
+def test_firth_lr_test_agrees_with_the_fits_own_tests() -> None:
+    # testing every coefficient is the model's global penalised LR test, testing one is
+    # that coefficient's profile test: both already checked against R coxphf
+    from rechallenge.stats.firth import fit_firth_cox
+    from rechallenge.stats.firth_test import firth_lr_test
+
+    data = pd.read_csv(REF / "data" / "cox_monotone.csv")
+    X = data[["subgroup", "age"]]
+    fit = fit_firth_cox(data["time"], data["event"], X)
+    both = firth_lr_test(data["time"], data["event"], X, ["subgroup", "age"])
+    assert (both.df, both.chi2) == (2, pytest.approx(fit.lr_chi2, rel=1e-5))
+    for j, name in enumerate(["subgroup", "age"]):
+        one = firth_lr_test(data["time"], data["event"], X, [name])
+        assert one.chi2 == pytest.approx(fit.chi2[j], rel=1e-5, abs=1e-8)
+
+
+def test_firth_multivariable_model_gets_a_penalised_global_p() -> None:
+    data = small_monotone().assign(
+        x=[0.1, 0.4, -0.2, 0.3, 0.0, 0.5, -0.1, 0.2, 0.6, -0.3, 0.1, 0.2]
+    )
+    fitted = fit_model(data, ["g", "x"], {}, config(), "multivariable", Labels())
+    rows = [r for r in fitted.rows if r["variable"] == "g"]
+    assert {r["global_test"] for r in rows} == {"firth_lr"}
+    p = rows[0]["global_p"]
+    assert p is not None and 0 < p < 1 and all(r["global_p"] == p for r in rows)

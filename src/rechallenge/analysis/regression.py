@@ -15,8 +15,8 @@ levels. Algorithm of one model (`fit_model`):
 4. A factor with three or more levels gets a global p: the likelihood-ratio test of the
    whole variable (univariable: the model's LR test, R `anova(coxph(...))`; multivariable:
    the fit without the variable on the same rows, R `drop1(fit, test = "Chisq")`). For a
-   Firth univariable model it is the penalised LR test of the model; for a Firth
-   multivariable model it is not computed (None).
+   Firth model it is the penalised LR test (univariable: the model's; multivariable: the
+   variable's coefficients held at 0 in the full penalised model, R `coxphftest`).
 5. Events per parameter: events / number of model coefficients; below 10 is flagged.
 """
 
@@ -35,6 +35,7 @@ from rechallenge.config import StudyConfig, SubgroupSettings
 from rechallenge.labels import Labels
 from rechallenge.stats.cox import CoxResult, MonotoneLikelihoodWarning, fit_cox
 from rechallenge.stats.firth import FirthCoxResult
+from rechallenge.stats.firth_test import firth_lr_test
 
 #: Reference levels of categorical covariates (the usual clinical comparator).
 REFERENCE_LEVELS = {"sex": "female", "smoking_status": "never", "histology": "adenocarcinoma"}
@@ -374,7 +375,13 @@ def _global_test(
         return None, None
     alone = X.shape[1] == 1
     if fit.firth is not None:
-        return (float(fit.firth.lr_p), "firth_lr") if alone else (None, None)
+        if alone:
+            return float(fit.firth.lr_p), "firth_lr"
+        try:
+            test = firth_lr_test(time, event, X, [variable], reference=reference)
+        except (ValueError, np.linalg.LinAlgError):
+            return None, None
+        return test.p, "firth_lr"
     if alone:
         return float(fit.ordinary.lr.p), "LR"
     reduced, _ = _ordinary_fit(
