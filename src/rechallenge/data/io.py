@@ -137,7 +137,7 @@ def _read_csv(path: Path, table: str, encoding: str) -> tuple[RawTable | None, l
     fast = _fast_frame(data, text, encoding)
     if fast is not None:
         return RawTable(table, path.name, fast), []
-    rows, problem = _careful_rows(text, path.name)
+    rows, problem = _careful_rows(data, encoding, path.name)
     if problem is not None:
         return None, [problem]
     header = [h.strip().lower() for h in rows[0]]
@@ -149,13 +149,20 @@ def _read_csv(path: Path, table: str, encoding: str) -> tuple[RawTable | None, l
     return RawTable(table, path.name, frame), []
 
 
-def _careful_rows(text: str, file: str) -> tuple[list[list[str]], Problem | None]:
-    """Every record by the csv module; its refusals (a field over `csv.field_size_limit()`, a
-    NUL byte) become FILE-009 at the line where the reader stopped."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _careful_rows(data: bytes, encoding: str, file: str) -> tuple[list[list[str]], Problem | None]:
+    """Every record by the csv module, decoding as it goes (no whole-file copy of the text).
+
+    Its refusals (a field over `csv.field_size_limit()`, a NUL byte) become FILE-009 at the
+    line where the refused record starts.
+    """
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    reader = csv.reader(text)
     rows: list[list[str]] = []
+    start = 1
     try:
-        rows.extend(reader)
+        for row in reader:
+            rows.append(row)
+            start = reader.line_num + 1
     except csv.Error as exc:
         why = str(exc)
         if "field larger than field limit" in why:
@@ -163,10 +170,10 @@ def _careful_rows(text: str, file: str) -> tuple[list[list[str]], Problem | None
         return [], Problem(
             "FILE-009",
             file,
-            f"the file cannot be read as CSV at line {reader.line_num}: {why}",
+            f"the file cannot be read as CSV from line {start}: {why}",
             "re-export the table: a field this long, a stray quote or a NUL byte means the "
             "export is damaged",
-            row=reader.line_num,
+            row=start,
         )
     return rows, None
 
@@ -719,8 +726,9 @@ def _formula_problems(
             Problem(
                 "XLSX-001",
                 source,
-                f"cell {cell} holds a formula with no saved value (the file was written by a "
-                "program that does not calculate), so the cell would read as blank",
+                f"cell {cell} holds a formula with no saved value (the file was saved by a "
+                "program that does not calculate, or the formula gives an empty result), so "
+                "the cell would read as blank",
                 "open the workbook in Excel and save it, or replace the formulas by their values "
                 "(Copy, then Paste Special > Values)",
                 row=row,
@@ -809,7 +817,7 @@ class _SheetParser(WorkSheetParser):  # type: ignore[misc]
                 self.error_cells.append((where[0], where[1], str(cell["value"])))
                 cell["value"] = None
         elif element.find(_FORMULA_TAG) is not None:
-            if element.find(_VALUE_TAG) is None:
+            if not element.findtext(_VALUE_TAG):  # absent, or empty as openpyxl writes it
                 self.formulas_without_value.append(where)
             else:
                 self.formulas_with_value.append(where)
