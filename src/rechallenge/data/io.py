@@ -389,15 +389,54 @@ def _container_problems(path: Path) -> list[Problem]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
+            problems = _size_problems(path.name, members) or _doctype_problems(path.name, archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         return [_unreadable(path.name, exc)]
+    except zlib.error as exc:
+        return [_unreadable(path.name, exc)]
+    return problems
+
+
+#: How much of each XML part is searched for a DTD (it can only come before the root element).
+DOCTYPE_SCAN_BYTES = 64 * 1024
+
+
+def _doctype_problems(file: str, archive: zipfile.ZipFile) -> list[Problem]:
+    """FILE-008 for a part declaring a DTD or entities, which Excel never writes.
+
+    Whatever XML parser openpyxl ends up using (defusedxml refuses entity declarations,
+    lxml leaves them unexpanded), a declaration marks a crafted file: it is refused here,
+    uniformly, before any part is parsed.
+    """
+    for member in archive.infolist():
+        if not member.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        with archive.open(member) as handle:
+            head = handle.read(DOCTYPE_SCAN_BYTES)
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            return [
+                Problem(
+                    "FILE-008",
+                    file,
+                    f"the workbook cannot be read: its part {member.filename} declares XML "
+                    "entities or a DTD (the shape of an 'XML bomb' or an external-entity "
+                    "attack; Excel never writes one), which is refused for safety",
+                    "open it in Excel and save it as a new .xlsx workbook, or export the tables "
+                    "as CSV",
+                )
+            ]
+    return []
+
+
+def _size_problems(file: str, members: list[zipfile.ZipInfo]) -> list[Problem]:
+    """FILE-006 when the parts, once decompressed, pass the total or the ratio cap."""
     total = sum(m.file_size for m in members)
     largest = max(members, key=lambda m: m.file_size, default=None)
     if largest is not None and total > MAX_WORKBOOK_UNCOMPRESSED_BYTES:
         return [
             Problem(
                 "FILE-006",
-                path.name,
+                file,
                 f"the workbook decompresses to {_mib(total)} (largest part {largest.filename}: "
                 f"{_mib(largest.file_size)}), over the {_mib(MAX_WORKBOOK_UNCOMPRESSED_BYTES)} "
                 "limit on decompressed size",
@@ -410,7 +449,7 @@ def _container_problems(path: Path) -> list[Problem]:
             return [
                 Problem(
                     "FILE-006",
-                    path.name,
+                    file,
                     f"the part {member.filename} decompresses {ratio:.0f}-fold (to "
                     f"{_mib(member.file_size)}), more than the {MAX_COMPRESSION_RATIO}-fold a "
                     "real sheet reaches: the file looks like a decompression bomb",
@@ -446,6 +485,14 @@ def _unreadable(file: str, exc: BaseException) -> Problem:
     """FILE-008: the container or its XML was refused; the reason in plain words."""
     from defusedxml import DefusedXmlException
 
+    chain = [exc]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+        if len(chain) > 10:
+            break
+    exc = next(  # openpyxl re-raises the parser's error as a generic ValueError
+        (e for e in chain if isinstance(e, (DefusedXmlException, SyntaxError))), exc
+    )
     if isinstance(exc, DefusedXmlException):
         why = (
             "it declares XML entities or a DTD (the shape of an 'XML bomb' or an external-entity "
@@ -488,7 +535,15 @@ def _read_sheets(path: Path) -> list[_Sheet]:
     """Stream every sheet named after a table through `_SheetParser`."""
     import openpyxl  # defusedxml, a hard dependency, makes openpyxl refuse XML bombs
 
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    with path.open("rb") as handle:  # closed even when openpyxl gives up half way
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        return _read_open_workbook(workbook, path.name)
+
+
+def _read_open_workbook(workbook: Any, file: str) -> list[_Sheet]:
+    """Every sheet named after a table, in workbook order; the workbook is closed after."""
+    import openpyxl
+
     try:
         date_1904 = workbook.epoch == openpyxl.utils.datetime.CALENDAR_MAC_1904
         budget = [MAX_WORKBOOK_CELLS]
@@ -496,7 +551,7 @@ def _read_sheets(path: Path) -> list[_Sheet]:
         for sheet in workbook.worksheets:
             name = sheet.title.strip().lower()
             if name in TABLES_BY_NAME:
-                sheets.append(_read_sheet(path.name, sheet, name, date_1904, budget))
+                sheets.append(_read_sheet(file, sheet, name, date_1904, budget))
         return sheets
     finally:
         workbook.close()
