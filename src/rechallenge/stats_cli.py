@@ -1,12 +1,23 @@
 """``rechallenge stats km | logrank | cox``: survival statistics on any CSV file.
 
-Rows with a missing value in a column the command uses are dropped and counted (as R's
-``na.omit``); the count is printed and given as ``n_dropped`` in JSON.
+Checked before any statistic, each refusal naming spreadsheet rows (the header is row 1)
+and showing values plainly:
+
+- a blank or NA value in a column the command uses refuses the file with the count and the
+  first rows; ``--drop-missing`` leaves those rows out instead (as R's ``na.omit``), and the
+  count and rows are printed and given as ``n_dropped`` / ``dropped_rows`` in JSON;
+- times must be numbers, finite and ``>= 0``; events exactly 0 or 1 (or true/false);
+- an event column named like a censoring flag (CDISC ``CNSR``, ``censor``, ``censored``:
+  1 = censored) is refused unless ``--cnsr`` says so; it is then inverted (event = 1 - flag),
+  which the output states (``event_definition`` in JSON).
 
 Exit codes: 0 ok; 1 bad data (message on stderr); 2 usage error (unknown column, bad
 option value, missing option).
 
 JSON keys (``--json``):
+
+Every command's JSON also has ``event_definition`` (``"event"`` or ``"1 - <column>"``)
+and ``dropped_rows``.
 
 - ``km``: ``command``, ``conf_type``, ``conf_level``, ``n_dropped``, ``groups`` — a map
   from group label (``"all"`` without ``--group``) to ``n``, ``events``, ``median``,
@@ -25,6 +36,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +45,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rechallenge.stats.km import CONF_TYPES, kaplan_meier, kaplan_meier_by_group
@@ -47,31 +61,186 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 DataArg = Annotated[
-    Path, typer.Argument(help="CSV file, one row per subject.", exists=True, dir_okay=False)
+    Path,
+    typer.Argument(
+        help="CSV file, one row per subject.", exists=True, dir_okay=False, metavar="DATA"
+    ),
 ]
-TimeOpt = Annotated[str, typer.Option("--time", help="Column with follow-up times (>= 0).")]
-EventOpt = Annotated[str, typer.Option("--event", help="Column with 1 = event, 0 = censored.")]
-StrataOpt = Annotated[str | None, typer.Option("--strata", help="Column with strata.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+TimeOpt = Annotated[
+    str, typer.Option("--time", help="Column with follow-up times (>= 0).", metavar="COLUMN")
+]
+EventOpt = Annotated[
+    str,
+    typer.Option(
+        "--event", help="Column with 1 = event, 0 = censored (see --cnsr).", metavar="COLUMN"
+    ),
+]
+CnsrOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cnsr",
+        help="The --event column is a censoring flag (CDISC CNSR: 1 = censored); invert it.",
+        metavar="",
+    ),
+]
+DropOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-missing",
+        help="Leave out rows with a blank/NA value in a used column (counted), "
+        "instead of refusing the file.",
+        metavar="",
+    ),
+]
+StrataOpt = Annotated[
+    str | None, typer.Option("--strata", help="Column with strata.", metavar="COLUMN")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.", metavar="")]
+
+#: Names of censoring flags (1 = censored): refused as --event unless --cnsr is given.
+CENSORING_FLAG = re.compile(r"(?i)(.*_)?(cnsr|cens|censor|censored|censoring)")
+#: Rows listed in a message; the count is always given.
+ROWS_SHOWN = 10
+DOCS = "docs/validation.md (section 'Command line')"
+
+
+def _epilog(example: str) -> str:
+    """The end of each command's --help: an example, the exit codes, where the docs are."""
+    return (
+        f"Example: {example}\n\n"
+        "Exit codes: 0 done; 1 the data cannot be analysed (the reason, with spreadsheet "
+        "rows, on stderr); 2 usage error (unknown column, bad option).\n\n"
+        f"Checks, JSON keys and the reference values behind each number: {DOCS}."
+    )
 
 
 class BadData(Exception):
     """The data cannot be analysed; the message says why (exit code 1)."""
 
 
-def _load(path: Path, columns: list[str]) -> tuple[pd.DataFrame, int]:
-    """Read the CSV, check the columns exist (usage error), drop incomplete rows."""
+@dataclass(frozen=True)
+class Loaded:
+    """The analysed rows (time and event checked and numeric) and what was done to get them."""
+
+    frame: pd.DataFrame
+    dropped_rows: tuple[int, ...]
+    event_definition: str
+
+    @property
+    def n_dropped(self) -> int:
+        return len(self.dropped_rows)
+
+    def json_keys(self) -> dict[str, Any]:
+        return {
+            "n_dropped": self.n_dropped,
+            "dropped_rows": list(self.dropped_rows),
+            "event_definition": self.event_definition,
+        }
+
+
+def _rows(frame_index: pd.Index | list[int]) -> str:
+    """Spreadsheet row numbers (header = row 1) of the first ROWS_SHOWN positions."""
+    rows = [int(i) + 2 for i in list(frame_index)[:ROWS_SHOWN]]
+    more = " ..." if len(frame_index) > ROWS_SHOWN else ""
+    return ", ".join(map(str, rows)) + more
+
+
+def _plain(value: Any) -> str:
+    """A value as the user typed it: -1.0, 'yes', not np.float64(-1.0)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def _load(
+    path: Path,
+    time: str,
+    event: str,
+    others: list[str],
+    *,
+    cnsr: bool = False,
+    drop_missing: bool = False,
+) -> Loaded:
+    """Read the CSV, check the columns exist (usage error), then check every used value."""
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(path, skip_blank_lines=False)
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        ValueError,
+        OverflowError,
+    ) as exc:
         raise BadData(f"cannot read {path.name} as CSV: {exc}") from exc
+    columns = list(dict.fromkeys([time, event, *others]))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         known = ", ".join(map(str, frame.columns))
         raise typer.BadParameter(f"column(s) {', '.join(missing)} not in {path.name} ({known})")
+    if CENSORING_FLAG.fullmatch(event) and not cnsr:
+        raise BadData(
+            f"--event {event}: the name says it is a censoring flag (as CDISC CNSR: 1 = "
+            "censored, 0 = event), the opposite of what --event expects; pass --cnsr to "
+            "invert it (event = 1 - flag), or give a column with 1 = event"
+        )
     used = frame[columns]
-    complete = used.notna().all(axis=1)
-    return used[complete].reset_index(drop=True), int((~complete).sum())
+    incomplete = used.isna().any(axis=1)
+    dropped: tuple[int, ...] = ()
+    if incomplete.any():
+        if not drop_missing:
+            raise BadData(_missing_message(used, incomplete))
+        dropped = tuple(int(i) + 2 for i in used.index[incomplete])
+        used = used[~incomplete]
+    used = used.copy()
+    used[time] = _checked_time(used[time], time)
+    flag = _checked_event(used[event], event)
+    used[event] = 1 - flag if cnsr else flag
+    definition = f"1 - {event}" if cnsr else "event"
+    return Loaded(used.reset_index(drop=True), dropped, definition)
+
+
+def _missing_message(used: pd.DataFrame, incomplete: pd.Series) -> str:
+    counts = used.isna().sum()
+    per_column = ", ".join(f"{c}: {int(n)}" for c, n in counts.items() if n)
+    return (
+        f"{int(incomplete.sum())} row(s) have a blank or NA value in a column the command "
+        f"uses ({per_column}), at rows {_rows(used.index[incomplete])}; fill them in, or pass "
+        "--drop-missing to leave those rows out (the count is reported)"
+    )
+
+
+def _checked_time(values: pd.Series, column: str) -> pd.Series:
+    """Numbers, finite, >= 0; each refusal with its rows and the first value."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    for bad, what in (
+        (numbers.isna(), "not a number"),
+        (~np.isfinite(numbers.fillna(0)), "infinite"),
+        (numbers < 0, "negative"),
+    ):
+        if bad.any():
+            first = values[bad].iloc[0]
+            raise BadData(
+                f"--time {column}: {int(bad.sum())} value(s) {what}, at rows "
+                f"{_rows(values.index[bad])} (first: {_plain(first)}); follow-up times must "
+                "be numbers >= 0"
+            )
+    return numbers.astype(float)
+
+
+def _checked_event(values: pd.Series, column: str) -> pd.Series:
+    """Exactly 0 or 1 (true/false read as 1/0)."""
+    if values.dtype == bool:
+        return values.astype(int)
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = ~numbers.isin([0, 1])
+    if bad.any():
+        shown = ", ".join(_plain(v) for v in pd.unique(values[bad])[:5])
+        raise BadData(
+            f"--event {column}: {int(bad.sum())} value(s) other than 0 and 1 ({shown}), at "
+            f"rows {_rows(values.index[bad])}; recode explicitly (R's 1/2 status: subtract "
+            "1; a censoring flag such as CDISC CNSR: pass --cnsr)"
+        )
+    return numbers.astype(int)
 
 
 def _clean_json(value: Any) -> Any:
@@ -99,31 +268,52 @@ def _fmt(x: Any, digits: int = 4) -> str:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err_console.print(f"[red]Error:[/red] {exc}")
+    err_console.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(code=1)
 
 
-def _dropped_note(n_dropped: int) -> None:
-    if n_dropped:
-        console.print(f"Dropped {n_dropped} row(s) with a missing value in a used column.")
+def _notes(loaded: Loaded, event: str) -> None:
+    """What was done to the data before the statistics, in words."""
+    if loaded.event_definition != "event":
+        console.print(
+            f"Event = 1 - {event}: the censoring flag {event} (1 = censored) was inverted (--cnsr)."
+        )
+    if loaded.n_dropped:
+        console.print(
+            f"Dropped {loaded.n_dropped} row(s) with a missing value in a used column "
+            f"(--drop-missing): rows {_rows([r - 2 for r in loaded.dropped_rows])}.",
+            soft_wrap=True,
+        )
 
 
-@app.command()
+GroupOpt = Annotated[
+    str | None, typer.Option("--group", help="Column with groups.", metavar="COLUMN")
+]
+
+
+@app.command(
+    epilog=_epilog(
+        "rechallenge stats km adtte.csv --time AVAL --event CNSR --cnsr --group TRT01P --json"
+    )
+)
 def km(
     data: DataArg,
     time: TimeOpt,
     event: EventOpt,
-    group: Annotated[str | None, typer.Option("--group", help="Column with groups.")] = None,
+    group: GroupOpt = None,
     conf_type: Annotated[
         str, typer.Option("--conf-type", help=f"CI type: {', '.join(CONF_TYPES)}.")
     ] = "log",
     tau: Annotated[float | None, typer.Option("--tau", help="RMST horizon.")] = None,
+    cnsr: CnsrOpt = False,
+    drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Kaplan–Meier curves with median (95% CI) per group, as R survfit/print."""
     if conf_type not in CONF_TYPES:
         raise typer.BadParameter(f"--conf-type must be one of {', '.join(CONF_TYPES)}")
-    frame, n_dropped = _load(data, [time, event] + ([group] if group else []))
+    loaded = _load_or_exit(data, time, event, [group] if group else [], cnsr, drop_missing)
+    frame = loaded.frame
     try:
         if group:
             fits = kaplan_meier_by_group(
@@ -144,13 +334,9 @@ def km(
         raise _fail(exc) from exc
     if as_json:
         _emit_json(
-            {
-                "command": "km",
-                "conf_type": conf_type,
-                "conf_level": 0.95,
-                "n_dropped": n_dropped,
-                "groups": groups,
-            }
+            {"command": "km", "conf_type": conf_type, "conf_level": 0.95}
+            | loaded.json_keys()
+            | {"groups": groups}
         )
         return
     table = Table(title=f"Kaplan–Meier ({conf_type} CI)")
@@ -163,21 +349,36 @@ def km(
             row.append(f"{_fmt(g['rmst']['rmst'])} ({_fmt(g['rmst']['se'])})")
         table.add_row(*row)
     console.print(table)
-    _dropped_note(n_dropped)
+    _notes(loaded, event)
 
 
-@app.command()
+def _load_or_exit(
+    data: Path, time: str, event: str, others: list[str], cnsr: bool, drop_missing: bool
+) -> Loaded:
+    try:
+        return _load(data, time, event, others, cnsr=cnsr, drop_missing=drop_missing)
+    except BadData as exc:
+        raise _fail(exc) from None
+
+
+@app.command(
+    epilog=_epilog("rechallenge stats logrank data.csv --time months --event died --group arm")
+)
 def logrank(
     data: DataArg,
     time: TimeOpt,
     event: EventOpt,
-    group: Annotated[str, typer.Option("--group", help="Column with groups.")],
+    group: Annotated[str, typer.Option("--group", help="Column with groups.", metavar="COLUMN")],
     strata: StrataOpt = None,
     rho: Annotated[float, typer.Option("--rho", help="G-rho weight (1 = Peto-Peto).")] = 0.0,
+    cnsr: CnsrOpt = False,
+    drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Log-rank / G-rho test between groups, as R survdiff."""
-    frame, n_dropped = _load(data, [time, event, group] + ([strata] if strata else []))
+    others = [group] + ([strata] if strata else [])
+    loaded = _load_or_exit(data, time, event, others, cnsr, drop_missing)
+    frame = loaded.frame
     try:
         res = logrank_test(
             frame[time],
@@ -189,7 +390,7 @@ def logrank(
     except ValueError as exc:
         raise _fail(exc) from exc
     if as_json:
-        _emit_json({"command": "logrank", "n_dropped": n_dropped} | res.to_dict())
+        _emit_json({"command": "logrank"} | loaded.json_keys() | res.to_dict())
         return
     table = Table(title=res.test)
     for col in ("group", "N", "Observed", "Expected", "(O-E)^2/E", "(O-E)^2/V"):
@@ -205,7 +406,7 @@ def logrank(
         )
     console.print(table)
     console.print(f"Chisq = {res.chi2:.6g} on {res.df} df, p = {_fmt(res.p)}")
-    _dropped_note(n_dropped)
+    _notes(loaded, event)
 
 
 def _zph_function() -> Any:
@@ -219,16 +420,24 @@ def _zph_function() -> Any:
     raise ImportError("cox_zph is not available")
 
 
-@app.command()
+@app.command(
+    epilog=_epilog(
+        "rechallenge stats cox data.csv --time months --event died --covariates age,ecog "
+        "--strata centre"
+    )
+)
 def cox(
     data: DataArg,
     time: TimeOpt,
     event: EventOpt,
     covariates: Annotated[
-        str, typer.Option("--covariates", help="Comma-separated covariate columns.")
+        str,
+        typer.Option("--covariates", help="Comma-separated covariate columns.", metavar="COLUMNS"),
     ],
     strata: StrataOpt = None,
     ties: Annotated[str, typer.Option("--ties", help="efron (R default) or breslow.")] = "efron",
+    cnsr: CnsrOpt = False,
+    drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Cox proportional-hazards model with global tests and cox.zph, as R coxph."""
@@ -239,7 +448,9 @@ def cox(
         raise typer.BadParameter("--covariates needs at least one column")
     from rechallenge.stats.cox import fit_cox
 
-    frame, n_dropped = _load(data, [time, event, *covs] + ([strata] if strata else []))
+    others = [*covs] + ([strata] if strata else [])
+    loaded = _load_or_exit(data, time, event, others, cnsr, drop_missing)
+    frame = loaded.frame
     try:
         fit = fit_cox(
             frame[time],
@@ -254,13 +465,9 @@ def cox(
     result = fit.to_dict()
     if as_json:
         _emit_json(
-            {
-                "command": "cox",
-                "ties": ties,
-                "n_dropped": n_dropped,
-                "cox": result,
-                "zph": zph.to_dict(),
-            }
+            {"command": "cox", "ties": ties}
+            | loaded.json_keys()
+            | {"cox": result, "zph": zph.to_dict()}
         )
         return
     table = Table(title=f"Cox proportional hazards (ties = {ties})")
@@ -279,4 +486,4 @@ def cox(
     console.print(table)
     for name, test in result.get("tests", {}).items():
         console.print(f"{name}: {json.dumps(_clean_json(test))}")
-    _dropped_note(n_dropped)
+    _notes(loaded, event)

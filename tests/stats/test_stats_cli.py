@@ -46,19 +46,20 @@ def test_km_conf_type_and_human_table() -> None:
     assert "log-log" in out and "15" in out
 
 
-def test_missing_rows_are_dropped_and_counted() -> None:
-    code, out = _run(
-        "km", str(REF / "pbc.csv"), "--time", "time", "--event", "status", "--group", "trt",
-        "--json",
-    )  # fmt: skip
+def test_missing_rows_refuse_the_file_unless_drop_missing_is_given() -> None:
+    args = ["km", str(REF / "pbc.csv"), "--time", "time", "--event", "status", "--group", "trt"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "106 row(s) have a blank or NA value in a column the command uses (trt: 106)" in (
+        result.output
+    )
+    code, out = _run(*args, "--drop-missing", "--json")
     assert code == 0
     d = json.loads(out)
-    assert d["n_dropped"] == 106
+    assert d["n_dropped"] == 106 and len(d["dropped_rows"]) == 106
     assert sum(g["n"] for g in d["groups"].values()) == 312
-    code, out = _run(
-        "km", str(REF / "pbc.csv"), "--time", "time", "--event", "status", "--group", "trt"
-    )
-    assert "Dropped 106 row(s)" in out
+    code, out = _run(*args, "--drop-missing")
+    assert "Dropped 106 row(s) with a missing value in a used column (--drop-missing)" in out
 
 
 def test_logrank_json_and_table() -> None:
