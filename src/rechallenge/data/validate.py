@@ -403,7 +403,7 @@ def _unexplained(
     would any other relational problem of the patient whose rows it splits (a line missing
     from the rows left, a record after the last contact).
     """
-    typed = [p for p in found if p.code == "ID-003"]
+    typed = [p for p in found if p.code in ("ID-002", "ID-003")]  # mangled identifiers
     if not typed:
         return relational
     rows = {(p.table, p.row) for p in typed}
@@ -937,7 +937,8 @@ def _unknown_terms(events: pd.DataFrame, source: str) -> list[Problem]:
 def _alive_after_grade_five(frames: dict[str, pd.DataFrame], source: str) -> list[Problem]:
     """A fatal (grade 5) event is not followed by a new line of therapy or a tumour assessment."""
     events = frames["adverse_events"]
-    fatal = events[(events["grade"] == 5).fillna(False).to_numpy(dtype=bool)]
+    dead = events["patient_id"].isin(_patient_dates(frames, "death_date").index)  # else AE-002
+    fatal = events[((events["grade"] == 5).fillna(False) & dead).to_numpy(dtype=bool)]
     if fatal.empty:
         return []
     later_parts = [
@@ -975,9 +976,12 @@ def _lab_values(labs: pd.DataFrame, source: str) -> list[Problem]:
     low = pd.Series([b[0] for b in bounds], index=labs.index, dtype=float)
     high = pd.Series([b[1] for b in bounds], index=labs.index, dtype=float)
     problems: list[Problem] = []
+    value_outside = ((labs["value"] < low) | (labs["value"] > high)).fillna(False)
     for column, code in (("value", "LAB-002"), ("lln", "LAB-004"), ("uln", "LAB-004")):
         values = labs[column]
         outside = (values < low) | (values > high) | ((column == "uln") & (values == 0))
+        if column != "value":  # limits in the same wrong unit as the value: said once
+            outside = outside & ~value_outside
         selected = labs[outside.fillna(False).to_numpy(dtype=bool)]
         for row, pid, test, unit, value in zip(
             selected["source_row"],
