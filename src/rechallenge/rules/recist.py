@@ -239,6 +239,7 @@ class PreparedCourse:
     non_targets: tuple[LesionObs, ...]
     followups: tuple[Assessment, ...]
     warnings: list[ResponseWarning] = field(default_factory=list)
+    next_baseline: pd.Timestamp | None = None  # the next course's baseline scan, if in window
 
     @property
     def baseline_sod(self) -> Length:
@@ -441,7 +442,7 @@ def as_model_frame(lesions: pd.DataFrame) -> pd.DataFrame:
         out["assessment_date"]
     ):
         out = out.assign(assessment_date=pd.to_datetime(out["assessment_date"], format="ISO8601"))
-    if "lymph_node" in out.columns and out["lymph_node"].dtype == object:
+    if "lymph_node" in out.columns and not pd.api.types.is_bool_dtype(out["lymph_node"]):
         out = out.assign(lymph_node=out["lymph_node"].map(_yes_no).astype("boolean"))
     if "size_mm" in out.columns and not pd.api.types.is_numeric_dtype(out["size_mm"]):
         out = out.assign(size_mm=pd.to_numeric(out["size_mm"]))
@@ -453,6 +454,8 @@ def _yes_no(value: object) -> bool | None:
         return None
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
+    if value is pd.NA:
+        return None
     answer = YES_NO.get(str(value).strip().lower())
     if answer is None:
         raise ValueError(f"lymph_node: {value!r} is not yes or no")
@@ -530,6 +533,11 @@ def prepare_course(
     course.followups = tuple(
         Assessment(date=d, day=(d - start).days, rows=data.by_date[d]) for d in in_course
     )
+    if end is not None:
+        before_end = disease_dates[: bisect_left(disease_dates, end)]
+        last = before_end[-1] if before_end else None
+        if last is not None and last > start and (end - last).days <= settings.baseline_window_days:
+            course.next_baseline = last
     return course
 
 
@@ -628,13 +636,16 @@ def check_target_set(course: PreparedCourse, counted: Sequence[Timepoint]) -> No
 
     A baseline lesion with another role, or a target / non-target row of a lesion not in the
     baseline, is an error at an assessment that counts for the course (up to the last
-    counted time point); later rows are not used, which a warning says.
+    counted time point); later rows are not used, which a warning says. The next course's
+    baseline scan (the last one before the next line, within the baseline window) is read
+    with that course's lesion set, so its roles may differ.
     """
     baseline = {o.lesion_id: o.role for o in (*course.targets, *course.non_targets)}
     last = counted[-1].assessment_date if counted else None
     found: dict[tuple[str, bool], list[int]] = {}
     for a in course.followups:
-        used = last is not None and a.date <= last
+        # the next course's baseline scan sets that course's lesion set: roles may change
+        used = last is not None and a.date <= last and a.date != course.next_baseline
         for o in a.rows:
             if o.lesion_id in baseline and o.role != baseline[o.lesion_id]:
                 found.setdefault(("ROLE_CHANGED", used), []).append(o.row)
