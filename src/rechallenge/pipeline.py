@@ -45,9 +45,23 @@ SCHEMA_VERSION = "1.0"
 
 
 def load_validated(data: Path, config: StudyConfig) -> Study:
-    """Stage 1: read and validate with the configured reading rules."""
+    """Stage 1: read and validate with the configured reading rules, then the data cut-off.
+
+    The rules (courses, RECIST/iRECIST baselines and target sets) and the endpoint times are
+    derived once here too, so every problem `run` could meet is raised by `validate` as well.
+    """
+    from rechallenge.derive.endpoints import endpoint_problems
+    from rechallenge.errors import DataValidationError
+
     options = ParseOptions(config.data.partial_dates, config.data.excel_serial_dates)
-    return load_study(data, encoding=config.data.encoding, options=options)
+    study = load_study(
+        data, encoding=config.data.encoding, options=options, cutoff=config.endpoints.data_cutoff
+    )
+    facts = derive_patient_facts(study, config)  # raises for data no response can come from
+    problems = endpoint_problems(facts.table, facts.responses, config.endpoints)
+    if problems:
+        raise DataValidationError(problems)
+    return study
 
 
 def pseudonymise(ids: list[str], show_ids: bool) -> dict[str, str]:

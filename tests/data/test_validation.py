@@ -51,7 +51,7 @@ CELL_CASES = [
     ("treatments", 0, "ecog", "6", "RANGE-001", 2, "between 0 and 5"),
     ("treatments", 0, "ecog", "-1", "RANGE-001", 2, "between 0 and 5"),
     ("patients", 0, "pdl1_tps", "150", "RANGE-001", 2, "between 0 and 100"),
-    ("lesions", 1, "size_mm", "-12", "RANGE-001", 3, "at least 0"),
+    ("lesions", 1, "size_mm", "-12", "RANGE-001", 3, "between 0 and 300"),
     ("lesions", 1, "size_mm", "twelve", "NUM-001", 3, "not a number"),
     ("lesions", 1, "size_mm", "1,5", "NUM-001", 3, "decimal comma"),
     ("labs", 0, "value", "<5", "NUM-001", 2, "qualifier"),

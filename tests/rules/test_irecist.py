@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from rechallenge.rules.irecist import irecist_bor, relabel_confirmed
-from rechallenge.rules.recist import RecistSettings, evaluate_course
+from rechallenge.rules.recist import RecistSettings
+from rechallenge.rules.response import evaluate_course
 from rechallenge.rules.response_common import CourseResponse, Response
 
 START = pd.Timestamp("2022-09-05")

@@ -12,9 +12,9 @@ import pytest
 from rechallenge.errors import DataValidationError
 from rechallenge.rules.recist import (
     RecistSettings,
-    evaluate_course,
     overall_response,
 )
+from rechallenge.rules.response import evaluate_course
 from rechallenge.rules.response_common import (
     RECIST_SCALE,
     BorRules,
@@ -526,7 +526,9 @@ def test_front_checks_reject_bad_rows() -> None:
     with pytest.raises(ValueError, match="one patient"):
         run(two)
     with pytest.raises(ValueError, match="lacks columns"):
-        run(lesions({-7: [L("A", size=20)]}).drop(columns="source_row"))
+        run(lesions({-7: [L("A", size=20)]}).drop(columns="status"))
+    numbered = run(lesions({-7: [L("A", size=20)]}).drop(columns="source_row"))
+    assert numbered.baseline_sod_mm == 20  # rows numbered as a spreadsheet shows them
 
 
 def test_empty_table_is_missing() -> None:

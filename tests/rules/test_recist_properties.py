@@ -8,7 +8,8 @@ import pandas as pd
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rechallenge.rules.recist import RecistSettings, evaluate_course
+from rechallenge.rules.recist import RecistSettings
+from rechallenge.rules.response import evaluate_course
 from rechallenge.rules.response_common import CourseResponse, Response
 
 START = pd.Timestamp("2024-01-15")

@@ -23,6 +23,49 @@ class Imputation:
 
 
 @dataclass(frozen=True)
+class CutoffRecord:
+    """What applying the data cut-off (`endpoints.data_cutoff`) did, for the log and Methods.
+
+    `rows_excluded` counts, per table, the rows dated after the cut-off that were left out
+    (treatment lines started, tumour assessments, adverse-event onsets, lab results);
+    `deaths_censored` the deaths after it (alive at the cut-off: censored there, no OS
+    event); `last_contacts_capped` the last dates known alive moved back to the cut-off;
+    `lines_ongoing` the lines whose last dose or progression fell after it (ongoing at the
+    cut-off: last dose, progression date and end reason left unknown; end reason `ongoing`);
+    `progressions_censored` the progression dates after it that were removed.
+    """
+
+    date: str  # YYYY-MM-DD
+    rows_excluded: dict[str, int]
+    deaths_censored: int
+    last_contacts_capped: int
+    lines_ongoing: int
+    progressions_censored: int
+
+    @property
+    def changed(self) -> int:
+        """How many rows or values the cut-off changed in all."""
+        return (
+            sum(self.rows_excluded.values())
+            + self.deaths_censored
+            + self.last_contacts_capped
+            + self.lines_ongoing
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        """The record as plain data (results.json `study.cutoff`)."""
+        return {
+            "date": self.date,
+            "rule": "rows after the cut-off excluded; events after it censored at the cut-off",
+            "rows_excluded": dict(self.rows_excluded),
+            "deaths_censored": self.deaths_censored,
+            "last_contacts_capped": self.last_contacts_capped,
+            "lines_ongoing": self.lines_ongoing,
+            "progressions_censored": self.progressions_censored,
+        }
+
+
+@dataclass(frozen=True)
 class Study:
     """Validated, typed study tables.
 
@@ -43,6 +86,7 @@ class Study:
     checksums: dict[str, str] = field(default_factory=dict)
     imputations: tuple[Imputation, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    cutoff: CutoffRecord | None = None  # set when `endpoints.data_cutoff` was applied
 
     def has(self, table: str) -> bool:
         """True when the user supplied `table` (an empty optional table is not supplied)."""

@@ -29,6 +29,10 @@ INVISIBLE = re.compile("[\u00a0\u200b\u200c\u200d\u2060\ufeff]")
 E_NOTATION = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 E_NOTATION_HINT = re.compile(r"\d[eE][+-]?\d")  # found in every E_NOTATION match
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATETIME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)"
+    r"(?P<zone>Z|[+-]\d{2}(:?\d{2})?)?$"
+)
 PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2}))?$")
 SERIAL_NUMBER = re.compile(r"^\d{1,6}(\.\d+)?$")
 TRUE_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
@@ -435,6 +439,9 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
         return pd.NaT
     if ISO_DATE.match(text):
         return _calendar_date(text, pos, ctx)
+    stamped = ISO_DATETIME.match(text)
+    if stamped:
+        return _local_date(stamped, text, pos, ctx)
     ctx.report(
         pos,
         "DATE-002",
@@ -442,6 +449,39 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
         "write dates as YYYY-MM-DD",
     )
     return pd.NaT
+
+
+def _local_date(stamped: re.Match[str], text: str, pos: int, ctx: ColumnContext) -> object:
+    """A datetime, with or without a zone, as its local calendar date (bad-inputs D7).
+
+    Declared policy: the date written is the local date of the record, so the time and the
+    zone are dropped and the day is never shifted by converting between zones (a scan at
+    2021-03-01T23:30+01:00 stays on 1 March). Each truncation is listed in the run log. A
+    time or zone that does not exist (25:00, +15:00) is an error.
+    """
+    try:
+        stamp = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+        offset = stamp.utcoffset()
+        if offset is not None and abs(offset) > dt.timedelta(hours=14):
+            raise ValueError("offset beyond UTC±14:00")
+    except ValueError:
+        ctx.report(
+            pos,
+            "DATE-005",
+            "the datetime has a time or time zone that does not exist",
+            "write the date as YYYY-MM-DD (a time, if kept, as HH:MM with a zone from "
+            "-12:00 to +14:00)",
+        )
+        return pd.NaT
+    day = stamp.date()
+    if not _held(day):
+        return _held_timestamp(day, pos, ctx)
+    ctx.imputations.append(
+        Imputation(
+            ctx.file, int(ctx.rows[pos]), ctx.column.name, text, stamped["date"], "local_date"
+        )
+    )
+    return pd.Timestamp(day)
 
 
 def _report_not_a_serial(

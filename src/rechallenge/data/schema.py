@@ -131,6 +131,32 @@ LAB_UNITS: dict[str, tuple[str, ...]] = {
     "creatinine": MICROMOLAR_OR_MG_DL,
 }
 
+#: Largest plausible lesion diameter (bad-inputs R5): a larger unit-less value is an error.
+MAX_LESION_MM = 300.0
+
+#: Plausible result ranges per lab test and unit (bad-inputs L1), inclusive, keyed by the
+#: normalised unit (`parse.normalise_unit`). A value outside them is implausible for the
+#: declared unit (haemoglobin 142 g/dL is 142 g/L in the wrong unit); reference limits
+#: (LLN, ULN) must lie inside them too. The bounds are physiological extremes compatible
+#: with life, wide on purpose: they catch unit and typing errors, not abnormal results.
+_CELLS_10_9 = {"10^9/l": 1.0, "10*9/l": 1.0, "x10^9/l": 1.0, "10^3/µl": 1.0, "10^3/ul": 1.0}
+_CELLS_MM3 = {"/mm3": 1000.0, "cells/mm3": 1000.0, "/µl": 1000.0, "/ul": 1000.0}
+_CELLS_MM3 |= {"cells/µl": 1000.0, "cells/ul": 1000.0}
+_CELL_UPPER = {"neutrophils": 200.0, "leukocytes": 500.0, "lymphocytes": 500.0, "platelets": 3000.0}
+LAB_PLAUSIBLE: dict[str, dict[str, tuple[float, float]]] = {
+    "hemoglobin": {"g/dl": (1.0, 25.0), "g/l": (10.0, 250.0), "mmol/l": (0.6, 15.5)},
+    **{
+        test: {unit: (0.0, upper * factor) for unit, factor in (_CELLS_10_9 | _CELLS_MM3).items()}
+        for test, upper in _CELL_UPPER.items()
+    },
+    **{
+        test: {"u/l": (0.0, 20000.0), "iu/l": (0.0, 20000.0), "µkat/l": (0.0, 333.0)}
+        for test in ("alt", "ast")
+    },
+    "bilirubin": {"µmol/l": (0.0, 1000.0), "umol/l": (0.0, 1000.0), "mg/dl": (0.0, 60.0)},
+    "creatinine": {"µmol/l": (5.0, 3000.0), "umol/l": (5.0, 3000.0), "mg/dl": (0.05, 35.0)},
+}
+
 PATIENTS = TableSpec(
     "patients",
     required=True,
@@ -183,7 +209,14 @@ LESIONS = TableSpec(
         ),
         ColumnSpec("organ", Kind.TEXT),
         ColumnSpec("lymph_node", Kind.BOOL),
-        ColumnSpec("size_mm", Kind.NUMBER, minimum=0),
+        ColumnSpec(
+            "size_mm",
+            Kind.NUMBER,
+            minimum=0,
+            maximum=MAX_LESION_MM,
+            description="diameters are in mm; above 300 mm is no plausible lesion, so a unit "
+            "or typing error",
+        ),
         ColumnSpec("status", Kind.ENUM, values=("present", "absent", "progression", "equivocal")),
     ),
 )
@@ -209,10 +242,10 @@ LABS = TableSpec(
         _patient_id(),
         ColumnSpec("date", Kind.DATE, required=True, non_null=True, identifying=True),
         ColumnSpec("test", Kind.ENUM, required=True, non_null=True, values=LAB_TESTS),
-        ColumnSpec("value", Kind.NUMBER, required=True, non_null=True),
+        ColumnSpec("value", Kind.NUMBER, required=True, non_null=True, minimum=0),
         ColumnSpec("unit", Kind.TEXT, required=True, non_null=True),
-        ColumnSpec("lln", Kind.NUMBER),
-        ColumnSpec("uln", Kind.NUMBER),
+        ColumnSpec("lln", Kind.NUMBER, minimum=0),
+        ColumnSpec("uln", Kind.NUMBER, minimum=0),
     ),
 )
 

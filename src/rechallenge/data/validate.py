@@ -13,10 +13,14 @@ Nothing is modified in the user's files and no row is dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import json
 import warnings
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,11 +29,12 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from rechallenge.data.cutoff import apply_cutoff
 from rechallenge.data.drugs import DrugDictionary, load_dictionary
 from rechallenge.data.io import RawStudy, RawTable, read_study_files
 from rechallenge.data.model import Imputation, Study
 from rechallenge.data.parse import ColumnContext, ParseOptions, normalise_unit, parse_column
-from rechallenge.data.schema import LAB_UNITS, TABLES, Kind, TableSpec
+from rechallenge.data.schema import LAB_PLAUSIBLE, LAB_UNITS, TABLES, Kind, TableSpec
 from rechallenge.errors import DataValidationError, Problem
 
 DATE_COLUMNS_AFTER_DEATH: dict[str, tuple[str, ...]] = {
@@ -41,11 +46,19 @@ DATE_COLUMNS_AFTER_DEATH: dict[str, tuple[str, ...]] = {
 
 
 def load_study(
-    location: str | Path, *, encoding: str = "utf-8", options: ParseOptions | None = None
+    location: str | Path,
+    *,
+    encoding: str = "utf-8",
+    options: ParseOptions | None = None,
+    cutoff: str | dt.date | None = None,
 ) -> Study:
-    """Read and validate a study folder or workbook; `DataValidationError` lists all problems."""
+    """Read and validate a study folder or workbook; `DataValidationError` lists all problems.
+
+    With a `cutoff` (`endpoints.data_cutoff`) the valid study is cut to what was known on
+    that day by the declared rule of `data.cutoff` (counted in `Study.cutoff`).
+    """
     raw = read_study_files(Path(location), encoding)
-    return validate_raw_study(raw, options or ParseOptions())
+    return apply_cutoff(validate_raw_study(raw, options or ParseOptions()), cutoff)
 
 
 def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
@@ -77,6 +90,7 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
     if errors:
         raise DataValidationError(errors)
     frames["treatments"] = classify_agents(frames["treatments"])
+    frames["adverse_events"] = canonical_terms(frames["adverse_events"])
     return Study(
         patients=frames["patients"],
         treatments=frames["treatments"],
@@ -312,13 +326,14 @@ def _problem_from_case(case: object, spec: TableSpec, source: str, frame: pd.Dat
             patient_id=pid,
         )
     if check.startswith("range:"):
-        _, lo, hi = check.split(":")
+        _, lo, hi = (_number_text(part) for part in check.split(":"))
         bounds = f"between {lo} and {hi}" if hi != "None" else f"at least {lo}"
+        why = f" ({col_spec.description})" if col_spec and col_spec.description else ""
         return Problem(
             "RANGE-001",
             source,
             f"the value is out of range: it must be {bounds}",
-            f"enter a value {bounds}",
+            f"enter a value {bounds}{why}",
             row=row_number,
             column=str(column),
             value=_plain(value),
@@ -336,6 +351,14 @@ def _problem_from_case(case: object, spec: TableSpec, source: str, frame: pd.Dat
     )
 
 
+def _number_text(text: str) -> str:
+    """A bound as one writes it: 300 for 300.0 (other text unchanged)."""
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text
+
+
 def _plain(value: object) -> object:
     if isinstance(value, (np.integer,)):
         return int(value)
@@ -347,13 +370,25 @@ def _plain(value: object) -> object:
 def relational_problems(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[Problem]:
     """Checks across rows and tables (step 5)."""
     problems: list[Problem] = []
+    treatments_source = sources.get("treatments", "treatments")
     problems += _orphans(frames, sources)
-    problems += _line_order(frames["treatments"], sources.get("treatments", "treatments"))
+    problems += _line_order(frames["treatments"], treatments_source)
+    problems += _line_numbers(frames["treatments"], treatments_source)
+    problems += _overlapping_lines(frames["treatments"], treatments_source)
     problems += _date_order(frames, sources)
+    problems += _before_birth(frames, sources)
+    problems += _last_contact(frames, sources)
     problems += _after_death(frames, sources)
+    problems += _death_without_date(frames, sources)
     problems += _grade_five_without_death(frames, sources)
+    problems += _pdl1_fraction(frames["patients"], sources.get("patients", "patients"))
+    if "lesions" in sources:
+        problems += _lesion_problems(frames["lesions"], sources["lesions"])
+    if "adverse_events" in sources:
+        problems += _adverse_event_problems(frames, sources["adverse_events"])
     if "labs" in sources:
         problems += _lab_units(frames["labs"], sources["labs"])
+        problems += _lab_values(frames["labs"], sources["labs"])
     return problems
 
 
@@ -364,19 +399,22 @@ def _unexplained(
 
     An ID-003 (identifier held in a number or date cell) is the root problem: an orphan on
     that very row, or one whose identifier reads as the same number as a patients row's
-    typed identifier (`00123` against 123), would only repeat it on every related row.
+    typed identifier (`00123` against 123), would only repeat it on every related row; so
+    would any other relational problem of the patient whose rows it splits (a line missing
+    from the rows left, a record after the last contact).
     """
-    typed = [p for p in found if p.code == "ID-003"]
+    typed = [p for p in found if p.code in ("ID-002", "ID-003")]  # mangled identifiers
     if not typed:
         return relational
     rows = {(p.table, p.row) for p in typed}
     patients = sources.get("patients")
     numbers = {_as_number(p.value) for p in typed if p.table == patients} - {None}
+    anywhere = {_as_number(p.value) for p in typed} - {None}  # the patient's rows are split
     return [
         p
         for p in relational
-        if p.code != "REL-001"
-        or ((p.table, p.row) not in rows and _as_number(p.patient_id) not in numbers)
+        if (p.table, p.row) not in rows
+        and _as_number(p.patient_id) not in (numbers if p.code == "REL-001" else anywhere)
     ]
 
 
@@ -531,6 +569,468 @@ def _grade_five_without_death(
             value=5,
         )
     )
+
+
+def _line_numbers(treatments: pd.DataFrame, source: str) -> list[Problem]:
+    """Each patient's lines are numbered 1, 2, 3, ... without a gap (bad-inputs M2).
+
+    A gap means a line is missing (a deleted row, or a misnumbering): the course rules would
+    take the wrong line for the first ICI course, so the patient cannot be classified.
+    """
+    lines = treatments.dropna(subset=["patient_id", "line"])
+    repeated = lines.duplicated(["patient_id", "line"], keep=False)
+    lines = lines[~lines["patient_id"].isin(lines.loc[repeated, "patient_id"])]  # LINE-001
+    lines = lines.sort_values(["patient_id", "line"], kind="stable")
+    expected = lines.groupby("patient_id").cumcount() + 1
+    bad = lines[(lines["line"].astype("int64") != expected).to_numpy()]
+    bad = bad.drop_duplicates("patient_id")
+    problems = []
+    for row, pid, line in zip(bad["source_row"], bad["patient_id"], bad["line"], strict=True):
+        numbers = lines.loc[lines["patient_id"] == pid, "line"].astype(int).tolist()
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        problems.append(
+            Problem(
+                "LINE-003",
+                source,
+                f"the patient's lines of therapy are numbered {', '.join(map(str, numbers))}: "
+                f"line {', '.join(map(str, missing))} is missing (a deleted or misnumbered row)",
+                "restore the missing line, or number the patient's lines 1, 2, 3, ... in the "
+                "order they started",
+                row=int(row),
+                column="line",
+                value=int(line),
+                patient_id=str(pid),
+            )
+        )
+    return problems
+
+
+def _overlapping_lines(treatments: pd.DataFrame, source: str) -> list[Problem]:
+    """A line's last dose is not after the next line's start (bad-inputs M2: overlap).
+
+    Pairs whose start dates are out of order are LINE-002's, so they are not judged again.
+    """
+    lines = treatments.dropna(subset=["patient_id", "line", "start_date"])
+    lines = lines.sort_values(["patient_id", "line"], kind="stable")
+    next_start = lines.groupby("patient_id")["start_date"].shift(-1)
+    in_order = next_start > lines["start_date"]
+    bad = in_order & (lines["last_dose_date"] > next_start)
+    return list(
+        _rows_problem(
+            lines,
+            bad,
+            source,
+            code="LINE-004",
+            column="last_dose_date",
+            message="the line's last_dose_date is after the start_date of the patient's next "
+            "line: the lines overlap",
+            fix="correct last_dose_date or the next line's start_date; agents given together "
+            "belong in one line",
+        )
+    )
+
+
+#: Date columns of each table that cannot precede the patient's birth (bad-inputs D4).
+RECORD_DATES: dict[str, tuple[str, ...]] = {
+    "treatments": ("start_date", "last_dose_date", "progression_date"),
+    "lesions": ("assessment_date",),
+    "adverse_events": ("onset_date",),
+    "labs": ("date",),
+}
+
+
+def _patient_dates(frames: dict[str, pd.DataFrame], column: str) -> pd.Series:
+    """patient_id -> the patient's `column` date (first row of a repeated identifier)."""
+    patients = frames["patients"]
+    dates = patients.set_index("patient_id")[column].dropna()
+    return dates[~dates.index.duplicated()]
+
+
+def _before_birth(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[Problem]:
+    """No record, and no death, dated before the patient's birth (bad-inputs D4)."""
+    born = _patient_dates(frames, "birth_date")
+    patients = frames["patients"]
+    problems: list[Problem] = list(
+        _rows_problem(
+            patients,
+            patients["death_date"] < patients["birth_date"],
+            sources.get("patients", "patients"),
+            code="DATE-ORDER-006",
+            column="death_date",
+            message="death_date is before birth_date",
+            fix="correct death_date or birth_date",
+        )
+    )
+    for table, columns in RECORD_DATES.items():
+        frame = frames[table]
+        if table not in sources or frame.empty:
+            continue
+        birth = _death_dates(frame["patient_id"], born)
+        for column in columns:
+            problems += _rows_problem(
+                frame,
+                frame[column] < birth,
+                sources[table],
+                code="DATE-ORDER-006",
+                column=column,
+                message=f"{column} is before the patient's birth_date",
+                fix=f"correct {column} or the patient's birth_date (impossible date)",
+            )
+    return problems
+
+
+def _records(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> pd.DataFrame:
+    """Every dated record of the related tables: patient_id, date, table, column, source_row."""
+    parts = []
+    for table, columns in RECORD_DATES.items():
+        frame = frames[table]
+        if table not in sources or frame.empty:
+            continue
+        for column in columns:
+            dated = frame[frame[column].notna()]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": dated["patient_id"].to_numpy(),
+                        "date": dated[column].to_numpy(),
+                        "table": sources[table],
+                        "column": column,
+                        "source_row": dated["source_row"].to_numpy(),
+                    }
+                )
+            )
+    names = ["patient_id", "date", "table", "column", "source_row"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=names)
+
+
+def _last_contact(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[Problem]:
+    """The last date known alive is on or after every record of the patient (bad-inputs D5, S1).
+
+    Follow-up is censored at the last date known alive, so a record after it would give a
+    negative or too short time. One problem per patient names the latest such record.
+    Records after the death date are DEATH-002's and not judged again.
+    """
+    records = _records(frames, sources)
+    if records.empty:
+        return []
+    patients = frames["patients"]
+    contact = _patient_dates(frames, "last_contact_date")
+    died = _death_dates(records["patient_id"], _patient_dates(frames, "death_date"))
+    seen = _death_dates(records["patient_id"], contact)
+    later = records[((records["date"] > seen) & ~(records["date"] > died)).to_numpy(dtype=bool)]
+    if later.empty:
+        return []
+    latest = later.sort_values("date", kind="stable").groupby("patient_id").tail(1)
+    counts = later.groupby("patient_id").size()
+    rows = patients.drop_duplicates("patient_id").set_index("patient_id")["source_row"]
+    problems = []
+    for rec in latest.itertuples(index=False):
+        n = int(counts[rec.patient_id])
+        problems.append(
+            Problem(
+                "DATE-ORDER-007",
+                sources.get("patients", "patients"),
+                f"last_contact_date (last known alive) is before {n} later record(s) of the "
+                f"patient, the latest in {rec.table} row {rec.source_row}, column {rec.column}",
+                "set last_contact_date to the last day the patient was known alive: on or "
+                "after every treatment, assessment, event and lab date",
+                row=int(rows[rec.patient_id]),
+                column="last_contact_date",
+                patient_id=str(rec.patient_id),
+            )
+        )
+    return problems
+
+
+def _death_without_date(frames: dict[str, pd.DataFrame], sources: dict[str, str]) -> list[Problem]:
+    """A line ended by death needs the death date (bad-inputs S4: an event without a date)."""
+    treatments = frames["treatments"]
+    dead = set(_patient_dates(frames, "death_date").index)
+    bad = (treatments["end_reason"] == "death").fillna(False) & ~treatments["patient_id"].isin(dead)
+    return list(
+        _rows_problem(
+            treatments,
+            bad,
+            sources.get("treatments", "treatments"),
+            code="DEATH-003",
+            column="end_reason",
+            message="the line ended for death but the patient has no death_date",
+            fix="record the death_date in patients (an event needs its date), or correct "
+            "end_reason",
+            value="death",
+        )
+    )
+
+
+def _pdl1_fraction(patients: pd.DataFrame, source: str) -> list[Problem]:
+    """PD-L1 TPS is a percentage; a value strictly between 0 and 1 may be a fraction (C2)."""
+    tps = patients["pdl1_tps"]
+    bad = ((tps > 0) & (tps < 1)).fillna(False)
+    selected = patients[bad.to_numpy(dtype=bool)]
+    return [
+        Problem(
+            "PDL1-001",
+            source,
+            "the PD-L1 TPS is between 0 and 1: is it a fraction (0.5 = 50 %) rather than a "
+            "percentage? The column is in percent (0-100)",
+            "enter the TPS in percent (50 for 50 %); a TPS below 1 % is written 0",
+            row=int(row),
+            column="pdl1_tps",
+            value=float(value),
+            patient_id=str(pid),
+        )
+        for row, pid, value in zip(
+            selected["source_row"], selected["patient_id"], selected["pdl1_tps"], strict=True
+        )
+    ]
+
+
+def _lesion_problems(lesions: pd.DataFrame, source: str) -> list[Problem]:
+    """Duplicate measurements (I4) and a status that contradicts the size (R7)."""
+    problems: list[Problem] = []
+    key = ["patient_id", "assessment_date", "lesion_id"]
+    keyed = lesions.dropna(subset=key)
+    repeated = keyed[keyed.duplicated(key, keep=False)]
+    problems += _grouped(
+        repeated,
+        repeated.groupby(key, sort=False).ngroup(),
+        source,
+        code="LESION-001",
+        column="lesion_id",
+        message="the same lesion is measured more than once on one date",
+        fix="keep one record per lesion and date (the accepted, evaluator's reading)",
+    )
+    size = lesions["size_mm"]
+    nodal = lesions["lymph_node"].fillna(False).astype(bool)
+    present_size = (size > 0) & (~nodal | (size >= NODE_PATHOLOGICAL_MM))
+    absent = (lesions["status"] == "absent").fillna(False) & present_size.fillna(False)
+    problems += _rows_problem(
+        lesions,
+        absent,
+        source,
+        code="LESION-002",
+        column="status",
+        message="the lesion is marked absent but has a size (a non-nodal lesion above 0 mm, "
+        "or a node of 10 mm or more)",
+        fix="correct the status or the size: an absent lesion measures 0 mm (a normal node "
+        "< 10 mm)",
+        value="absent",
+    )
+    present = lesions["status"].isin(["present", "progression"]) & (size == 0) & ~nodal
+    problems += _rows_problem(
+        lesions,
+        present.fillna(False),
+        source,
+        code="LESION-003",
+        column="size_mm",
+        message="the lesion is marked present or progressing but measures 0 mm",
+        fix="correct the status or the size (0 mm means the lesion disappeared)",
+        value=0.0,
+    )
+    return problems
+
+
+#: Nodes with a short axis of 10 mm or more are pathological (RECIST 1.1 §3.1.1).
+NODE_PATHOLOGICAL_MM = 10.0
+
+
+def _grouped(
+    frame: pd.DataFrame, groups: pd.Series, source: str, *, message: str, **fields: object
+) -> list[Problem]:
+    """One Problem per group of rows sharing a key, at its first row, naming every row."""
+    problems: list[Problem] = []
+    for _, rows in frame.groupby(groups.to_numpy(), sort=False):
+        listed = sorted(int(r) for r in rows["source_row"])
+        problems.append(
+            Problem(
+                table=source,
+                row=listed[0],
+                message=f"{message} (rows {', '.join(map(str, listed))})",
+                patient_id=str(rows["patient_id"].iloc[0]),
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+    return problems
+
+
+@cache
+def ctcae_terms() -> dict[str, str]:
+    """The controlled CTCAE term list: case-folded spelling -> canonical term."""
+    text = resources.files("rechallenge.data").joinpath("ctcae_terms.json").read_text("utf-8")
+    data = json.loads(text)
+    terms: dict[str, str] = {}
+    for term in data["terms"]:
+        terms.setdefault(term.casefold(), term)
+    for alias, term in data.get("aliases", {}).items():
+        terms.setdefault(alias.casefold(), term)
+    return terms
+
+
+def _adverse_event_problems(frames: dict[str, pd.DataFrame], source: str) -> list[Problem]:
+    """Uncoded terms (A3), repeated or conflicting records, grade 5 while alive later (A2)."""
+    events = frames["adverse_events"]
+    if events.empty:
+        return []
+    problems = _unknown_terms(events, source)
+    key = events["term"].astype("string").str.strip().str.casefold()
+    keyed = events.assign(_term=key).dropna(subset=["patient_id", "_term", "onset_date"])
+    repeated = keyed[keyed.duplicated(["patient_id", "_term", "onset_date"], keep=False)]
+    problems += _grouped(
+        repeated,
+        repeated.groupby(["patient_id", "_term", "onset_date"], sort=False).ngroup(),
+        source,
+        code="AE-004",
+        column="term",
+        message="the same adverse event (term and onset date) is recorded more than once",
+        fix="keep one row per event; record a change of grade as its worst grade, or as a "
+        "new event with its own onset date",
+    )
+    problems += _alive_after_grade_five(frames, source)
+    return problems
+
+
+def canonical_terms(events: pd.DataFrame) -> pd.DataFrame:
+    """Terms in their CTCAE spelling (case and listed aliases mapped; every term is known)."""
+    if events.empty:
+        return events
+    terms = ctcae_terms()
+    written = events["term"].astype("string").str.strip()
+    mapped = written.str.casefold().map(terms)
+    out = events.copy()
+    out["term"] = mapped.where(mapped.notna(), written).astype(object)
+    return out
+
+
+def _unknown_terms(events: pd.DataFrame, source: str) -> list[Problem]:
+    """Every term must be a CTCAE term (v5.0 or v4.03 spelling): never tabulated as its own."""
+    terms = ctcae_terms()
+    problems = []
+    hints: dict[str, list[str]] = {}
+    written = events["term"].astype("string").str.strip()
+    unknown = written.notna() & ~written.str.casefold().isin(list(terms))
+    selected = events[unknown.to_numpy(dtype=bool)]
+    for row, pid, term in zip(
+        selected["source_row"], selected["patient_id"], written[unknown], strict=True
+    ):
+        if term not in hints:
+            close = difflib.get_close_matches(term.casefold(), list(terms), n=2, cutoff=0.75)
+            hints[term] = list(dict.fromkeys(terms[c] for c in close))
+        guess = " or ".join(repr(h) for h in hints[term])
+        problems.append(
+            Problem(
+                "AE-005",
+                source,
+                "the adverse event term is not a CTCAE term (uncoded or misspelt terms would "
+                "each be tabulated as an event of their own)",
+                (f"did you mean {guess}? " if guess else "")
+                + "code the event with its CTCAE v5.0 term (docs/data-model.md lists the "
+                "controlled terms)",
+                row=int(row),
+                column="term",
+                value=str(term),
+                patient_id=str(pid),
+            )
+        )
+    return problems
+
+
+def _alive_after_grade_five(frames: dict[str, pd.DataFrame], source: str) -> list[Problem]:
+    """A fatal (grade 5) event is not followed by a new line of therapy or a tumour assessment."""
+    events = frames["adverse_events"]
+    dead = events["patient_id"].isin(_patient_dates(frames, "death_date").index)  # else AE-002
+    fatal = events[((events["grade"] == 5).fillna(False) & dead).to_numpy(dtype=bool)]
+    if fatal.empty:
+        return []
+    later_parts = [
+        frames["treatments"][["patient_id", "start_date"]].rename(columns={"start_date": "d"}),
+        frames["lesions"][["patient_id", "assessment_date"]].rename(
+            columns={"assessment_date": "d"}
+        ),
+    ]
+    latest = pd.concat(later_parts).dropna().groupby("patient_id")["d"].max()
+    after = fatal["onset_date"] < _death_dates(fatal["patient_id"], latest)
+    return list(
+        _rows_problem(
+            fatal,
+            after,
+            source,
+            code="AE-003",
+            column="grade",
+            message="a grade 5 (fatal) event, but the patient starts a line of therapy or has a "
+            "tumour assessment after its onset (alive later)",
+            fix="correct the grade (5 means the event caused death) or the onset_date",
+            value=5,
+        )
+    )
+
+
+def _lab_values(labs: pd.DataFrame, source: str) -> list[Problem]:
+    """Values and reference limits plausible for the declared unit (L1); duplicates."""
+    if labs.empty:
+        return []
+    units = labs["unit"].map(lambda u: normalise_unit(u) if isinstance(u, str) else None)
+    bounds = [
+        LAB_PLAUSIBLE.get(str(test), {}).get(str(unit), (np.nan, np.nan))
+        for test, unit in zip(labs["test"], units, strict=True)
+    ]
+    low = pd.Series([b[0] for b in bounds], index=labs.index, dtype=float)
+    high = pd.Series([b[1] for b in bounds], index=labs.index, dtype=float)
+    problems: list[Problem] = []
+    value_outside = ((labs["value"] < low) | (labs["value"] > high)).fillna(False)
+    for column, code in (("value", "LAB-002"), ("lln", "LAB-004"), ("uln", "LAB-004")):
+        values = labs[column]
+        outside = (values < low) | (values > high) | ((column == "uln") & (values == 0))
+        if column != "value":  # limits in the same wrong unit as the value: said once
+            outside = outside & ~value_outside
+        selected = labs[outside.fillna(False).to_numpy(dtype=bool)]
+        for row, pid, test, unit, value in zip(
+            selected["source_row"],
+            selected["patient_id"],
+            selected["test"],
+            selected["unit"],
+            selected[column],
+            strict=True,
+        ):
+            lo, hi = LAB_PLAUSIBLE[str(test)][normalise_unit(str(unit))]
+            what = "result" if column == "value" else f"reference limit ({column})"
+            problems.append(
+                Problem(
+                    code,
+                    source,
+                    f"the {what} is implausible for {test} in {unit} (plausible {lo:g} to "
+                    f"{hi:g}): a value in another unit, or a typing error?",
+                    "check the unit column: give the value in the unit written beside it, or "
+                    "correct the unit",
+                    row=int(row),
+                    column=column,
+                    value=float(value),
+                    patient_id=str(pid),
+                )
+            )
+    crossed = (labs["lln"] >= labs["uln"]).fillna(False)
+    problems += _rows_problem(
+        labs,
+        crossed,
+        source,
+        code="LAB-003",
+        column="lln",
+        message="the lower limit of normal (lln) is not below the upper limit (uln)",
+        fix="correct lln or uln (were the two swapped?)",
+    )
+    key = ["patient_id", "date", "test"]
+    keyed = labs.dropna(subset=key)
+    repeated = keyed[keyed.duplicated(key, keep=False)]
+    problems += _grouped(
+        repeated,
+        repeated.groupby(key, sort=False).ngroup(),
+        source,
+        code="LAB-005",
+        column="test",
+        message="the same test is recorded more than once for one patient and date",
+        fix="keep one result per test and date (the accepted one); record a repeat "
+        "measurement on its own date",
+    )
+    return problems
 
 
 def _lab_units(labs: pd.DataFrame, source: str) -> list[Problem]:

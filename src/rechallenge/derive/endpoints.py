@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from rechallenge.config import EndpointSettings
+from rechallenge.errors import Problem
 from rechallenge.rules.response_common import CourseResponse, Response
 
 ENDPOINTS = ("PFS1", "PFSR", "OS")
@@ -55,6 +56,37 @@ def derive_endpoints(
     frame["aval_days"] = (frame["adt"] - frame["startdt"]).dt.days
     frame["aval_months"] = frame["aval_days"] / settings.days_per_month
     return frame
+
+
+def endpoint_problems(
+    facts: pd.DataFrame,
+    responses: dict[tuple[str, str], CourseResponse],
+    settings: EndpointSettings,
+) -> list[Problem]:
+    """Negative follow-up times (bad-inputs S1) of every patient with both ICI courses.
+
+    The validation's date-order rules are meant to rule these out; this is the last check
+    before the statistics, located at the patient's row, so no run ends in a traceback.
+    """
+    both = facts[facts["initial_start_date"].notna() & facts["rechallenge_start_date"].notna()]
+    if both.empty:
+        return []
+    times = derive_endpoints(both, responses, settings)
+    negative = times[times["aval_days"] < 0]
+    rows = both.drop_duplicates("patient_id").set_index("patient_id")["source_row"]
+    return [
+        Problem(
+            "TIME-001",
+            "patients",
+            f"{rec.paramcd}: the follow-up time is negative (its end, "
+            f"{rec.evntdesc or rec.cnsdtdsc}, is before the course start)",
+            "correct the dates: an event or the last date known alive cannot precede the "
+            "course's first dose",
+            row=int(rows[rec.patient_id]),
+            patient_id=str(rec.patient_id),
+        )
+        for rec in negative.itertuples(index=False)
+    ]
 
 
 def _pfs(

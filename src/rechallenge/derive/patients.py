@@ -21,15 +21,16 @@ import pandas as pd
 
 from rechallenge.config import StudyConfig
 from rechallenge.data.model import Study
-from rechallenge.errors import Problem
+from rechallenge.errors import DataValidationError, Problem
 from rechallenge.rules.courses import course_table
-from rechallenge.rules.recist import PatientLesions, evaluate_course, lesions_by_patient
+from rechallenge.rules.recist import PatientLesions, lesions_by_patient
 from rechallenge.rules.resistance import (
     ResistanceClass,
     ResistanceInputs,
     ResistanceResult,
     classify_resistance,
 )
+from rechallenge.rules.response import evaluate_course
 from rechallenge.rules.response_common import (
     CourseResponse,
     Response,
@@ -50,7 +51,12 @@ class PatientFacts:
 
 
 def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
-    """Steps 1-4 for every patient of the study, in the order of the patients table."""
+    """Steps 1-4 for every patient of the study, in the order of the patients table.
+
+    Raises `DataValidationError` listing every error the response engines found (a target
+    set or baseline no response can be derived from); `pipeline.load_validated` calls this
+    too, so `validate` reports what `run` would.
+    """
     courses = course_table(study.treatments)
     table = study.patients.merge(courses, on="patient_id", how="left")
     lesions = lesions_by_patient(study.lesions) if len(study.lesions) else {}
@@ -83,6 +89,11 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
             "no anti-PD-(L)1 course" if resistance is None else resistance.reason
         )
         rows.append(facts)
+    errors = list(
+        {(p.code, p.row, p.message): p for p in warnings if p.severity == "error"}.values()
+    )
+    if errors:
+        raise DataValidationError(errors)
     derived = pd.DataFrame(rows)
     table = table.merge(derived, on="patient_id", how="left", suffixes=("", "_derived"))
     table = _criteria_facts(table, lesions)
@@ -149,14 +160,24 @@ def _course_response(
 
 
 def _warning(code: str, message: str, source: object) -> Problem:
+    """A response engine finding as a Problem located at its first lesion row.
+
+    Errors (target set, baseline: data no response can be derived from without a guess)
+    name every row; `derive_patient_facts` raises them all together.
+    """
     rows = getattr(source, "source_rows", ())
+    severity = getattr(source, "severity", "warning")
+    if severity == "error" and len(rows) > 1:
+        message = f"{message} (rows {', '.join(str(r) for r in rows)})"
     return Problem(
         code,
         "lesions",
         message,
-        "review the lesion rows named",
+        "correct the lesion rows named (docs/rules-recist.md)"
+        if severity == "error"
+        else "review the lesion rows named",
         row=int(rows[0]) if rows else None,
-        severity="warning",
+        severity=severity,
         patient_id=getattr(source, "patient_id", None),
     )
 

@@ -29,6 +29,7 @@ from rechallenge.rules.recist import (
     assess_targets,
     best_responses,
     bor_rules,
+    check_target_set,
     course_response,
     missing_response,
     non_target_response,
@@ -383,6 +384,7 @@ def evaluate_irecist_course(
         replace(p, overall=r) if r != p.overall else p
         for p, r in zip(points, relabelled, strict=False)
     ]
+    check_target_set(course, counted)
     unconfirmed, confirmed = best_responses(course, counted, IRECIST_SCALE, settings, "an iCR/iPR")
     progression = _progression_date(course, counted, confirmed_first, settings)
     for result in (unconfirmed, confirmed):

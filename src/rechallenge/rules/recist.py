@@ -39,6 +39,7 @@ from rechallenge.rules.response_common import (
     Response,
     ResponseScale,
     ResponseWarning,
+    Severity,
     Timepoint,
     as_mm,
     bor_confirmed,
@@ -52,7 +53,7 @@ from rechallenge.rules.response_common import (
 
 __all__ = [
     "RecistSettings",
-    "evaluate_course",
+    "evaluate_recist_course",
     "non_target_response",
     "overall_response",
     "target_response",
@@ -238,6 +239,7 @@ class PreparedCourse:
     non_targets: tuple[LesionObs, ...]
     followups: tuple[Assessment, ...]
     warnings: list[ResponseWarning] = field(default_factory=list)
+    next_baseline: pd.Timestamp | None = None  # the next course's baseline scan, if in window
 
     @property
     def baseline_sod(self) -> Length:
@@ -245,9 +247,19 @@ class PreparedCourse:
         return sum((t.size for t in self.targets if t.size is not None), 0)
 
     def warn(
-        self, code: str, message: str, rows: Sequence[int] = (), dates: Sequence[pd.Timestamp] = ()
+        self,
+        code: str,
+        message: str,
+        rows: Sequence[int] = (),
+        dates: Sequence[pd.Timestamp] = (),
+        *,
+        severity: Severity = "warning",
     ) -> None:
-        """Record a warning naming the source rows (identifiers only for `render(show_ids)`)."""
+        """Record a finding naming the source rows (identifiers only for `render(show_ids)`).
+
+        `severity="error"`: the data cannot give a response without a guess (bad-inputs
+        R2-R4, D6); the pipeline rejects the study with it (`validate` and `run` alike).
+        """
         self.warnings.append(
             ResponseWarning(
                 code=code,
@@ -255,8 +267,15 @@ class PreparedCourse:
                 source_rows=tuple(sorted(set(rows))),
                 patient_id=self.patient_id,
                 dates=tuple(dates),
+                severity=severity,
             )
         )
+
+    def reject(
+        self, code: str, message: str, rows: Sequence[int] = (), dates: Sequence[pd.Timestamp] = ()
+    ) -> None:
+        """Record an error (see `warn`)."""
+        self.warn(code, message, rows, dates, severity="error")
 
 
 def _blank(value: object) -> bool:
@@ -404,8 +423,48 @@ def _slice_groups(
     return out
 
 
+YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+
+def as_model_frame(lesions: pd.DataFrame) -> pd.DataFrame:
+    """Lesion rows in the documented CSV format as the engine reads them (typed frames pass).
+
+    Dates given as YYYY-MM-DD text become dates, `lymph_node` yes/no (true/false, 1/0) text
+    becomes booleans, sizes become numbers, and without a `source_row` column the rows are
+    numbered as a spreadsheet shows them (header row 1, first data row 2). A value that does
+    not convert raises `ValueError` naming the column: validate whole studies with
+    `rechallenge validate`, which names every bad cell.
+    """
+    out = lesions
+    if "source_row" not in out.columns:
+        out = out.assign(source_row=range(2, len(out) + 2))
+    if "assessment_date" in out.columns and not pd.api.types.is_datetime64_any_dtype(
+        out["assessment_date"]
+    ):
+        out = out.assign(assessment_date=pd.to_datetime(out["assessment_date"], format="ISO8601"))
+    if "lymph_node" in out.columns and not pd.api.types.is_bool_dtype(out["lymph_node"]):
+        out = out.assign(lymph_node=out["lymph_node"].map(_yes_no).astype("boolean"))
+    if "size_mm" in out.columns and not pd.api.types.is_numeric_dtype(out["size_mm"]):
+        out = out.assign(size_mm=pd.to_numeric(out["size_mm"]))
+    return out
+
+
+def _yes_no(value: object) -> bool | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value is pd.NA:
+        return None
+    answer = YES_NO.get(str(value).strip().lower())
+    if answer is None:
+        raise ValueError(f"lymph_node: {value!r} is not yes or no")
+    return answer
+
+
 def patient_lesions(lesions: pd.DataFrame) -> PatientLesions:
-    """Check one patient's lesion rows and group them by date."""
+    """Check one patient's lesion rows (documented format, `as_model_frame`), group by date."""
+    lesions = as_model_frame(lesions)
     _validate(lesions)
     if lesions.empty:
         return PatientLesions(None, {})
@@ -450,6 +509,14 @@ def prepare_course(
                 [o.row for o in data.by_date[before[-1]]],
                 [before[-1]],
             )
+        elif _disease_in_course(disease_dates, start, end):
+            course.reject(
+                "BASELINE_AFTER_START",
+                "the course's first tumour assessment is after its start: there is no "
+                "baseline on or before the first dose (bad-inputs D6); add the baseline scan "
+                "or correct the assessment or treatment dates",
+                [o.row for d in dates for o in data.by_date[d]],
+            )
         elif dates:
             course.warn(
                 "NO_BASELINE",
@@ -466,8 +533,20 @@ def prepare_course(
     course.followups = tuple(
         Assessment(date=d, day=(d - start).days, rows=data.by_date[d]) for d in in_course
     )
-    _check_followup_roles(course)
+    if end is not None:
+        before_end = disease_dates[: bisect_left(disease_dates, end)]
+        last = before_end[-1] if before_end else None
+        if last is not None and last > start and (end - last).days <= settings.baseline_window_days:
+            course.next_baseline = last
     return course
+
+
+def _disease_in_course(
+    disease_dates: list[pd.Timestamp], start: pd.Timestamp, end: pd.Timestamp | None
+) -> bool:
+    """True when a target or non-target lesion is assessed after `start` within the course."""
+    after = disease_dates[bisect_right(disease_dates, start) :]
+    return bool(after) and (end is None or after[0] < end)
 
 
 def _check_pre_baseline(
@@ -503,9 +582,10 @@ def _set_baseline(course: PreparedCourse, rows: list[LesionObs]) -> None:
     targets = [o for o in rows if o.role == "target"]
     unmeasured = [o for o in targets if o.size is None]
     if unmeasured:
-        course.warn(
+        course.reject(
             "BASELINE_TARGET_UNMEASURED",
-            "target lesion without a baseline size; followed as a non-target lesion",
+            "target lesion without a baseline size (a target must be measured at baseline; "
+            "record it as non_target if it cannot be)",
             [o.row for o in unmeasured],
         )
     targets = [o for o in targets if o.size is not None]
@@ -518,15 +598,16 @@ def _set_baseline(course: PreparedCourse, rows: list[LesionObs]) -> None:
             [o.row for o in new],
         )
     if len(targets) > MAX_TARGETS:
-        course.warn(
+        course.reject(
             "TOO_MANY_TARGETS",
-            f"{len(targets)} target lesions at baseline; RECIST 1.1 allows {MAX_TARGETS}",
+            f"{len(targets)} target lesions at baseline; RECIST 1.1 allows {MAX_TARGETS}: "
+            "record the others as non_target",
             [o.row for o in targets],
         )
     per_organ = Counter(_organ_key(o) for o in targets)
     for organ, n in sorted(per_organ.items()):
         if n > MAX_TARGETS_PER_ORGAN:
-            course.warn(
+            course.reject(
                 "TOO_MANY_TARGETS_IN_ORGAN",
                 f"{n} target lesions in organ '{organ}'; RECIST 1.1 allows "
                 f"{MAX_TARGETS_PER_ORGAN} per organ (all nodes count as one organ)",
@@ -534,10 +615,10 @@ def _set_baseline(course: PreparedCourse, rows: list[LesionObs]) -> None:
             )
     small = [o for o in targets if not _is_measurable(o)]
     if small:
-        course.warn(
+        course.reject(
             "NON_MEASURABLE_TARGET",
             "target lesion below the measurable size at baseline (non-nodal < 10 mm, "
-            "node short axis < 15 mm); kept as a target",
+            "node short axis < 15 mm): record it as non_target, or correct the size",
             [o.row for o in small],
         )
     if not targets and non_targets:
@@ -550,29 +631,41 @@ def _set_baseline(course: PreparedCourse, rows: list[LesionObs]) -> None:
     course.non_targets = tuple(non_targets)
 
 
-def _check_followup_roles(course: PreparedCourse) -> None:
-    """Target sets are fixed at baseline (R1.1 §3.2; bad-inputs R4): flag relabelled rows."""
+def check_target_set(course: PreparedCourse, counted: Sequence[Timepoint]) -> None:
+    """Target sets are fixed at baseline (R1.1 §3.2; bad-inputs R4).
+
+    A baseline lesion with another role, or a target / non-target row of a lesion not in the
+    baseline, is an error at an assessment that counts for the course (up to the last
+    counted time point); later rows are not used, which a warning says. The next course's
+    baseline scan (the last one before the next line, within the baseline window) is read
+    with that course's lesion set, so its roles may differ.
+    """
     baseline = {o.lesion_id: o.role for o in (*course.targets, *course.non_targets)}
-    relabelled: list[int] = []
-    unknown: list[int] = []
+    last = counted[-1].assessment_date if counted else None
+    found: dict[tuple[str, bool], list[int]] = {}
     for a in course.followups:
+        # the next course's baseline scan sets that course's lesion set: roles may change
+        used = last is not None and a.date <= last and a.date != course.next_baseline
         for o in a.rows:
             if o.lesion_id in baseline and o.role != baseline[o.lesion_id]:
-                relabelled.append(o.row)
+                found.setdefault(("ROLE_CHANGED", used), []).append(o.row)
             elif o.lesion_id not in baseline and o.role != "new":
-                unknown.append(o.row)
-    if relabelled:
-        course.warn(
-            "ROLE_CHANGED",
-            "a baseline lesion has another role at follow-up; its baseline role is used",
-            relabelled,
-        )
-    if unknown:
-        course.warn(
-            "LESION_NOT_AT_BASELINE",
-            "target/non-target rows of lesions absent from the baseline are ignored",
-            unknown,
-        )
+                found.setdefault(("LESION_NOT_AT_BASELINE", used), []).append(o.row)
+    messages = {
+        "ROLE_CHANGED": "a baseline lesion has another role at follow-up (target sets are "
+        "fixed at baseline: keep its baseline role)",
+        "LESION_NOT_AT_BASELINE": "a lesion not in the baseline set is labelled target or "
+        "non_target at follow-up (a lesion appearing later is role new)",
+    }
+    for (code, used), rows in found.items():
+        if used:
+            course.reject(code, messages[code], rows)
+        else:
+            course.warn(
+                code,
+                f"{messages[code]}; after the course's last counted assessment, so not used",
+                rows,
+            )
 
 
 # --- rules at one assessment ---------------------------------------------------------------
@@ -997,31 +1090,29 @@ def best_responses(
     return unconfirmed, confirmed
 
 
-def evaluate_course(
+def evaluate_recist_course(
     lesions_one_patient: pd.DataFrame | PatientLesions,
     course_start: pd.Timestamp,
     course_end: pd.Timestamp | None = None,
     settings: RecistSettings | None = None,
 ) -> CourseResponse:
-    """RECIST 1.1 (or, with ``criterion='irecist'``, iRECIST) response of one course.
+    """RECIST 1.1 response of one course (`rules.response.evaluate_course` picks the criterion).
 
-    `lesions_one_patient` holds the lesion rows of one patient (data-model columns plus
-    `source_row`), or the same rows grouped by `patient_lesions`; assessments after
-    `course_start` and before `course_end` (exclusive; None =
-    open) are the course's follow-up. Steps (docs/rules-recist.md): baseline and its checks;
-    per assessment the sum of diameters, target / non-target / new-lesion and overall response;
-    back-dating of confirmed equivocal new lesions; the assessments up to and including the
-    first PD count; BOR unconfirmed and confirmed; progression date; best % change.
+    `lesions_one_patient` holds the lesion rows of one patient in the data-model format
+    (`source_row` optional), or the same rows grouped by `patient_lesions`; assessments after
+    `course_start` and before `course_end` (exclusive; None = open) are the course's
+    follow-up. Steps (docs/rules-recist.md): baseline and its checks; per assessment the sum
+    of diameters, target / non-target / new-lesion and overall response; back-dating of
+    confirmed equivocal new lesions; the assessments up to and including the first PD count;
+    the target set checked over them; BOR unconfirmed and confirmed; progression date; best
+    % change.
     """
     settings = settings or RecistSettings()
-    if settings.criterion == "irecist":
-        from rechallenge.rules.irecist import evaluate_irecist_course
-
-        return evaluate_irecist_course(lesions_one_patient, course_start, course_end, settings)
     course = prepare_course(lesions_one_patient, course_start, course_end, settings)
     if course.baseline_date is None:
         return missing_response(course, settings, "recist")
     counted = _apply_continued_pr(_recist_timepoints(course, settings), settings)
+    check_target_set(course, counted)
     progression = next((p for p in counted if p.overall == Response.PD), None)
     if not counted:
         course.warn("NO_FOLLOW_UP", "no assessment after the course start: BOR is MISSING")

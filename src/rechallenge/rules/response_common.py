@@ -131,6 +131,9 @@ def pct_change(reference: Length, current: Length) -> float | None:
 # --- warnings -------------------------------------------------------------------------------
 
 
+Severity = Literal["warning", "error"]
+
+
 @dataclass(frozen=True)
 class ResponseWarning:
     """A data-quality or review flag raised while deriving a response.
@@ -145,6 +148,7 @@ class ResponseWarning:
     source_rows: tuple[int, ...] = ()
     patient_id: str | None = field(default=None, compare=False, repr=False)
     dates: tuple[pd.Timestamp, ...] = field(default=(), compare=False, repr=False)
+    severity: Severity = "warning"  # "error": the study is rejected (pipeline.load_validated)
 
     def render(self, show_ids: bool = False) -> str:
         """One readable line: code, message, rows (and identifiers only if `show_ids`)."""
