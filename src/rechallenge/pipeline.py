@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,14 +329,44 @@ def run_study(
     force: bool = False,
     pseudonym_key: Path | None = None,
 ) -> dict[str, Any]:
-    """Stages 1-5 with a progress bar; returns the results dict.
+    """Stages 1-5 with a progress bar and a closing summary; returns the results dict.
 
-    Every check that can fail without computing (output folder, PDF backend, pseudonym key)
-    runs first. Data problems end the run with ProblemsWritten after the folder was
-    replaced by one holding only problems.csv; a configuration name that the data does not
-    have raises ConfigError and leaves the folder untouched.
+    See `run_and_write` for the checks made first and the exceptions raised.
     """
-    data, out = Path(data), Path(out)
+    console = console or Console(quiet=True)
+    results, _, final = run_and_write(
+        Path(data),
+        Path(out),
+        config,
+        show_ids=show_ids,
+        pdf=pdf,
+        console=console,
+        force=force,
+        pseudonym_key=pseudonym_key,
+    )
+    console.print(summary_table(results))
+    report_notes(console, results, final, pseudonym_key)
+    return results
+
+
+def run_and_write(
+    data: Path,
+    out: Path,
+    config: StudyConfig,
+    *,
+    show_ids: bool = False,
+    pdf: bool = False,
+    console: Console | None = None,
+    force: bool = False,
+    pseudonym_key: Path | None = None,
+) -> tuple[dict[str, Any], StudyRun, Path]:
+    """Stages 1-5 into `out`; returns the results, the in-memory run and the folder written.
+
+    Every check that can fail without computing (data path, output folder, PDF backend,
+    pseudonym key) runs first. Data problems end the run with ProblemsWritten after the
+    folder was replaced by one holding only problems.csv; a configuration name that the
+    data does not have raises ConfigError and leaves the folder untouched.
+    """
     console = console or Console(quiet=True)
     if not data.exists():
         raise FileNotFoundError(f"{data}: no such file or folder")
@@ -363,9 +393,7 @@ def run_study(
         raise
     if pseudonym_key is not None:
         write_pseudonym_key(pseudonym_key, run)
-    console.print(summary_table(results))
-    report_notes(console, results, final, pseudonym_key)
-    return results
+    return results, run, final
 
 
 def report_notes(
@@ -532,23 +560,28 @@ def summary_table(results: dict[str, Any]) -> Table:
     table = Table(title="Study summary")
     table.add_column("item")
     table.add_column("value", justify="right")
+    for item, value in summary_rows(results):
+        table.add_row(item, value)
+    return table
+
+
+def summary_rows(results: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(item, value) pairs: cohort size, ORR/DCR, medians with CIs, the first PFSR HR."""
     cohort = results["cohort"]
-    table.add_row("screened / included", f"{cohort['screened']} / {cohort['included']}")
+    rows = [("screened / included", f"{cohort['screened']} / {cohort['included']}")]
     for course in ("initial", "rechallenge"):
         eff = results["efficacy"].get(course) or {}
         if eff.get("orr"):
-            table.add_row(f"ORR / DCR, {course}", f"{_pct(eff['orr'])} / {_pct(eff['dcr'])}")
+            rows.append((f"ORR / DCR, {course}", f"{_pct(eff['orr'])} / {_pct(eff['dcr'])}"))
     for endpoint in ("PFS1", "PFSR", "OS"):
         km = results["km"].get(endpoint, {}).get("all")
         if km:
-            table.add_row(f"median {endpoint}, months (95% CI)", _median(km))
+            rows.append((f"median {endpoint}, months (95% CI)", _median(km)))
     for row in results.get("cox", {}).get("PFSR", [])[:1]:
         if row.get("hr") is not None:
-            table.add_row(
-                f"HR {row['label']}",
-                f"{_two(row['hr'])} ({_two(row.get('lower'))}–{_two(row.get('upper'))})",
-            )
-    return table
+            hr = f"{_two(row['hr'])} ({_two(row.get('lower'))}–{_two(row.get('upper'))})"
+            rows.append((f"HR {row['label']}", hr))
+    return rows
 
 
 def _two(value: Any) -> str:
