@@ -211,20 +211,27 @@ def validate(
         ),
     ] = None,
 ) -> None:
-    """Check a study: one line per problem, or a summary of what was loaded and its warnings."""
+    """Check a study: one line per problem, or a summary of what was loaded and its warnings.
+
+    Runs every check `run` makes before its statistics (reading, validation, the rules that
+    derive responses and resistance), so the two never disagree.
+    """
+    from rechallenge.derive.patients import derive_patient_facts
     from rechallenge.pipeline import check_study_names, load_validated
 
     _require_data(data)
     settings = _config(config)
     study = _or_exit(lambda: load_validated(data, settings), show_ids, report)
     _or_exit(lambda: check_study_names(study, settings), show_ids, None)
+    # the rules stage too, so that validate reports every problem and warning run would
+    facts = _or_exit(lambda: derive_patient_facts(study, settings), show_ids, report)
     table = Table(title=f"Study loaded: {data.name}")
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, value in study.summary().items():
         table.add_row(key.replace("_", " ").replace("ici", "ICI"), str(value))
     console.print(table)
-    notes = tuple(study.warnings)
+    notes = (*study.warnings, *facts.warnings)
     for warning in notes[:MAX_WARNINGS_SHOWN]:
         console.print("[yellow]warning[/] ", end="")
         console.print(warning.render(show_ids), markup=False, soft_wrap=True)

@@ -289,6 +289,8 @@ def load_config(path: ConfigSource = None) -> StudyConfig:
         raw = yaml.safe_load(text) or {}
     except yaml.MarkedYAMLError as exc:
         raise ConfigError(_yaml_location(path, exc)) from None
+    except ValueError as exc:  # PyYAML builds dates while parsing: 2024-13-01 fails here
+        raise ConfigError(f"{_bad_date_location(path, text)}: not a valid date ({exc})") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -312,6 +314,25 @@ def _yaml_location(path: Path, exc: yaml.MarkedYAMLError) -> str:
     return f"{where}: YAML syntax error: {what}"
 
 
+def _bad_date_location(path: Path, text: str) -> str:
+    """``study.yaml, line 3, column 16`` of the first date-like value that is no date."""
+    root = yaml.compose(text)
+    stack: list[yaml.Node] = [root] if root is not None else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":timestamp"):
+            try:
+                yaml.safe_load(node.value)
+            except ValueError:
+                mark = node.start_mark
+                return f"{path}, line {mark.line + 1}, column {mark.column + 1}"
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(value for _, value in node.value)
+    return str(path)
+
+
 def check_names_against(
     config: StudyConfig, patients_columns: Collection[str], levels: dict[str, set[str]]
 ) -> None:
@@ -323,7 +344,8 @@ def check_names_against(
     """
     columns = set(patients_columns) - {"patient_id"}
     subgroups = {s.name: s for s in config.statistics.subgroups}
-    covariates = {*subgroups, *DERIVED_COVARIATES, *columns}
+    columns -= {"source_row"}
+    covariates = {*subgroups, *DERIVED_COVARIATES, *columns} - {SMOKING_ALIAS}
     problems = [
         f"statistics.{where}: " + unknown_name("covariate", name, covariates)
         for where in ("cox_univariable", "cox_multivariable")
@@ -424,30 +446,41 @@ def config_template() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _comment(text: str, indent: int) -> list[str]:
+def _comment(text: str, indent: int, hanging: int = 0) -> list[str]:
     """`text` as wrapped `# ` lines, without references to files a user may not have."""
     pad = "  " * indent
     text = FILE_REFERENCE.sub("", text).replace("( ", "(").replace("()", "").strip()
     return textwrap.wrap(
-        text, WIDTH - len(pad), initial_indent=pad + "# ", subsequent_indent=pad + "# "
+        text,
+        WIDTH - len(pad),
+        initial_indent=pad + "# ",
+        subsequent_indent=pad + "# " + " " * hanging,
     )
 
 
 def _cohort_notes(indent: int) -> list[str]:
     """Every protocol criterion (name: description) and a worked custom criterion."""
-    from rechallenge.rules.cohort import OPERATORS, protocol_criteria
+    from rechallenge.rules.cohort import protocol_criteria
 
-    pad = "  " * indent
     out = _comment(
         "Criteria of the protocol, in the order they are applied (name: description):", indent
     )
     for criterion in protocol_criteria(CohortSettings()):
-        out += _comment(f"- {criterion.name} ({criterion.kind}): {criterion.description}", indent)
-    out += _comment(
-        "Switch one off by name, e.g. disabled: [age_range]. A custom criterion keeps "
-        f"(inclusion) or drops (exclusion) patients by one patients column; operators: "
-        f"{', '.join(OPERATORS)} (in and not_in take a list; not_blank takes no value). "
-        "Example:",
+        line = f"- {criterion.name} ({criterion.kind}): {criterion.description}"
+        out += _comment(line, indent, hanging=2)
+    return out + _comment("Switch one off by name, e.g. disabled: [age_range].", indent)
+
+
+def _custom_example(indent: int) -> list[str]:
+    """A worked custom criterion, commented so that removing '# ' makes it valid YAML."""
+    from rechallenge.rules.cohort import OPERATORS
+
+    pad = "  " * indent
+    out = _comment(
+        "A custom criterion keeps (inclusion) or drops (exclusion) patients by one patients "
+        f"column; operators: {', '.join(OPERATORS)} (in and not_in take a list; not_blank "
+        "takes no value). Example: remove '# ' from the lines below and the line "
+        "'custom: []'.",
         indent,
     )
     example = [
@@ -469,7 +502,7 @@ def _cohort_notes(indent: int) -> list[str]:
         "    value: 50",
         "    kind: exclusion",
     ]
-    return out + [f"{pad}#   {line}" for line in example]
+    return out + [f"{pad}# {line}" for line in example]
 
 
 def _labels_notes() -> list[str]:
@@ -500,6 +533,8 @@ def _template_lines(model: BaseModel, indent: int) -> list[str]:
             out += _labels_notes()
         elif field.description:
             out += _comment(field.description, indent)
+        if name == "custom" and isinstance(model, CohortSettings):
+            out += _custom_example(indent)
         dumped = value
         if isinstance(dumped, list) and dumped and isinstance(dumped[0], BaseModel):
             dumped = [d.model_dump() for d in dumped]

@@ -370,12 +370,11 @@ def run_and_write(
     console = console or Console(quiet=True)
     if not data.exists():
         raise FileNotFoundError(f"{data}: no such file or folder")
-    protected = [data] + ([pseudonym_key] if pseudonym_key else [])
-    run_folder.check_target(out, force=force, protected=protected, input_bytes=input_size(data))
-    if pdf:
-        require_pdf()
     if pseudonym_key is not None:
         check_pseudonym_key(pseudonym_key, out, force=force)
+    run_folder.check_target(out, force=force, protected=[data], input_bytes=input_size(data))
+    if pdf:
+        require_pdf()
     staging = run_folder.open_staging(out)
     try:
         results, run, seconds = _run_into(staging, data, config, show_ids, pdf, console)
@@ -412,8 +411,8 @@ def report_notes(
             f"[bold yellow]Pseudonym key written to {pseudonym_key}[/]: it identifies patients; "
             "keep it with the source data and never share it with the outputs."
         )
-    console.print(f"Report: {out / 'report.html'}")
-    console.print(f"All outputs: {out}")
+    console.print(f"Report: {out / 'report.html'}", soft_wrap=True, markup=False)
+    console.print(f"All outputs: {out}", soft_wrap=True, markup=False)
 
 
 def _run_into(

@@ -138,7 +138,7 @@ def _check_writable(parent: Path, input_bytes: int) -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise OutputFolderError(f"cannot create the output folder: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if not writable(existing):
         raise OutputFolderError(f"cannot write in {existing}: permission denied")
     needed = MIN_FREE_BYTES + OUTPUT_PER_INPUT * input_bytes
     free = shutil.disk_usage(existing).free
@@ -147,6 +147,11 @@ def _check_writable(parent: Path, input_bytes: int) -> None:
             f"only {free / 1e6:.0f} MB free on the disk of {existing}; a run of this study "
             f"needs about {needed / 1e6:.0f} MB"
         )
+
+
+def writable(folder: Path) -> bool:
+    """This process may create entries in `folder`."""
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def open_staging(out: Path) -> Path:
