@@ -8,11 +8,15 @@ Layers, imports pointing down only::
     stats     Kaplan-Meier, log-rank, Cox, proportions (arrays in, results out)
     analysis  the study protocol's analyses, producing results.json
     tables / figures / report
-    pipeline, cli
+    pipeline, cli, api
+
+From Python: ``rechallenge.run_study(data, config=None, out=None) -> StudyResult``
+(docs/python-api.md).
 """
 
 __version__ = "0.1.0"
 
+from rechallenge.api import Section, StudyResult, run_study
 from rechallenge.config import StudyConfig, load_config
 from rechallenge.data.model import Study
 from rechallenge.data.validate import load_study
@@ -20,6 +24,8 @@ from rechallenge.errors import (
     AnalysisError,
     ConfigError,
     DataValidationError,
+    OutputFolderError,
+    PdfBackendMissingError,
     Problem,
     RechallengeError,
 )
@@ -28,11 +34,16 @@ __all__ = [
     "AnalysisError",
     "ConfigError",
     "DataValidationError",
+    "OutputFolderError",
+    "PdfBackendMissingError",
     "Problem",
     "RechallengeError",
+    "Section",
     "Study",
     "StudyConfig",
+    "StudyResult",
     "__version__",
     "load_config",
     "load_study",
+    "run_study",
 ]

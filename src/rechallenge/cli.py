@@ -1,27 +1,47 @@
 """The command line: `rechallenge validate | run | demo | init | drugs | stats`.
 
-Exit codes: 0 ok, 1 invalid data or configuration (only the problem report is written),
-2 usage error.
+Exit codes (the README and every command's --help state them): 0 ok; 1 invalid data (only
+the problem report is written); 2 usage error (a missing data path, an unusable output
+folder, a missing optional dependency); 3 invalid configuration.
 """
 
 from __future__ import annotations
 
-import csv
+import warnings
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from rechallenge import __version__
-from rechallenge.config import config_template, load_config
-from rechallenge.errors import ConfigError, DataValidationError, Problem
+from rechallenge.config import StudyConfig, config_template, load_config
+from rechallenge.errors import (
+    EXIT_CONFIG,
+    EXIT_DATA,
+    EXIT_USAGE,
+    ConfigDeprecationWarning,
+    ConfigError,
+    DataValidationError,
+    OutputFolderError,
+    PdfBackendMissingError,
+    Problem,
+)
+
+DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
+EXIT_CODES = (
+    "Exit codes: 0 ok; 1 invalid data (only the problem report is written); 2 usage error "
+    "(missing data path, unusable output folder, missing optional dependency); "
+    "3 invalid configuration."
+)
 
 app = typer.Typer(
     name="rechallenge",
     help="A real-world study of ICI rechallenge in advanced NSCLC, from data folder to report.",
+    epilog=f"{EXIT_CODES}\n\nDocumentation: {DOCS}.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -31,13 +51,42 @@ err_console = Console(stderr=True, highlight=False)
 
 EXAMPLE_COHORT = Path(__file__).resolve().parents[2] / "examples" / "seed_cohort"
 MAX_LINES_SHOWN = 200
+MAX_WARNINGS_SHOWN = 20
 
+T = TypeVar("T")
+
+DataArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="DATA",
+        help="Study folder of CSV files, or an .xlsx workbook.",
+        show_default=False,
+    ),
+]
 ShowIds = Annotated[
-    bool, typer.Option("--show-ids", help="Show patient IDs and dates in messages and outputs.")
+    bool,
+    typer.Option(
+        "--show-ids", help="Show patient IDs and dates in messages and outputs.", metavar=""
+    ),
 ]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Study configuration (YAML).", exists=True)
+    Path | None,
+    typer.Option("--config", "-c", metavar="FILE", help="Study configuration (YAML)."),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        metavar="",
+        help="Replace an output folder that holds other files, or a changed earlier run.",
+    ),
+]
+
+
+def _epilog(*examples: str) -> str:
+    """Examples, exit codes and where the documentation is, for a command's --help."""
+    shown = "\n\n".join(f"  {e}" for e in examples)
+    return f"Examples:\n\n{shown}\n\n{EXIT_CODES}\n\nDocumentation: {DOCS}"
 
 
 def _version(value: bool) -> None:
@@ -49,14 +98,17 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version.", metavar=""
+        ),
     ] = False,
 ) -> None:
     """rechallenge: ICI rechallenge studies in advanced NSCLC."""
 
 
-def report_problems(problems: tuple[Problem, ...], show_ids: bool, out: Path | None) -> None:
-    """One line per problem (the first 200), a count per rule, and the full list as CSV."""
+def report_problems(problems: tuple[Problem, ...], show_ids: bool, csv_path: Path | None) -> None:
+    """One line per problem (the first 200), a count per rule, and where the full list is."""
     err_console.print(f"[bold red]{len(problems)} problem(s) found in the study data[/]")
     for problem in problems[:MAX_LINES_SHOWN]:
         err_console.print(problem.render(show_ids), markup=False, soft_wrap=True)
@@ -68,105 +120,228 @@ def report_problems(problems: tuple[Problem, ...], show_ids: bool, out: Path | N
     for code, count in sorted(Counter(p.code for p in problems).items()):
         summary.add_row(code, str(count))
     err_console.print(summary)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_problem_csv(problems, out / "problems.csv", show_ids)
-        err_console.print(f"Full list written to {out / 'problems.csv'}")
+    if csv_path is not None:
+        err_console.print(f"Full list written to {csv_path}", markup=False, soft_wrap=True)
 
 
 def write_problem_csv(problems: tuple[Problem, ...], path: Path, show_ids: bool) -> None:
     """The full problem list, privacy rules applied."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["code", "file", "row", "column", "message", "value", "fix"])
-        for p in problems:
-            shown = p.value if (show_ids or not p.identifying) else ""
-            writer.writerow([p.code, p.table, p.row or "", p.column or "", p.message, shown, p.fix])
+    from rechallenge.pipeline import write_problem_csv as write
+
+    write(problems, path, show_ids)
 
 
-@app.command()
+def _fail(message: str, code: int) -> NoReturn:
+    """One line on stderr, then exit with `code`."""
+    label = "configuration error" if code == EXIT_CONFIG else "error"
+    err_console.print(f"[bold red]{label}[/] ", end="")
+    err_console.print(message, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _require_data(data: Path) -> None:
+    """A missing data path is a usage error (exit 2), named before anything is read."""
+    if not data.exists():
+        _fail(f"{data}: no such file or folder", EXIT_USAGE)
+
+
+def _config(path: Path | None) -> StudyConfig:
+    """The configuration, or exit 3 with every problem; renamed keys print a notice."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigDeprecationWarning)
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_CONFIG)
+    for warning in caught:
+        if issubclass(warning.category, ConfigDeprecationWarning):
+            err_console.print(f"[yellow]notice[/] {warning.message}", soft_wrap=True)
+    return config
+
+
+def _or_exit(action: Callable[[], T], show_ids: bool, report_dir: Path | None) -> T:
+    """Run `action`; each known failure becomes its message and exit code, never a traceback."""
+    from rechallenge.pipeline import ProblemsWritten
+
+    try:
+        return action()
+    except ProblemsWritten as exc:
+        report_problems(exc.problems, show_ids, exc.path)
+        raise typer.Exit(EXIT_DATA) from None
+    except DataValidationError as exc:
+        csv_path = None
+        if report_dir is not None:
+            csv_path = _write_report_dir(exc.problems, report_dir, show_ids)
+        report_problems(exc.problems, show_ids, csv_path)
+        raise typer.Exit(EXIT_DATA) from None
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    except (OutputFolderError, PdfBackendMissingError, FileNotFoundError) as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+
+def _write_report_dir(problems: tuple[Problem, ...], folder: Path, show_ids: bool) -> Path:
+    """`validate --report FOLDER`: the problem list as FOLDER/problems.csv."""
+    if folder.exists() and not folder.is_dir():
+        _fail(f"--report {folder} is a file, not a folder", EXIT_USAGE)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "problems.csv"
+        write_problem_csv(problems, path, show_ids)
+    except OSError as exc:
+        _fail(f"cannot write {folder / 'problems.csv'}: {exc.strerror or exc}", EXIT_USAGE)
+    return path
+
+
+@app.command(
+    epilog=_epilog(
+        "rechallenge validate my-study/",
+        "rechallenge validate my-study.xlsx --config study.yaml --report checks/",
+    )
+)
 def validate(
-    data: Annotated[Path, typer.Argument(help="Study folder of CSV files, or an .xlsx workbook.")],
+    data: DataArgument,
     config: ConfigOption = None,
     show_ids: ShowIds = False,
     report: Annotated[
-        Path | None, typer.Option(help="Also write the full problem list to this folder.")
+        Path | None,
+        typer.Option(
+            metavar="FOLDER",
+            help="Also write every problem and warning to FOLDER/problems.csv.",
+        ),
     ] = None,
 ) -> None:
-    """Check a study: one line per problem, or a summary of what was loaded."""
-    from rechallenge.pipeline import load_validated
+    """Check a study: one line per problem, or a summary of what was loaded and its warnings.
 
-    study = _or_exit(lambda: load_validated(data, load_config(config)), show_ids, report)
+    Runs every check `run` makes before its statistics (reading, validation, the rules that
+    derive responses and resistance), so the two never disagree.
+    """
+    from rechallenge.derive.patients import derive_patient_facts
+    from rechallenge.pipeline import check_study_names, load_validated
+
+    _require_data(data)
+    settings = _config(config)
+    study = _or_exit(lambda: load_validated(data, settings), show_ids, report)
+    _or_exit(lambda: check_study_names(study, settings), show_ids, None)
+    # the rules stage too, so that validate reports every problem and warning run would
+    facts = _or_exit(lambda: derive_patient_facts(study, settings), show_ids, report)
     table = Table(title=f"Study loaded: {data.name}")
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, value in study.summary().items():
         table.add_row(key.replace("_", " ").replace("ici", "ICI"), str(value))
     console.print(table)
-    for warning in study.warnings:
-        console.print(f"[yellow]warning[/] {warning.render(show_ids)}", markup=True)
-    console.print("[green]No problems found.[/]")
+    notes = (*study.warnings, *facts.warnings)
+    for warning in notes[:MAX_WARNINGS_SHOWN]:
+        console.print("[yellow]warning[/] ", end="")
+        console.print(warning.render(show_ids), markup=False, soft_wrap=True)
+    if report is not None and notes:
+        path = _write_report_dir(notes, report, show_ids)
+        console.print(f"Warnings written to {path}", markup=False, soft_wrap=True)
+    imputed = len(study.imputations)
+    if not notes and not imputed:
+        console.print("[green]No problems found.[/]")
+        return
+    where = "listed above" if len(notes) <= MAX_WARNINGS_SHOWN else "the first ones above"
+    if len(notes) > MAX_WARNINGS_SHOWN and report is None:
+        where += "; --report FOLDER writes them all"
+    console.print(
+        f"[green]No errors[/]; [yellow]{len(notes)} warning(s)[/] ({where}) and "
+        f"[yellow]{imputed} imputed date(s)[/] (by the rule data.partial_dates; "
+        "`rechallenge run` lists each in run.log)."
+    )
 
 
-def _or_exit(action, show_ids: bool, out: Path | None):  # type: ignore[no-untyped-def]
-    """Run `action`; bad data exits 1 after reporting, a bad configuration too."""
-    try:
-        return action()
-    except DataValidationError as exc:
-        report_problems(exc.problems, show_ids, out)
-        raise typer.Exit(1) from None
-    except ConfigError as exc:
-        err_console.print(f"[bold red]configuration error[/] {exc}", markup=True)
-        raise typer.Exit(1) from None
-
-
-@app.command()
+@app.command(
+    epilog=_epilog(
+        "rechallenge run my-study/ --out results/",
+        "rechallenge run my-study.xlsx --config study.yaml --out results/ --pdf",
+        "rechallenge run my-study/ --out results/ --pseudonym-key ../keys/key.csv",
+    )
+)
 def run(
-    data: Annotated[Path, typer.Argument(help="Study folder of CSV files, or an .xlsx workbook.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "rechallenge-output"
-    ),
+    data: DataArgument,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FOLDER",
+            help="Output folder. It is written whole or not at all; an earlier run there is "
+            "replaced; a folder holding other files is refused unless --force.",
+        ),
+    ] = Path("rechallenge-output"),
     config: ConfigOption = None,
     show_ids: ShowIds = False,
-    pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf.")] = False,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", metavar="", help="Also write report.pdf (pdf extra).")
+    ] = False,
+    force: ForceOption = False,
+    pseudonym_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--pseudonym-key",
+            metavar="FILE",
+            help="Write pseudonym -> patient ID to FILE (outside --out). It identifies "
+            "patients: keep it with the source data.",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole study: cohort, responses, endpoints, statistics, tables, figures, report."""
     from rechallenge.pipeline import run_study
 
-    settings = _or_exit(lambda: load_config(config), show_ids, None)
+    _require_data(data)
+    settings = _config(config)
     _or_exit(
-        lambda: run_study(data, out, settings, show_ids=show_ids, pdf=pdf, console=console),
+        lambda: run_study(
+            data,
+            out,
+            settings,
+            show_ids=show_ids,
+            pdf=pdf or settings.output.pdf,
+            console=console,
+            force=force,
+            pseudonym_key=pseudonym_key,
+        ),
         show_ids,
-        out,
+        None,
     )
 
 
-@app.command()
+@app.command(epilog=_epilog("rechallenge demo", "rechallenge demo --out demo-output"))
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("demo-output"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FOLDER", help="Output folder.")
+    ] = Path("demo-output"),
+    force: ForceOption = False,
 ) -> None:
     """Run the study on the bundled synthetic example cohort."""
     if not EXAMPLE_COHORT.is_dir():
-        err_console.print("The example cohort is not installed with this copy of rechallenge.")
-        raise typer.Exit(1)
+        _fail("the example cohort is not installed with this copy of rechallenge", EXIT_USAGE)
     console.print(f"Example cohort: {EXAMPLE_COHORT}")
-    run(EXAMPLE_COHORT, out=out, config=None, show_ids=False, pdf=False)
+    run(EXAMPLE_COHORT, out=out, config=None, show_ids=False, pdf=False, force=force)
 
 
-@app.command()
+@app.command(epilog=_epilog("rechallenge init", "rechallenge init my-study.yaml --force"))
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the template.")] = Path("study.yaml"),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Where to write the template.")
+    ] = Path("study.yaml"),
+    force: Annotated[
+        bool, typer.Option("--force", metavar="", help="Overwrite an existing file.")
+    ] = False,
 ) -> None:
-    """Write a commented configuration template with every default."""
+    """Write a commented configuration template: every setting, criterion and default."""
     if path.exists() and not force:
-        err_console.print(f"{path} exists; pass --force to overwrite it.")
-        raise typer.Exit(2)
-    path.write_text(config_template(), encoding="utf-8")
+        _fail(f"{path} exists; pass --force to overwrite it", EXIT_USAGE)
+    try:
+        path.write_text(config_template(), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}", EXIT_USAGE)
     console.print(f"Configuration template written to {path}")
 
 
-@app.command()
+@app.command(epilog=_epilog("rechallenge drugs"))
 def drugs() -> None:
     """List the drug dictionary: generic names, classes and aliases."""
     from rechallenge.data.drugs import load_dictionary

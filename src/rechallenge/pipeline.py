@@ -7,16 +7,26 @@ Stages (each timed and shown with a progress bar):
 3. derive endpoints, grade adverse events and build the analysis datasets (ADaM);
 4. run the protocol's statistics (results dict);
 5. write results.json, the analysis datasets, the run log, tables, figures and the report.
+
+The outputs are written into a hidden folder beside the output folder and moved into place
+only when complete (`rechallenge.run_folder`): a killed run never leaves a folder that
+looks complete, and a run replaces an earlier one as a whole. A run that stops on data
+problems leaves a folder holding only `problems.csv` (status `failed` in its marker).
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import gc
 import hashlib
+import importlib.util
 import json
 import logging
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +38,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rechallenge import __version__
+from rechallenge import __version__, run_folder
 from rechallenge.analysis.seed import AnalysisInputs, analyse
-from rechallenge.config import StudyConfig
+from rechallenge.config import StudyConfig, check_names_against
 from rechallenge.data.model import Study
 from rechallenge.data.parse import ParseOptions
 from rechallenge.data.validate import load_study
@@ -38,7 +48,15 @@ from rechallenge.derive.adam import build_adam
 from rechallenge.derive.adverse_events import derive_adverse_events
 from rechallenge.derive.endpoints import derive_endpoints
 from rechallenge.derive.patients import derive_patient_facts
+from rechallenge.errors import (
+    PDF_INSTALL_HINT,
+    DataValidationError,
+    OutputFolderError,
+    PdfBackendMissingError,
+    Problem,
+)
 from rechallenge.rules.cohort import select_cohort
+from rechallenge.tables.model import round_half_up
 
 LOG = logging.getLogger("rechallenge")
 SCHEMA_VERSION = "1.0"
@@ -91,6 +109,7 @@ class StudyRun:
     results: dict[str, Any]
     datasets: dict[str, pd.DataFrame]
     timings: dict[str, float]
+    pseudonyms: dict[str, str] = field(default_factory=dict)  # patient id -> shown name
 
 
 def analyse_study(
@@ -124,8 +143,33 @@ def analyse_study(
             {"code": w.code, "message": w.render(show_ids)}
             for w in (*study.warnings, *facts.warnings)
         ]
+        results["imputations"] = imputation_summary(study, config)
     advance("statistics")
-    return StudyRun(study, results, datasets, timer.seconds)
+    return StudyRun(study, results, datasets, timer.seconds, pseudonyms)
+
+
+def imputation_summary(study: Study, config: StudyConfig) -> dict[str, Any]:
+    """How many partial dates were completed, by which rule, per table and column (no dates)."""
+    counts = Counter((imp.table, imp.column) for imp in study.imputations)
+    return {
+        "rule": config.data.partial_dates,
+        "count": len(study.imputations),
+        "by_column": [
+            {"table": table, "column": column, "count": n}
+            for (table, column), n in sorted(counts.items())
+        ],
+    }
+
+
+def check_study_names(study: Study, config: StudyConfig) -> None:
+    """Configuration names only the data can confirm (Cox covariates, columns, label codes)."""
+    patients = study.patients
+    levels = {
+        str(column): {str(v) for v in values.dropna().unique()}
+        for column, values in patients.items()
+        if values.dtype == object and values.nunique() <= 50
+    }
+    check_names_against(config, [str(c) for c in patients.columns], levels)
 
 
 def _has_ae_data(study: Study) -> bool:
@@ -167,6 +211,7 @@ def methods(config: StudyConfig) -> dict[str, Any]:
         "proportion_ci": config.statistics.proportion_ci,
         "days_per_month": config.endpoints.days_per_month,
         "censoring_rule": config.endpoints.censoring,
+        "partial_dates": config.data.partial_dates,
     }
 
 
@@ -194,7 +239,131 @@ def results_json(results: dict[str, Any]) -> str:
     return orjson.dumps(results, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
 
 
+#: Share of the progress bar per stage, from the example cohort's stage times (the write
+#: stage, figures above all, takes about 85 % of a run); the write stage advances per file.
+STAGE_WEIGHTS: dict[str, float] = {
+    "load": 2.0,
+    "rules": 3.0,
+    "derive": 2.0,
+    "statistics": 8.0,
+    "write": 85.0,
+}
+STAGE_NAMES = {
+    "load": "loading and validating",
+    "rules": "applying the rules and selecting the cohort",
+    "derive": "deriving endpoints and datasets",
+    "statistics": "computing the statistics",
+    "write": "writing",
+}
+
+
+def require_pdf() -> None:
+    """Raise PdfBackendMissingError (naming both install commands) without WeasyPrint."""
+    if importlib.util.find_spec("weasyprint") is None:
+        raise PdfBackendMissingError(
+            f"--pdf needs WeasyPrint, which is not installed; {PDF_INSTALL_HINT}"
+        )
+
+
+def check_pseudonym_key(path: Path, out: Path, *, force: bool) -> None:
+    """The key goes outside the shareable output folder, never over a file not ours."""
+    key, folder = path.resolve(), out.resolve()
+    if key == folder or folder in key.parents:
+        raise OutputFolderError(
+            f"--pseudonym-key {path} lies inside the output folder, which is meant to be "
+            "shared; write the key elsewhere (e.g. beside the source data)"
+        )
+    if key.is_dir():
+        raise OutputFolderError(f"--pseudonym-key {path} is a folder; give a file name")
+    if key.exists() and not force and not _is_pseudonym_key(key):
+        raise OutputFolderError(
+            f"--pseudonym-key {path} exists and is not a key written by rechallenge; "
+            "choose another name or pass --force"
+        )
+    if not key.parent.is_dir() or not os.access(key.parent, os.W_OK | os.X_OK):
+        raise OutputFolderError(f"cannot write the pseudonym key in {key.parent}")
+
+
+PSEUDONYM_HEADER = ["pseudonym", "patient_id"]
+
+
+def _is_pseudonym_key(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle), []) == PSEUDONYM_HEADER
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def write_pseudonym_key(path: Path, run: StudyRun) -> None:
+    """pseudonym -> patient id for every screened patient (identifying: keep it private)."""
+    ids = run.study.patients["patient_id"].astype(str).tolist()
+    key = pseudonymise(ids, show_ids=False)
+    tmp = path.with_name(f".{path.name}.partial")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PSEUDONYM_HEADER)
+        writer.writerows([key[pid], pid] for pid in ids)
+    os.replace(tmp, path)
+
+
+def write_problem_csv(problems: Sequence[Problem], path: Path, show_ids: bool) -> None:
+    """The full problem list, privacy rules applied."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["code", "file", "row", "column", "message", "value", "fix"])
+        for p in problems:
+            shown = p.value if (show_ids or not p.identifying) else ""
+            writer.writerow([p.code, p.table, p.row or "", p.column or "", p.message, shown, p.fix])
+
+
+class ProblemsWritten(DataValidationError):
+    """The data had problems; `path` is the problems.csv of the failed run's folder."""
+
+    def __init__(self, problems: Sequence[Problem], path: Path) -> None:
+        super().__init__(problems)
+        self.path = path
+
+
+def input_size(data: Path) -> int:
+    """Bytes of the study's input files (for the free-space check)."""
+    if data.is_file():
+        return data.stat().st_size
+    return sum(p.stat().st_size for p in data.glob("*") if p.is_file())
+
+
 def run_study(
+    data: Path | str,
+    out: Path | str,
+    config: StudyConfig,
+    *,
+    show_ids: bool = False,
+    pdf: bool = False,
+    console: Console | None = None,
+    force: bool = False,
+    pseudonym_key: Path | None = None,
+) -> dict[str, Any]:
+    """Stages 1-5 with a progress bar and a closing summary; returns the results dict.
+
+    See `run_and_write` for the checks made first and the exceptions raised.
+    """
+    console = console or Console(quiet=True)
+    results, _, final = run_and_write(
+        Path(data),
+        Path(out),
+        config,
+        show_ids=show_ids,
+        pdf=pdf,
+        console=console,
+        force=force,
+        pseudonym_key=pseudonym_key,
+    )
+    console.print(summary_table(results))
+    report_notes(console, results, final, pseudonym_key)
+    return results
+
+
+def run_and_write(
     data: Path,
     out: Path,
     config: StudyConfig,
@@ -202,11 +371,74 @@ def run_study(
     show_ids: bool = False,
     pdf: bool = False,
     console: Console | None = None,
-) -> dict[str, Any]:
-    """Stages 1-5 with a progress bar; returns the results dict."""
+    force: bool = False,
+    pseudonym_key: Path | None = None,
+) -> tuple[dict[str, Any], StudyRun, Path]:
+    """Stages 1-5 into `out`; returns the results, the in-memory run and the folder written.
+
+    Every check that can fail without computing (data path, output folder, PDF backend,
+    pseudonym key) runs first. Data problems end the run with ProblemsWritten after the
+    folder was replaced by one holding only problems.csv; a configuration name that the
+    data does not have raises ConfigError and leaves the folder untouched.
+    """
     console = console or Console(quiet=True)
+    if not data.exists():
+        raise FileNotFoundError(f"{data}: no such file or folder")
+    if pseudonym_key is not None:
+        check_pseudonym_key(pseudonym_key, out, force=force)
+    run_folder.check_target(out, force=force, protected=[data], input_bytes=input_size(data))
+    if pdf:
+        require_pdf()
+    staging = run_folder.open_staging(out)
+    try:
+        results, run, seconds = _run_into(staging, data, config, show_ids, pdf, console)
+        write_run_log(staging, run.study, run, seconds, show_ids)
+        final = run_folder.publish(staging, out, "complete")
+    except DataValidationError as exc:
+        write_problem_csv(exc.problems, staging / "problems.csv", show_ids)
+        final = run_folder.publish(staging, out, "failed")
+        raise ProblemsWritten(exc.problems, final / "problems.csv") from None
+    except OSError as exc:
+        run_folder.abandon(staging)
+        raise run_folder.write_failure(exc, out) from exc
+    except BaseException:
+        run_folder.abandon(staging)
+        raise
+    if pseudonym_key is not None:
+        write_pseudonym_key(pseudonym_key, run)
+    return results, run, final
+
+
+def report_notes(
+    console: Console, results: dict[str, Any], out: Path, pseudonym_key: Path | None
+) -> None:
+    """Warnings and imputations as a one-line count, then where the report is."""
+    warnings = len(results.get("warnings") or [])
+    imputed = int((results.get("imputations") or {}).get("count", 0))
+    if warnings or imputed:
+        console.print(
+            f"[yellow]{warnings} data-quality warning(s), {imputed} imputed date(s)[/]: "
+            f"listed in {out / 'run.log'} and in the report's warnings"
+        )
+    if pseudonym_key is not None:
+        console.print(
+            f"[bold yellow]Pseudonym key written to {pseudonym_key}[/]: it identifies patients; "
+            "keep it with the source data and never share it with the outputs."
+        )
+    console.print(f"Report: {out / 'report.html'}", soft_wrap=True, markup=False)
+    console.print(f"All outputs: {out}", soft_wrap=True, markup=False)
+
+
+def _run_into(
+    staging: Path,
+    data: Path,
+    config: StudyConfig,
+    show_ids: bool,
+    pdf: bool,
+    console: Console,
+) -> tuple[dict[str, Any], StudyRun, dict[str, float]]:
+    """Stages 1-5 into `staging`, with a progress bar weighted by the stages' usual times."""
     timer = StageTimer()
-    stages = ["load", "rules", "derive", "statistics", "write"]
     with (
         cyclic_gc_paused(),
         Progress(
@@ -217,24 +449,29 @@ def run_study(
             transient=True,
         ) as progress,
     ):
-        task = progress.add_task("loading and validating", total=len(stages))
+        task = progress.add_task(STAGE_NAMES["load"] + "…", total=sum(STAGE_WEIGHTS.values()))
+        order = list(STAGE_WEIGHTS)
 
         def advance(done: str) -> None:
-            following = stages[stages.index(done) + 1] if done != stages[-1] else done
-            progress.update(task, advance=1, description=f"{following}…")
+            following = order[order.index(done) + 1] if done != order[-1] else done
+            progress.update(
+                task, advance=STAGE_WEIGHTS[done], description=STAGE_NAMES[following] + "…"
+            )
 
         with timer.stage("load"):
             study = load_validated(data, config)
+            check_study_names(study, config)
         advance("load")
         run = analyse_study(study, config, show_ids=show_ids, timer=timer, advance=advance)
         results = build_results(run, config, show_ids)
+        steps = write_steps(staging, results, run, show_ids=show_ids, pdf=pdf)
+        share = STAGE_WEIGHTS["write"] / max(len(steps), 1)
         with timer.stage("write"):
-            write_outputs(out, results, run, show_ids=show_ids, pdf=pdf)
-        advance("write")
-    write_run_log(out, study, run, timer.seconds, show_ids)
-    console.print(summary_table(results))
-    console.print(f"Results written to {out}")
-    return results
+            for name, step in steps:
+                progress.update(task, description=f"writing {name}…")
+                step()
+                progress.update(task, advance=share)
+    return results, run, timer.seconds
 
 
 @contextmanager
@@ -258,18 +495,61 @@ def write_outputs(
     out: Path, results: dict[str, Any], run: StudyRun, *, show_ids: bool, pdf: bool
 ) -> None:
     """results.json, ADaM-style datasets (CSV + Parquet), tables, figures and the report."""
+    for _, step in write_steps(Path(out), results, run, show_ids=show_ids, pdf=pdf):
+        step()
+
+
+Step = tuple[str, Callable[[], object]]
+
+
+def write_steps(
+    out: Path, results: dict[str, Any], run: StudyRun, *, show_ids: bool, pdf: bool
+) -> list[Step]:
+    """The write stage as named steps (one per figure and table), so progress can be shown.
+
+    The same files as `rechallenge.report.outputs.write_outputs`, written one by one.
+    """
+    from rechallenge.figures.render import FIGURES
+    from rechallenge.figures.style import save_figure
+    from rechallenge.report.html import write_report
+    from rechallenge.report.outputs import check_results
+    from rechallenge.tables.render import write_table
+    from rechallenge.tables.study import build_tables
+
+    check_results(results)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(results_json(results), encoding="utf-8")
-    datasets = out / "datasets"
-    datasets.mkdir(exist_ok=True)
-    for name, frame in run.datasets.items():
-        frame.to_csv(datasets / f"{name.lower()}.csv", index=False)
-        frame.to_parquet(datasets / f"{name.lower()}.parquet", index=False)
-    try:
-        from rechallenge.report.outputs import write_outputs as write_publication
-    except ImportError:  # pragma: no cover - publication outputs ship with the package
-        return
-    write_publication(results, out, pdf=pdf)
+    svgs: dict[str, Path] = {}
+
+    def write_json() -> None:
+        (out / "results.json").write_text(results_json(results), encoding="utf-8")
+
+    def write_datasets() -> None:
+        datasets = out / "datasets"
+        datasets.mkdir(exist_ok=True)
+        for name, frame in run.datasets.items():
+            frame.to_csv(datasets / f"{name.lower()}.csv", index=False)
+            frame.to_parquet(datasets / f"{name.lower()}.parquet", index=False)
+
+    def figure(spec: Any) -> Callable[[], None]:
+        def draw() -> None:
+            fig = spec.build(results)
+            if fig is not None:
+                paths = save_figure(fig, out / "figures" / spec.stem)
+                svgs.update({p.stem: p for p in paths if p.suffix == ".svg"})
+
+        return draw
+
+    def tables() -> list[Step]:
+        return [
+            (f"table {table.id}", functools.partial(write_table, table, out / "tables"))
+            for table in build_tables(results).values()
+        ]
+
+    steps: list[Step] = [("results.json", write_json), ("datasets", write_datasets)]
+    steps += [(f"figure {spec.stem}", figure(spec)) for spec in FIGURES]
+    steps += tables()
+    steps.append(("report", lambda: write_report(results, out, figures=svgs, pdf=pdf)))
+    return steps
 
 
 def write_run_log(
@@ -289,29 +569,54 @@ def write_run_log(
 
 
 def summary_table(results: dict[str, Any]) -> Table:
-    """The short summary printed at the end of a run."""
+    """The short summary printed at the end of a run, rounded as the report rounds."""
     table = Table(title="Study summary")
     table.add_column("item")
     table.add_column("value", justify="right")
+    for item, value in summary_rows(results):
+        table.add_row(item, value)
+    return table
+
+
+def summary_rows(results: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(item, value) pairs: cohort size, ORR/DCR, medians with CIs, the first PFSR HR."""
     cohort = results["cohort"]
-    table.add_row("screened / included", f"{cohort['screened']} / {cohort['included']}")
+    rows = [("screened / included", f"{cohort['screened']} / {cohort['included']}")]
     for course in ("initial", "rechallenge"):
         eff = results["efficacy"].get(course) or {}
         if eff.get("orr"):
-            table.add_row(
-                f"ORR / DCR, {course}", f"{eff['orr']['percent']}% / {eff['dcr']['percent']}%"
-            )
+            rows.append((f"ORR / DCR, {course}", f"{_pct(eff['orr'])} / {_pct(eff['dcr'])}"))
     for endpoint in ("PFS1", "PFSR", "OS"):
         km = results["km"].get(endpoint, {}).get("all")
         if km:
-            median = "not reached" if km["median_months"] is None else f"{km['median_months']:.2f}"
-            table.add_row(f"median {endpoint}, months", median)
+            rows.append((f"median {endpoint}, months (95% CI)", _median(km)))
     for row in results.get("cox", {}).get("PFSR", [])[:1]:
-        if "hr" in row:
-            table.add_row(
-                f"HR {row['label']}", f"{row['hr']:.3f} ({row['lower']:.3f}–{row['upper']:.3f})"
-            )
-    return table
+        if row.get("hr") is not None:
+            hr = f"{_two(row['hr'])} ({_two(row.get('lower'))}–{_two(row.get('upper'))})"
+            rows.append((f"HR {row['label']}", hr))
+    return rows
+
+
+def _two(value: Any) -> str:
+    return "–" if value is None else round_half_up(float(value), 2)
+
+
+def _pct(estimate: dict[str, Any]) -> str:
+    """``84.6%`` rounded half up to one decimal, as the tables print it."""
+    if estimate.get("estimate") is None:
+        return "–"
+    return round_half_up(float(estimate["estimate"]) * 100, 1) + "%"
+
+
+def _median(km: dict[str, Any]) -> str:
+    """``3.45 (2.10–NR)``: two decimals, NR when a limit is not reached."""
+
+    def lim(value: Any) -> str:
+        return "NR" if value is None else round_half_up(float(value), 2)
+
+    if km.get("median_months") is None:
+        return "not reached"
+    return f"{lim(km['median_months'])} ({lim(km.get('lower'))}–{lim(km.get('upper'))})"
 
 
 def sha256_text(text: str) -> str:

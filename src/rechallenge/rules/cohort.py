@@ -25,8 +25,82 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rechallenge.config import CohortSettings, CustomCriterion
+from rechallenge.errors import unknown_name
+
+OPERATORS: tuple[str, ...] = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "not_blank")
+LIST_OPERATORS = frozenset({"in", "not_in"})
+
+
+class CustomCriterion(BaseModel):
+    """A simple user criterion: keep patients whose `column` satisfies `operator value`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Short name, shown in the attrition table.")
+    description: str = Field(description="What a patient must meet, in words.")
+    column: str = Field(description="A patients column (contract or extra column).")
+    operator: Literal["==", "!=", "<", "<=", ">", ">=", "in", "not_in", "not_blank"] = Field(
+        description="One of ==, !=, <, <=, >, >=, in, not_in (value is a list), not_blank."
+    )
+    value: Any = Field(None, description="The value compared with (none for not_blank).")
+    kind: Literal["inclusion", "exclusion"] = Field(
+        "inclusion", description="inclusion keeps patients who meet it; exclusion drops them."
+    )
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> CustomCriterion:
+        """A list for in/not_in, a single value for comparisons, none for not_blank."""
+        if self.operator in LIST_OPERATORS and not isinstance(self.value, list):
+            raise ValueError(f"criterion {self.name!r}: operator {self.operator} needs a list")
+        if self.operator == "not_blank" and self.value is not None:
+            raise ValueError(f"criterion {self.name!r}: operator not_blank takes no value")
+        if self.operator not in LIST_OPERATORS | {"not_blank"} and (
+            self.value is None or isinstance(self.value, list | dict)
+        ):
+            raise ValueError(f"criterion {self.name!r}: operator {self.operator} needs one value")
+        return self
+
+
+class CohortSettings(BaseModel):
+    """Inclusion and exclusion criteria of the seed protocol, each switchable and tunable."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    disabled: list[str] = Field(
+        default_factory=list, description="Names of criteria to switch off (listed above)."
+    )
+    age_min: int = Field(18, description="Youngest age (years) at the rechallenge start.")
+    age_max: int = Field(75, description="Oldest age (years) at the rechallenge start.")
+    ecog_max: int = Field(2, ge=0, le=5, description="Highest ECOG PS at the rechallenge line.")
+    excluded_drivers: list[str] = Field(
+        default_factory=lambda: ["EGFR", "ALK", "ROS1", "BRAF", "MET", "RET", "NTRK", "HER2"],
+        description="Driver alterations counted as targetable (excluded).",
+    )
+    excluded_stop_reasons: list[str] = Field(
+        default_factory=lambda: ["clinical_decision", "marrow_suppression", "irae"],
+        description="Reasons for stopping the first ICI course that exclude a patient.",
+    )
+    custom: list[CustomCriterion] = Field(
+        default_factory=list, description="Extra simple criteria, evaluated after the protocol's."
+    )
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> CohortSettings:
+        """Every disabled name is a criterion; custom names do not shadow the protocol's."""
+        protocol = [c.name for c in protocol_criteria(self)]
+        known = [*protocol, *(c.name for c in self.custom)]
+        bad = [unknown_name("criterion", n, known) for n in self.disabled if n not in known]
+        bad += [
+            f"custom criterion {c.name!r} has the name of a protocol criterion; rename it"
+            for c in self.custom
+            if c.name in protocol
+        ]
+        if bad:
+            raise ValueError("; ".join(bad))
+        return self
+
 
 ADVANCED_STAGES = frozenset({"IIIA", "IIIB", "IIIC", "IVA", "IVB"})
 
