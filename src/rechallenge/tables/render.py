@@ -3,38 +3,58 @@
 - HTML: every text escaped; a caption, a header with spanning headers, ``<tfoot>`` notes.
 - DOCX (python-docx): an editable Word table in journal three-line style: a rule above the
   header, a rule under it (and short rules under spanning headers), a rule under the last
-  row, no vertical lines; title above and footnotes below as paragraphs.
-- XLSX (openpyxl): title, headers (spanners merged), body, footnotes; numbers as numbers,
-  text always as string cells (never formulas).
-- CSV: one header line (spanner prefixed to each column name) and the body; no title or
-  footnotes.
+  row, no vertical lines; title above and footnotes below as paragraphs. Header rows repeat
+  on every page, rows do not split across pages, the title stays with the table; A4 or
+  Letter paper (``Table.page_size``) with 2.5 cm / 1 inch margins, landscape for tables
+  wider than seven columns.
+- XLSX (openpyxl): title, headers (spanners merged), body, footnotes; numbers as numeric
+  cells with the number format that shows them as the table does (p values, hazard ratios,
+  counts), text always as string cells (never formulas); a second sheet, "data", holds the
+  unrounded estimates (``Table.data``).
+- CSV: one header line (spanner prefixed to each column name) and the body as displayed; no
+  title or footnotes.
 
-CSV and XLSX text cells starting with ``=``, ``+``, ``-``, ``@``, tab, carriage return or NUL
-are prefixed with ``'`` (OWASP ASVS V1.2.10, CWE-1236) so spreadsheet programs do not run
-them as formulas; numeric cells are left as numbers. Control characters that XML cannot hold
-are replaced by U+FFFD in DOCX and XLSX.
+CSV and XLSX text cells starting with ``=``, ``+``, ``-`` (unless the text is a negative
+number), ``@``, tab, carriage return or NUL are prefixed with ``'`` (OWASP "CSV injection",
+CWE-1236) so spreadsheet programs do not run them as formulas; numeric cells are left as
+numbers. :func:`neutralise_formulas` does the same for a data frame (the ADaM datasets).
+Control characters that XML cannot hold are replaced by U+FFFD in DOCX and XLSX.
+
+DOCX and XLSX files are zip packages whose entries and core properties carry timestamps;
+both are fixed (:data:`FIXED_EPOCH`), so the same table gives the same bytes on every run.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import pandas as pd
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Cm, Inches, Mm, Pt
 from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
-from rechallenge.tables.model import Cell, Row, Table
+from rechallenge.tables.model import Cell, DataSheet, PageSize, Row, Table
 
 FORMULA_TRIGGERS: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r", "\0")
+FIXED_EPOCH: Final[str] = "2000-01-01T00:00:00Z"
+"""The creation and modification time written into every DOCX and XLSX package."""
+_ZIP_TIME: Final[tuple[int, int, int, int, int, int]] = (2000, 1, 1, 0, 0, 0)
+_NEGATIVE_NUMBER: Final[re.Pattern[str]] = re.compile(r"-(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_CORE_TIMES: Final[re.Pattern[bytes]] = re.compile(
+    rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)"
+)
 FORMATS: Final[tuple[str, ...]] = ("html", "docx", "xlsx", "csv")
 TABLE_CSS: Final[str] = """
 table.journal { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }
@@ -69,8 +89,78 @@ def xml_safe(text: str) -> str:
 
 
 def protect_formula(text: str) -> str:
-    """Prefix ``'`` when ``text`` would start a spreadsheet formula."""
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+    """Prefix ``'`` when ``text`` would start a spreadsheet formula.
+
+    A leading ``-`` is left alone when the whole text is a number (``-2``, ``-45.2``): a
+    negative number is data, not a formula.
+    """
+    if not text.startswith(FORMULA_TRIGGERS):
+        return text
+    if _NEGATIVE_NUMBER.fullmatch(text):
+        return text
+    return f"'{text}"
+
+
+def _protect_value(value: Any) -> Any:
+    return protect_formula(value) if isinstance(value, str) else value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells (and column names) cannot run as formulas.
+
+    Every string value that :func:`protect_formula` would prefix is prefixed; numeric,
+    boolean and datetime columns, missing values and non-string objects are unchanged, and
+    each column keeps its dtype. Call it on any data frame written to CSV or XLSX.
+    """
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if (
+            pd.api.types.is_numeric_dtype(column)
+            or pd.api.types.is_bool_dtype(column)
+            or pd.api.types.is_datetime64_any_dtype(column)
+        ):
+            continue
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            out[name] = column.cat.rename_categories(
+                [_protect_value(c) for c in column.cat.categories]
+            )
+        else:
+            out[name] = column.map(_protect_value, na_action="ignore").astype(column.dtype)
+    out.columns = pd.Index([_protect_value(c) for c in out.columns])
+    return out
+
+
+def fix_zip_timestamps(package: bytes) -> bytes:
+    """The zip ``package`` (DOCX, XLSX) with fixed entry times and core-property dates.
+
+    Entries keep their order, names and contents; each entry's time becomes 2000-01-01
+    00:00 and ``dcterms:created`` / ``dcterms:modified`` in ``docProps/core.xml`` become
+    :data:`FIXED_EPOCH`, so identical content gives identical bytes.
+    """
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(package)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIMES.sub(rb"\g<1>" + FIXED_EPOCH.encode() + rb"\g<3>", data)
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            target.writestr(entry, data)
+    return out.getvalue()
+
+
+def _save_package(save: Any, path: Path) -> Path:
+    """Call ``save(buffer)`` then write the buffer's bytes, timestamps fixed, to ``path``."""
+    buffer = io.BytesIO()
+    save(buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(fix_zip_timestamps(buffer.getvalue()))
+    return path
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -170,6 +260,34 @@ def _write_docx_cell(cell: Any, text: str, *, bold: bool, indent: int, align_lef
     paragraph.paragraph_format.space_after = Pt(0)
 
 
+def _row_property(row: Any, tag: str) -> None:
+    """Switch on a Word row property (``w:tblHeader``, ``w:cantSplit``)."""
+    tr_pr = row._tr.get_or_add_trPr()
+    element = OxmlElement(f"w:{tag}")
+    element.set(qn("w:val"), "true")
+    tr_pr.append(element)
+
+
+PAGES: Final[dict[str, tuple[Any, Any, Any]]] = {
+    "A4": (Mm(210), Mm(297), Cm(2.5)),
+    "Letter": (Inches(8.5), Inches(11), Inches(1)),
+}
+LANDSCAPE_FROM: Final[int] = 8
+"""Tables with at least this many columns are printed in landscape."""
+
+
+def _page_setup(doc: Any, page_size: PageSize, landscape: bool) -> None:
+    """Paper size, orientation and margins of the document's only section."""
+    width, height, margin = PAGES.get(page_size, PAGES["A4"])
+    section = doc.sections[0]
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        width, height = height, width
+    section.page_width, section.page_height = width, height
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, margin)
+
+
 def _docx_header(grid: Any, table: Table) -> int:
     """Write the header lines; return how many rows they took."""
     r = 0
@@ -186,13 +304,21 @@ def _docx_header(grid: Any, table: Table) -> int:
     for j in range(len(table.columns)):
         _set_border(grid.cell(0, j), "top", 12)
         _set_border(grid.cell(r, j), "bottom", 8)
+    for k in range(r + 1):
+        _row_property(grid.rows[k], "tblHeader")
     return r + 1
 
 
 def to_docx(table: Table, path: Path) -> Path:
     """Write the table as an editable Word document in three-line style."""
     doc = Document()
+    _page_setup(doc, table.page_size, landscape=len(table.columns) >= LANDSCAPE_FROM)
+    doc.core_properties.title = xml_safe(table.title)
+    doc.core_properties.author = "rechallenge"
+    doc.core_properties.last_modified_by = "rechallenge"
+    doc.core_properties.revision = 1
     title = doc.add_paragraph()
+    title.paragraph_format.keep_with_next = True
     title_run = title.add_run(xml_safe(table.title))
     title_run.bold = True
     title_run.font.size = Pt(10)
@@ -201,6 +327,7 @@ def to_docx(table: Table, path: Path) -> Path:
     grid = doc.add_table(rows=n_head + len(table.rows), cols=width)
     first_body = _docx_header(grid, table)
     for i, row in enumerate(table.rows):
+        _row_property(grid.rows[first_body + i], "cantSplit")
         for j, cell in enumerate(row.cells):
             _write_docx_cell(
                 grid.cell(first_body + i, j),
@@ -217,9 +344,7 @@ def to_docx(table: Table, path: Path) -> Path:
         note_run = para.add_run(xml_safe(note))
         note_run.font.size = Pt(8)
         para.paragraph_format.space_after = Pt(0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
-    return path
+    return _save_package(doc.save, path)
 
 
 # --- XLSX ----------------------------------------------------------------------------------
@@ -229,10 +354,12 @@ THIN: Final[Side] = Side(style="thin", color="000000")
 
 
 def _put(ws: Any, row: int, col: int, cell: Cell | str, **style: Any) -> None:
-    """Write one value: numbers as numbers, text as a protected string cell."""
+    """Write one value: numbers as numbers (with their format), text as a protected string."""
     target = ws.cell(row=row, column=col)
     if isinstance(cell, Cell) and cell.value is not None:
         target.value = cell.value
+        if cell.number_format:
+            target.number_format = cell.number_format
     else:
         text = cell.text if isinstance(cell, Cell) else cell
         target.value = xml_safe(protect_formula(text))
@@ -245,8 +372,46 @@ def _sheet_title(table: Table) -> str:
     return "".join(ch for ch in table.id if ch not in "[]:*?/\\")[:31] or "table"
 
 
+DATA_SHEET: Final[str] = "data"
+
+
+def numeric_data(table: Table) -> DataSheet:
+    """The fallback data sheet: each numeric cell with its row and column labels."""
+    rows: list[tuple[Any, ...]] = []
+    for row in table.rows:
+        for j, cell in enumerate(row.cells):
+            if cell.value is not None:
+                rows.append((row.cells[0].text, table.flat_columns()[j], cell.value))
+    return DataSheet(columns=("Row", "Column", "Value"), rows=tuple(rows))
+
+
+def _data_value(value: Any) -> Cell | str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return Cell(str(value), value, "0" if isinstance(value, int) else None)
+    return str(value)
+
+
+def _write_data_sheet(wb: Any, table: Table) -> None:
+    """The "data" sheet: unrounded estimates, one header line, values as numbers."""
+    data = table.data if table.data is not None else numeric_data(table)
+    ws = wb.create_sheet(DATA_SHEET)
+    for j, name in enumerate(data.columns, start=1):
+        _put(ws, 1, j, name, font=Font(bold=True))
+    for i, values in enumerate(data.rows, start=2):
+        for j, value in enumerate(values, start=1):
+            _put(ws, i, j, _data_value(value))
+    for j, name in enumerate(data.columns, start=1):
+        longest = max([len(name)] + [len(str(v)) for row in data.rows for v in row[j - 1 : j]])
+        ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(50, longest + 2)
+    ws.freeze_panes = "A2"
+
+
 def to_xlsx(table: Table, path: Path) -> Path:
-    """Write the table to a one-sheet workbook."""
+    """Write the table (first sheet) and its unrounded estimates ("data" sheet)."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -294,20 +459,30 @@ def to_xlsx(table: Table, path: Path) -> Path:
         14,
         min(60, max((len(row.cells[0].text) + 2 * row.indent for row in table.rows), default=14)),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(str(path))
-    return path
+    for j in range(2, width + 1):
+        longest = max(
+            len(c) for c in [table.columns[j - 1]] + [r.cells[j - 1].text for r in table.rows]
+        )
+        ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(30, longest + 3)
+    _write_data_sheet(wb, table)
+    wb.properties.creator = "rechallenge"
+    wb.properties.title = xml_safe(table.title)
+    return _save_package(wb.save, path)
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def csv_rows(table: Table) -> list[list[str | int | float]]:
-    """Header line then body lines as written to CSV (numbers raw, text protected)."""
-    lines: list[list[str | int | float]] = [[protect_formula(c) for c in table.flat_columns()]]
+def csv_rows(table: Table) -> list[list[str]]:
+    """Header line then body lines as written to CSV: cells as displayed, text protected.
+
+    A numeric cell is written as the table shows it (``0.011``, ``<0.001``, ``13``), never
+    prefixed; a text cell is protected against formula injection.
+    """
+    lines = [[protect_formula(c) for c in table.flat_columns()]]
     for row in table.rows:
         lines.append(
-            [c.value if c.value is not None else protect_formula(c.text) for c in row.cells]
+            [c.text if c.value is not None else protect_formula(c.text) for c in row.cells]
         )
     return lines
 
