@@ -29,7 +29,7 @@ def _rows_of(t: Table, endpoint_label: str) -> list[tuple[str, ...]]:
 def test_columns_and_pfsr_values(results: dict[str, Any]) -> None:
     t = survival_table(results)
     assert t.columns == (
-        "Endpoint",
+        "Endpoint and subgroup",
         "N",
         "Events",
         "Median, months (95% CI)",

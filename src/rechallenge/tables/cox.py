@@ -213,24 +213,28 @@ def _all_estimates(models: Mapping[str, list[Term]]) -> list[Mapping[str, Any]]:
 
 
 def _method_notes(models: Mapping[str, list[Term]], ctx: Context) -> list[str]:
+    """Abbreviations in one line, then one line of methods, then the marked cases."""
     labels = ctx.labels
     rows = _all_estimates(models)
     ordinary = [r for r in rows if estimable(r) and not r.get("firth")]
-    notes = ["HR, hazard ratio; CI, confidence interval; N, patients in the model."]
-    tests = sorted({str(r.get("test") or "Wald") for r in ordinary})
-    if ordinary:
-        names = " and ".join(labels.method("test", t) for t in tests)
-        notes.append(f"Two-sided p values from the {names}; 95% CIs by the Wald method.")
-    ties = sorted({str(r["ties"]) for r in rows if r.get("ties")})
-    if ties:
-        notes.append(sentence("; ".join(labels.method("cox_ties", t) for t in ties)) + ".")
+    abbreviations = "HR, hazard ratio; CI, confidence interval; N, patients in the model"
     if any(t.is_reference for terms in models.values() for t in terms):
-        notes.append(f"{DASH}, reference level.")
+        abbreviations += f"; {DASH}, reference level"
+    notes = [abbreviations + "."]
+    methods: list[str] = []
+    if ordinary:
+        tests = sorted({str(r.get("test") or "Wald") for r in ordinary})
+        names = " and ".join(labels.method("test", t) for t in tests)
+        methods.append(f"two-sided p values from the {names} and 95% CIs by the Wald method")
+    ties = sorted({str(r["ties"]) for r in rows if r.get("ties")})
+    methods += [labels.method("cox_ties", t) for t in ties]
     if any(r.get("global_p") is not None for r in rows):
-        notes.append(
-            "A p value on a variable's own row is the global likelihood-ratio test of all its "
-            "levels together."
+        methods.append(
+            "a p value on a variable's own row is the global likelihood-ratio test of all its "
+            "levels together"
         )
+    if methods:
+        notes.append(sentence("; ".join(methods)) + ".")
     if any(r.get("firth") and estimable(r) for r in rows):
         notes.append(
             f"{FIRTH_MARK} Firth's penalised-likelihood estimate (the ordinary likelihood is "

@@ -4,9 +4,9 @@
 - DOCX (python-docx): an editable Word table in journal three-line style: a rule above the
   header, a rule under it (and short rules under spanning headers), a rule under the last
   row, no vertical lines; title above and footnotes below as paragraphs. Header rows repeat
-  on every page, rows do not split across pages, the title stays with the table; A4 or
-  Letter paper (``Table.page_size``) with 2.5 cm / 1 inch margins, landscape for tables
-  wider than seven columns.
+  on every page, rows do not split across pages, the title stays with the table and a short
+  table with its notes; A4 or Letter paper (``Table.page_size``) with 2.5 cm / 1 inch
+  margins; column widths from the content, landscape when the columns do not fit upright.
 - XLSX (openpyxl): title, headers (spanners merged), body, footnotes; numbers as numeric
   cells with the number format that shows them as the table does (p values, hazard ratios,
   counts), text always as string cells (never formulas); a second sheet, "data", holds the
@@ -37,10 +37,11 @@ from typing import Any, Final
 import pandas as pd
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_ALIGN_VERTICAL
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Inches, Mm, Pt
+from docx.shared import Cm, Emu, Inches, Mm, Pt
 from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -241,6 +242,8 @@ def _set_border(cell: Any, edge: str, size_eighths: int) -> None:
     if borders is None:
         borders = OxmlElement("w:tcBorders")
         tc_pr.append(borders)
+    for old in borders.findall(qn(f"w:{edge}")):
+        borders.remove(old)
     element = OxmlElement(f"w:{edge}")
     element.set(qn("w:val"), "single")
     element.set(qn("w:sz"), str(size_eighths))
@@ -257,7 +260,8 @@ def _write_docx_cell(cell: Any, text: str, *, bold: bool, indent: int, align_lef
     paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if align_left else WD_ALIGN_PARAGRAPH.CENTER
     if indent:
         paragraph.paragraph_format.left_indent = Pt(9 * indent)
-    paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.paragraph_format.space_before = Pt(1.5)
+    paragraph.paragraph_format.space_after = Pt(1.5)
 
 
 def _row_property(row: Any, tag: str) -> None:
@@ -272,8 +276,6 @@ PAGES: Final[dict[str, tuple[Any, Any, Any]]] = {
     "A4": (Mm(210), Mm(297), Cm(2.5)),
     "Letter": (Inches(8.5), Inches(11), Inches(1)),
 }
-LANDSCAPE_FROM: Final[int] = 8
-"""Tables with at least this many columns are printed in landscape."""
 
 
 def _page_setup(doc: Any, page_size: PageSize, landscape: bool) -> None:
@@ -288,62 +290,172 @@ def _page_setup(doc: Any, page_size: PageSize, landscape: bool) -> None:
         setattr(section, side, margin)
 
 
+_N_EQUALS: Final[re.Pattern[str]] = re.compile(r"\((n|N) = (\d+)\)")
+
+
+def nobreak(text: str) -> str:
+    """``(n = 13)`` with no-break spaces, so a header never wraps inside it (DOCX)."""
+    return _N_EQUALS.sub("(\\1\u00a0=\u00a0\\2)", text)
+
+
+def _text_width(texts: Iterable[str]) -> int:
+    """Characters a column needs: its longest text, headers by their longest word."""
+    return max((len(t) for t in texts), default=1)
+
+
+def column_weights(table: Table) -> list[float]:
+    """Relative column widths from the texts they hold (the first column takes indents).
+
+    Body cells count in full; header and spanner texts count by their longest word, since
+    headers may wrap; group rows span the table and do not count.
+    """
+    weights: list[float] = []
+    for j, name in enumerate(table.columns):
+        body = [
+            r.cells[j].text + " " * (3 * r.indent if j == 0 else 0)
+            for r in table.rows
+            if r.kind == "data"
+        ]
+        heads = [name, *(sp.label for sp in table.spanners if sp.start <= j < sp.end)]
+        words = [w for text in heads for w in nobreak(text).split(" ")]
+        half = max((len(t) + 1) // 2 for t in heads)  # a header wraps to two lines at most
+        need = max(_text_width(body), _text_width(words), half)
+        weights.append(float(min(max(need, 4), 48 if j == 0 else 24)))
+    return weights
+
+
+CHAR_PT: Final[float] = 5.0
+"""Average width of a 9 pt character, in points (serif and sans faces are 4.3–5.2)."""
+CELL_PAD_PT: Final[float] = 12.0
+"""Left plus right cell margins of a Word table (0.08 inch each), with a little air."""
+KEEP_TOGETHER_ROWS: Final[int] = 30
+"""Tables up to this many rows are kept on one page when they fit."""
+
+
+def needed_width_pt(table: Table) -> list[float]:
+    """Width each column needs to show its texts without wrapping (points)."""
+    return [w * CHAR_PT + CELL_PAD_PT for w in column_weights(table)]
+
+
+def _usable_pt(page_size: PageSize, landscape: bool) -> float:
+    width, height, margin = PAGES.get(page_size, PAGES["A4"])
+    return float(((height if landscape else width) - 2 * margin) / 12700)  # EMU per point
+
+
+def is_landscape(table: Table) -> bool:
+    """Landscape when the columns need more than a portrait text block holds."""
+    return sum(needed_width_pt(table)) > _usable_pt(table.page_size, landscape=False)
+
+
+def _column_widths(grid: Any, table: Table, section: Any) -> None:
+    """Fixed column widths filling the text block, in proportion to what each needs."""
+    usable = section.page_width - section.left_margin - section.right_margin
+    need = needed_width_pt(table)
+    total = sum(need)
+    widths = [Emu(int(usable * w / total)) for w in need]
+    grid.autofit = False
+    for j, w in enumerate(widths):
+        grid.columns[j].width = w
+        for cell in grid.columns[j].cells:
+            cell.width = w
+
+
+def _keep_with_next(row: Any) -> None:
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
+
+
+DOCX_FONT: Final[str] = "Times New Roman"
+
+
+def _normal_style(doc: Any) -> None:
+    """One serif face at 9 pt, single-spaced, no space after paragraphs.
+
+    A named face that has every glyph the tables use (—, †, ≤, ≥, –) keeps row heights even;
+    the template's default face is replaced by fallbacks for some of them.
+    """
+    normal = doc.styles["Normal"]
+    normal.font.name = DOCX_FONT
+    normal.font.size = Pt(9)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+    r_fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        r_fonts.set(qn(attr), DOCX_FONT)
+
+
 def _docx_header(grid: Any, table: Table) -> int:
     """Write the header lines; return how many rows they took."""
     r = 0
     if table.spanners:
         for sp in table.spanners:
             merged = grid.cell(0, sp.start).merge(grid.cell(0, sp.end - 1))
-            _write_docx_cell(merged, sp.label, bold=True, indent=0, align_left=False)
+            _write_docx_cell(merged, nobreak(sp.label), bold=True, indent=0, align_left=False)
             for j in range(sp.start, sp.end):
                 _set_border(grid.cell(0, j), "bottom", 4)
         r = 1
     for j, name in enumerate(table.columns):
         left = table.alignment(j) == "left"
-        _write_docx_cell(grid.cell(r, j), name, bold=True, indent=0, align_left=left)
+        _write_docx_cell(grid.cell(r, j), nobreak(name), bold=True, indent=0, align_left=left)
     for j in range(len(table.columns)):
         _set_border(grid.cell(0, j), "top", 12)
         _set_border(grid.cell(r, j), "bottom", 8)
     for k in range(r + 1):
         _row_property(grid.rows[k], "tblHeader")
+        for cell in grid.rows[k].cells:
+            cell.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM
     return r + 1
 
 
 def to_docx(table: Table, path: Path) -> Path:
     """Write the table as an editable Word document in three-line style."""
     doc = Document()
-    _page_setup(doc, table.page_size, landscape=len(table.columns) >= LANDSCAPE_FROM)
+    _normal_style(doc)
+    _page_setup(doc, table.page_size, landscape=is_landscape(table))
     doc.core_properties.title = xml_safe(table.title)
     doc.core_properties.author = "rechallenge"
     doc.core_properties.last_modified_by = "rechallenge"
     doc.core_properties.revision = 1
     title = doc.add_paragraph()
     title.paragraph_format.keep_with_next = True
+    title.paragraph_format.space_after = Pt(4)
     title_run = title.add_run(xml_safe(table.title))
     title_run.bold = True
     title_run.font.size = Pt(10)
     width = len(table.columns)
     n_head = 2 if table.spanners else 1
     grid = doc.add_table(rows=n_head + len(table.rows), cols=width)
+    _column_widths(grid, table, doc.sections[0])
     first_body = _docx_header(grid, table)
+    if table.rows:
+        for j in range(width):
+            _set_border(grid.cell(first_body + len(table.rows) - 1, j), "bottom", 12)
     for i, row in enumerate(table.rows):
         _row_property(grid.rows[first_body + i], "cantSplit")
+        if row.kind == "group":  # the heading spans the table, as in HTML
+            merged = grid.cell(first_body + i, 0).merge(grid.cell(first_body + i, width - 1))
+            _write_docx_cell(merged, row.cells[0].text, bold=True, indent=0, align_left=True)
+            continue
         for j, cell in enumerate(row.cells):
             _write_docx_cell(
                 grid.cell(first_body + i, j),
                 cell.text,
-                bold=row.kind == "group" and j == 0,
+                bold=False,
                 indent=row.indent if j == 0 else 0,
                 align_left=table.alignment(j) == "left",
             )
-    if table.rows:
-        for j in range(width):
-            _set_border(grid.cell(first_body + len(table.rows) - 1, j), "bottom", 12)
-    for note in table.footnotes:
+    # short tables stay on one page; a long one keeps at least its last row with the notes
+    together = grid.rows if len(table.rows) <= KEEP_TOGETHER_ROWS else grid.rows[-1:]
+    for grid_row in together if table.footnotes else together[:-1]:
+        _keep_with_next(grid_row)
+    for k, note in enumerate(table.footnotes):
         para = doc.add_paragraph()
         note_run = para.add_run(xml_safe(note))
         note_run.font.size = Pt(8)
-        para.paragraph_format.space_after = Pt(0)
+        para.paragraph_format.space_before = Pt(2 if k == 0 else 0)
+        para.paragraph_format.keep_with_next = k < len(table.footnotes) - 1
     return _save_package(doc.save, path)
 
 

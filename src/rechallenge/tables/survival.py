@@ -227,7 +227,7 @@ def survival_table(results: Mapping[str, Any], ctx: Context | None = None) -> Ta
     if not endpoints:
         raise ValueError("results contain no Kaplan–Meier curves")
     times = landmarks(km)
-    columns = ["Endpoint", "N", "Events", "Median, months (95% CI)"]
+    columns = ["Endpoint and subgroup", "N", "Events", "Median, months (95% CI)"]
     columns += [f"{_time(t)}-month rate, % (95% CI)" for t in times]
     columns.append("p")
     body: list[Row] = []
