@@ -14,7 +14,6 @@ from rechallenge.tables.study import (
     adverse_event_table,
     baseline_table,
     build_tables,
-    cox_table,
     efficacy_table,
     resistance_table,
 )
@@ -84,7 +83,7 @@ def test_builders_return_new_tables() -> None:
 
 def test_ints_become_numeric_cells() -> None:
     row = data_row("label", 3, Cell.number(-45.25, 1))
-    assert row.cells[1] == Cell("3", 3)
+    assert row.cells[1] == Cell("3", 3, "0")
     assert row.cells[2].text == "-45.3" and row.cells[2].value == -45.25
 
 
@@ -102,17 +101,33 @@ def test_table1_lists_each_criterion(results: dict[str, Any]) -> None:
     assert "Schoenfeld" in t.footnotes[0]
 
 
+def test_table1_writes_method_codes_in_words(results: dict[str, Any]) -> None:
+    results["resistance"]["criteria"][1]["applied_as"] = "CR or PR by recist1.1, unconfirmed"
+    t = resistance_table(results["resistance"])
+    assert t.rows[1].texts[2] == "CR or PR by RECIST 1.1, unconfirmed"
+
+
 def test_table2_efficacy_values(results: dict[str, Any]) -> None:
     t = efficacy_table(results["efficacy"], results["methods"])
-    assert t.columns == ("Response", "Initial ICI (n = 13)", "Rechallenge (n = 13)")
+    assert t.columns == ("Response", "First ICI course (n = 13)", "ICI rechallenge (n = 13)")
     assert _row(t, "Stable disease (SD)") == ("Stable disease (SD)", "0 (0.0)", "8 (61.5)")
     assert _row(t, "Partial response (PR)")[1] == "13 (100.0)"
     dcr = next(i for i, r in enumerate(t.rows) if r.texts[0].startswith("Disease control"))
     assert t.rows[dcr].texts[2] == "8 (61.5)"
     assert t.rows[dcr + 1].texts == ("95% CI, %", "75.3–100.0", "31.6–86.1")
-    assert any("Clopper–Pearson" in n for n in t.footnotes)
-    assert any("RECIST 1.1" in n and "without confirmation" in n for n in t.footnotes)
+    assert any("exact Clopper–Pearson" in n for n in t.footnotes)
+    assert any("RECIST version 1.1" in n and "without confirmation" in n for n in t.footnotes)
     assert any("investigator assessment for 2 of 13" in n for n in t.footnotes)
+
+
+def test_table2_data_sheet_is_unrounded(results: dict[str, Any]) -> None:
+    t = efficacy_table(results["efficacy"], results["methods"])
+    assert t.data is not None
+    rows = {(r[0], r[1]): r for r in t.data.rows}
+    sd = rows[("ICI rechallenge", "Stable disease")]
+    assert sd[2:5] == (8, 13, 100 * 8 / 13)
+    dcr = rows[("ICI rechallenge", "Disease control rate (CR + PR + SD)")]
+    assert dcr[5] == pytest.approx(31.58) and dcr[6] == pytest.approx(86.14)
 
 
 def test_table2_reads_ci_limits_from_results(results: dict[str, Any]) -> None:
@@ -129,9 +144,20 @@ def test_table3_baseline_with_comparison(results: dict[str, Any]) -> None:
     assert _row(t, "Range")[1] == "58–70"
     assert _row(t, "Male") == ("Male", "10 (76.9)", "6 (75.0)", "4 (80.0)", "", "")
     assert _row(t, "Sex, n (%)")[4:] == ("1.000", "Fisher exact")
+    sex = next(r for r in t.rows if r.texts[0] == "Sex, n (%)")
+    assert sex.cells[4].value == 1.0 and sex.cells[4].number_format is not None
     assert _row(t, "Adenosquamous carcinoma")[1] == "1 (7.7)"
     male = next(r for r in t.rows if r.texts[0] == "Male")
     assert male.indent == 1
+
+
+def test_table3_labels_replace_codes(results: dict[str, Any]) -> None:
+    row = results["baseline"]["rows"][3]  # smoking, ever
+    row.update(variable="smoking_status", label="smoking_status", level_label=None)
+    results["baseline"]["rows"][4].update(variable="smoking_status", label="smoking_status")
+    t = baseline_table(results["baseline"])
+    assert "Smoking history, n (%)" in [r.texts[0] for r in t.rows]
+    assert "Ever" in [r.texts[0] for r in t.rows]
 
 
 def test_table3_without_comparison(results: dict[str, Any]) -> None:
@@ -143,11 +169,14 @@ def test_table3_without_comparison(results: dict[str, Any]) -> None:
 
 def test_table4_adverse_events(results: dict[str, Any]) -> None:
     t = adverse_event_table(results["adverse_events"], results["methods"])
-    assert [s.label for s in t.spanners] == ["Initial ICI (n = 13)", "Rechallenge (n = 13)"]
+    assert [s.label for s in t.spanners] == [
+        "First ICI course (n = 13)",
+        "ICI rechallenge (n = 13)",
+    ]
     assert _row(t, "Fatigue") == ("Fatigue", "6 (46.2)", "1 (7.7)", "4 (30.8)", "0 (0.0)")
     assert _row(t, "Anemia") == ("Anemia", "5 (38.5)", "2 (15.4)", "5 (38.5)", "1 (7.7)")
     assert _row(t, "Anorexia")[1:3] == ("0 (0.0)", "0 (0.0)")
-    assert "NCI-CTCAE v4.0" in t.footnotes[0]
+    assert "NCI CTCAE version 4.0" in t.footnotes[0]
     assert t.footnotes[-1] == "No grade 5 events."
 
 
@@ -157,28 +186,38 @@ def test_table4_uses_counts_not_the_rounded_percent_in_results(results: dict[str
     assert _row(t, "Fatigue")[1] == "6 (46.2)"
 
 
-def test_cox_table(results: dict[str, Any]) -> None:
-    t = cox_table(results["cox"]["PFSR"], "PFSR")
-    ecog = _row(t, "ECOG PS 2 vs 0–1")
-    assert ecog == (
-        "ECOG PS 2 vs 0–1",
-        "13",
-        "12",
-        "6.84 (1.56–30.03)",
-        "0.011",
-        "6.10 (1.30–28.62)",
-        "0.022",
-    )
-    assert _row(t, "Stage IV vs III")[3].endswith("†")
-    assert _row(t, "Male vs female")[5:] == ("—", "—")
-    assert any("Efron" in n for n in t.footnotes)
-    assert any("Firth" in n for n in t.footnotes)
-    assert t.rows[0].cells[1].value == 13
+def test_attrition_words_the_failure_consort_style(results: dict[str, Any]) -> None:
+    steps = results["cohort"]["attrition"]
+    steps[3]["criterion"] = "age_range"  # catalogue wording, thresholds from the config
+    steps[4]["failure_label"] = "First ICI course stopped for toxicity"
+    t = build_tables(results)["table_attrition"]
+    assert t.columns[:3] == ("Step", "Criterion", "Reason for exclusion")
+    assert [r.texts[0] for r in t.rows if r.kind == "group"] == [
+        "Inclusion criteria",
+        "Exclusion criteria",
+    ]
+    assert _row(t, "4")[2] == "Age < 18 or > 75 years"
+    assert _row(t, "4")[1] == "Age 18–75 years at the start of rechallenge"
+    assert _row(t, "5")[2] == "First ICI course stopped for toxicity"
+    assert _row(t, "7")[2] == "ECOG performance status > 2"  # an exclusion: its own words
+    assert _row(t, "4")[3:] == ("18", "2", "16")
 
 
 def test_build_tables_skips_absent_parts(results: dict[str, Any]) -> None:
-    for key in ("adverse_events", "cox", "baseline"):
+    for key in ("adverse_events", "cox", "baseline", "km"):
         del results[key]
     ids = list(build_tables(results))
     assert ids == ["table_attrition", "table1_resistance", "table2_efficacy"]
     assert build_tables({}) == {}
+
+
+def test_build_tables_page_size_from_configuration(results: dict[str, Any]) -> None:
+    assert {t.page_size for t in build_tables(results).values()} == {"A4"}
+    results["manifest"]["config"]["output"] = {"page_size": "Letter"}
+    assert {t.page_size for t in build_tables(results).values()} == {"Letter"}
+
+
+def test_every_table_has_a_data_sheet(results: dict[str, Any]) -> None:
+    for table in build_tables(results).values():
+        assert table.data is not None, table.id
+        assert table.data.rows, table.id

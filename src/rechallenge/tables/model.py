@@ -5,8 +5,10 @@ them, rows (data rows with an indentation level, or group rows that label the ro
 and footnotes stating the methods. Builders return new tables (``with_footnotes``,
 ``with_rows``); nothing is modified in place.
 
-A :class:`Cell` carries the display text and, for a true number, its value, so that
-spreadsheets receive numbers as numbers and text as text.
+A :class:`Cell` carries the display text and, for a true number, its value and an Excel
+number format, so that spreadsheets receive numbers as numbers (shown as the table shows
+them) and text as text. A :class:`DataSheet` holds the unrounded estimates behind a table
+(written as the workbook's second sheet, "data").
 """
 
 from __future__ import annotations
@@ -18,18 +20,48 @@ from typing import Literal
 
 from rechallenge.analysis.formatting import percent as exact_percent
 
+PageSize = Literal["A4", "Letter"]
+DataValue = str | int | float | bool | None
+
 
 @dataclass(frozen=True)
 class Cell:
-    """Display text plus, for a plain number, its numeric value."""
+    """Display text plus, for a plain number, its numeric value and Excel number format.
+
+    ``number_format`` (e.g. ``0.00``) makes a spreadsheet show ``value`` as ``text`` shows
+    it; None means "General".
+    """
 
     text: str
     value: int | float | None = None
+    number_format: str | None = None
 
     @classmethod
-    def number(cls, value: int | float, digits: int = 0) -> Cell:
-        """A numeric cell shown with ``digits`` decimals (rounded half up)."""
-        return cls(text=round_half_up(value, digits), value=value)
+    def number(cls, value: int | float, digits: int = 0, suffix: str = "") -> Cell:
+        """A numeric cell shown with ``digits`` decimals (rounded half up), then ``suffix``.
+
+        The suffix (a footnote mark such as ``†``) is part of the number format too, so a
+        spreadsheet shows it beside the number.
+        """
+        fmt = "0" if digits == 0 else "0." + "0" * digits
+        if suffix:
+            fmt += '"' + suffix.replace('"', "") + '"'
+        return cls(text=round_half_up(value, digits) + suffix, value=value, number_format=fmt)
+
+
+@dataclass(frozen=True)
+class DataSheet:
+    """Unrounded values behind a table: named columns and rows of plain values."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[DataValue, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"data row {i + 1} has {len(row)} values, expected {len(self.columns)}"
+                )
 
 
 CellLike = Cell | str | int | None
@@ -44,7 +76,7 @@ def as_cell(value: CellLike) -> Cell:
     if isinstance(value, bool):
         return Cell(str(value))
     if isinstance(value, int):
-        return Cell(str(value), value)
+        return Cell(str(value), value, "0")
     return Cell(str(value))
 
 
@@ -93,6 +125,10 @@ class Table:
     footnotes: tuple[str, ...] = field(default=())
     align: tuple[Literal["left", "center"], ...] = ()
     """Per-column alignment; by default the first column is left-aligned, the rest centred."""
+    data: DataSheet | None = None
+    """Unrounded estimates behind the table (the workbook's "data" sheet)."""
+    page_size: PageSize = "A4"
+    """Paper for paged renderers (DOCX)."""
 
     def __post_init__(self) -> None:
         width = len(self.columns)
@@ -124,6 +160,14 @@ class Table:
     def with_footnotes(self, *notes: str) -> Table:
         """A new table with ``notes`` appended to the footnotes."""
         return replace(self, footnotes=(*self.footnotes, *notes))
+
+    def with_data(self, data: DataSheet) -> Table:
+        """A new table carrying ``data`` as its unrounded-estimate sheet."""
+        return replace(self, data=data)
+
+    def with_page_size(self, page_size: PageSize) -> Table:
+        """A new table to be printed on ``page_size`` paper."""
+        return replace(self, page_size=page_size)
 
     def header_rows(self) -> list[list[str]]:
         """Header lines as plain text: the spanner line (if any) then the column line.
