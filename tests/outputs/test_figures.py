@@ -75,7 +75,13 @@ def test_cumulative_events_shown_when_asked(results: dict[str, Any]) -> None:
     curve = results["km"]["PFSR"]["all"]
     fig = plot_km([KMSeries("PFSR", curve)], show_events=True)
     rt = curve["risk_table"]
-    expected = [f"{n} ({e})" for n, e in zip(rt["n_risk"], rt["cum_events"], strict=True)]
+    x_max = _axes(fig, MAIN_AXES).get_xlim()[1]
+    expected = [
+        f"{n} ({e})"
+        for t, n, e in zip(rt["time_months"], rt["n_risk"], rt["cum_events"], strict=True)
+        if t <= x_max
+    ]
+    assert x_max == 12.0  # the curve ends at 11.0 months; the table runs to 15
     assert _risk_numbers(fig, 0) == expected
 
 
@@ -123,10 +129,13 @@ def test_subgroup_figure_annotates_logrank_and_hr(results: dict[str, Any]) -> No
     legend = _axes(fig, MAIN_AXES).get_legend()
     assert legend is not None
     title = legend.get_title().get_text()
-    assert "Log-rank p = 0.004" in title
-    assert "6.84 (95% CI 1.56–30.03)" in title and "p = 0.011" in title
+    assert "Log-rank test: p = 0.004" in title
+    assert "Hazard ratio (Cox), 2 vs 0–1:" in title
+    assert "6.84 (95% CI 1.56–30.03); Wald test p = 0.011" in title
+    rt = results["km"]["PFSR"]["ecog_group=2"]["risk_table"]
+    x_max = _axes(fig, MAIN_AXES).get_xlim()[1]
     assert _risk_numbers(fig, 1) == [
-        str(n) for n in results["km"]["PFSR"]["ecog_group=2"]["risk_table"]["n_risk"]
+        str(n) for t, n in zip(rt["time_months"], rt["n_risk"], strict=True) if t <= x_max
     ]
     assert "Median 1.68 months" in _legend_texts(fig)[1]
 
@@ -169,7 +178,7 @@ def test_waterfall_notes_unmeasurable_patients(results: dict[str, Any]) -> None:
 
 
 def test_swimmer_has_one_lane_per_patient(results: dict[str, Any]) -> None:
-    fig = figure_swimmer(results["swimmer"])
+    fig = figure_swimmer(results["swimmer"], layout="exposure")
     assert fig is not None
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert sorted(labels) == sorted(r["patient"] for r in results["swimmer"])
@@ -187,7 +196,8 @@ def test_forest_rows_and_firth_mark(results: dict[str, Any]) -> None:
     labels = [
         t.get_text().strip() for t in texts if (t.get_gid() or "").startswith("forest-label-")
     ]
-    assert "Stage IV vs III†" in labels
+    assert "IV vs III†" in labels  # under its heading "Stage"
+    assert "Age, years: per 10 years" in labels
     assert len(hr) == len(results["cox"]["PFSR"])
     assert fig.axes[0].get_xscale() == "log"
 

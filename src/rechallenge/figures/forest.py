@@ -1,23 +1,48 @@
 """Forest plot of Cox hazard ratios with 95% CIs, univariable and multivariable blocks.
 
-Reads ``results["cox"][endpoint]`` rows (``label``, ``model``, ``n``, ``events``, ``hr``,
-``lower``, ``upper``, ``p``, ``firth``). Text columns on the left (variable, n, events) and
-right (HR (95% CI), p), estimates on a log axis with a reference line at 1. Intervals running
-past the axis end in an arrow. Firth-penalised estimates are drawn hollow and marked †.
+The plot lists exactly the rows of the Cox table: `forest_rows` reads
+``results["cox"][endpoint]`` and returns, per model, one row per term in the table's order.
+
+- Results of schema 1.1 list one row per term already (each factor's reference level first
+  as its own row, ``is_reference``); they are taken as they are.
+- Older results (rows without ``is_reference``) may list a monotone ordinary-Cox row and
+  the Firth row of the same term; the Firth row replaces the ordinary one. An ordinary row
+  without a confidence limit or with a diverged HR (outside 1e-6 to 1e6) has no estimate.
+
+Reference rows read "Reference" and carry no marker; terms without an estimate read "not
+estimable" and carry no marker. Firth-penalised estimates are drawn hollow and marked †,
+and their p values are penalised likelihood-ratio p values (not Wald). A factor with three
+or more levels shows its global likelihood-ratio p on the variable's heading row.
+Estimates sit on a log axis with a reference line at 1; intervals running past the axis end
+in an arrow. Column positions follow the measured width of the longest label.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, NullFormatter
 from matplotlib.transforms import Transform, blended_transform_factory
 
-from rechallenge.figures.style import DOUBLE_COLUMN_IN, OKABE_ITO, fmt_p, journal_style
+from rechallenge.figures.style import (
+    DOUBLE_COLUMN_IN,
+    current_style,
+    fmt_p,
+    fmt_ratio,
+    font_size,
+    journal_style,
+    lower_first,
+    palette,
+)
+from rechallenge.labels import Labels, labels_from_results
 
 MODEL_ORDER: Final[tuple[str, ...]] = ("univariable", "multivariable")
 MODEL_TITLES: Final[dict[str, str]] = {
@@ -29,29 +54,206 @@ CANDIDATE_TICKS: Final[tuple[float, ...]] = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 
 X_FLOOR: Final[float] = 0.05
 X_CEIL: Final[float] = 100.0
 FIRTH_MARK: Final[str] = "†"
-# figure-fraction x positions of the text columns and the plot area
-COLS: Final[dict[str, float]] = {"label": 0.01, "n": 0.33, "events": 0.40, "hr": 0.85, "p": 1.02}
-PLOT_LEFT: Final[float] = 0.44
-PLOT_WIDTH: Final[float] = 0.29
 WIDE_TICKS: Final[tuple[float, ...]] = (0.01, 0.1, 1, 10, 100)
 MINOR_TICKS: Final[tuple[float, ...]] = (0.05, 0.2, 0.5, 2, 5, 20, 50)
+REFERENCE_TEXT: Final[str] = "Reference"
+NOT_ESTIMABLE_TEXT: Final[str] = "not estimable"
+CONTINUOUS_REFERENCES: Final[frozenset[str]] = frozenset({"", "per unit increase", "per unit"})
+#: Column widths in inches right of the label column: n, events, gap, HR (95% CI), p.
+COLUMN_IN: Final[dict[str, float]] = {"n": 0.3, "events": 0.5, "gap": 0.15, "hr": 1.25, "p": 0.45}
+MIN_PLOT_IN: Final[float] = 1.4
+INDENT: Final[str] = "    "
+
+#: Older results: an ordinary-Cox HR outside this range is a diverged (monotone) estimate.
+DIVERGED: Final[tuple[float, float]] = (1e-6, 1e6)
+
+RowKind = Literal["reference", "estimate", "not_estimable"]
 
 
-def _layout_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any] | None]]:
-    """Header and data lines top to bottom: ('header', None) for each model block."""
-    lines: list[tuple[str, Mapping[str, Any] | None]] = []
-    models = [m for m in MODEL_ORDER if any(r.get("model") == m for r in rows)]
-    models += sorted({str(r.get("model")) for r in rows} - set(models))
-    for model in models:
-        lines.append((MODEL_TITLES.get(model, model.capitalize()), None))
-        lines += [(model, r) for r in rows if r.get("model") == model]
+@dataclass(frozen=True)
+class ForestRow:
+    """One line of the forest plot, the same term as one row of the Cox table."""
+
+    term: str
+    variable: str
+    model: str
+    kind: RowKind
+    label: str
+    variable_label: str
+    level_label: str
+    n: Any
+    events: Any
+    hr: float | None
+    lower: float | None
+    upper: float | None
+    p: float | None
+    firth: bool
+    test: str
+    global_p: float | None
+    ties: str | None
+    continuous: bool
+    """A per-unit term (no reference level): drawn on one line with its full label."""
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None."""
+    if value is None:
+        return None
+    x = float(value)
+    return x if math.isfinite(x) else None
+
+
+def p_test(row: Mapping[str, Any]) -> str:
+    """The test behind a row's p: ``firth_lr`` for every Firth row (older results said Wald)."""
+    return "firth_lr" if row.get("firth") else str(row.get("test") or "Wald")
+
+
+def test_words(test: str) -> str:
+    """The test in words, as a caption or footnote names it."""
+    return {
+        "firth_lr": "penalised likelihood-ratio test",
+        "Wald": "Wald test",
+        "LR": "likelihood-ratio test",
+    }.get(test, test)
+
+
+def _kind(row: Mapping[str, Any], new_format: bool) -> RowKind:
+    """Reference, estimate, or not estimable (a monotone ordinary fit has no estimate)."""
+    if row.get("is_reference"):
+        return "reference"
+    hr, lo, hi = (_num(row.get(k)) for k in ("hr", "lower", "upper"))
+    if row.get("estimable") is False or hr is None or hr <= 0:
+        return "not_estimable"
+    diverged = not DIVERGED[0] < hr < DIVERGED[1]
+    if not new_format and (lo is None or hi is None or diverged):
+        return "not_estimable"
+    return "estimate"
+
+
+def _labels_for(row: Mapping[str, Any], labels: Labels, new_format: bool) -> tuple[str, str, str]:
+    """(full label, variable label, level label) in words, never raw codes."""
+    variable = str(row.get("variable") or row.get("term") or "")
+    level = row.get("level")
+    reference = str(row.get("reference") or "")
+    var_label = str(row.get("variable_label") or labels.variable(variable))
+    level_label = str(row.get("level_label") or labels.level(variable, level or ""))
+    if new_format and row.get("label"):
+        return str(row["label"]), var_label, level_label
+    if not new_format and reference not in CONTINUOUS_REFERENCES:
+        level_label = f"{level_label} vs {lower_first(labels.level(variable, reference))}"
+    elif not new_format:
+        level_label = lower_first(level_label)
+    return f"{var_label}: {level_label}", var_label, level_label
+
+
+def _dedupe_old(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Older results: the Firth row of a term replaces its ordinary row (one per term)."""
+    firth_terms = {r.get("term") for r in rows if r.get("firth")}
+    out: list[Mapping[str, Any]] = []
+    seen: set[Any] = set()
+    for row in rows:
+        term = row.get("term")
+        if term in firth_terms and not row.get("firth"):
+            continue
+        if term in seen:
+            continue
+        seen.add(term)
+        out.append(row)
+    return out
+
+
+def rows_for_model(
+    rows: Sequence[Mapping[str, Any]], model: str, labels: Labels | None = None
+) -> list[ForestRow]:
+    """The forest rows of one model from a list of Cox rows (either results format)."""
+    labels = labels or Labels()
+    chosen = [r for r in rows if str(r.get("model", "univariable")) == model]
+    new_format = any("is_reference" in r for r in rows)
+    if not new_format:
+        chosen = _dedupe_old(chosen)
+    out: list[ForestRow] = []
+    for row in chosen:
+        kind = _kind(row, new_format)
+        label, var_label, level_label = _labels_for(row, labels, new_format)
+        estimate = kind == "estimate"
+        out.append(
+            ForestRow(
+                term=str(row.get("term")),
+                variable=str(row.get("variable") or row.get("term")),
+                model=model,
+                kind=kind,
+                label=label,
+                variable_label=var_label,
+                level_label=level_label,
+                n=row.get("n"),
+                events=row.get("events"),
+                hr=_num(row.get("hr")) if estimate else None,
+                lower=_num(row.get("lower")) if estimate else None,
+                upper=_num(row.get("upper")) if estimate else None,
+                p=_num(row.get("p")) if estimate else None,
+                firth=bool(row.get("firth")) and estimate,
+                test=p_test(row),
+                global_p=_num(row.get("global_p")),
+                ties=str(row["ties"]) if row.get("ties") else None,
+                continuous=str(row.get("reference") or "") in CONTINUOUS_REFERENCES,
+            )
+        )
+    return out
+
+
+def forest_rows(results: Mapping[str, Any], endpoint: str, model: str) -> list[ForestRow]:
+    """The rows the forest plot draws for ``endpoint`` and ``model``, in the table's order."""
+    rows = (results.get("cox") or {}).get(endpoint) or []
+    return rows_for_model(rows, model, labels_from_results(results))
+
+
+def hr_words(row: Mapping[str, Any], labels: Labels, sep: str = " ") -> str:
+    """A Cox row in words: ``Hazard ratio (Cox), 2 vs 0–1: 6.84 (95% CI …); Wald test p = …``.
+
+    ``sep`` goes between the contrast and the numbers (a newline for a narrow annotation).
+    """
+    variable = str(row.get("variable") or "")
+    level = labels.level(variable, row.get("level") or "")
+    reference = str(row.get("reference") or "")
+    contrast = level
+    if reference not in CONTINUOUS_REFERENCES:
+        contrast = f"{level} vs {lower_first(labels.level(variable, reference))}"
+    model = "Cox, Firth penalised" if row.get("firth") else "Cox"
+    ratio = fmt_ratio(_num(row.get("hr")), _num(row.get("lower")), _num(row.get("upper")))
+    p = f"{test_words(p_test(row))} {fmt_p(row.get('p'))}"
+    return f"Hazard ratio ({model}), {contrast}:{sep}{ratio}; {p}"
+
+
+# --- layout ------------------------------------------------------------------------------
+
+Line = tuple[str, ForestRow | None, str]
+"""(kind, row, text): kind is 'model', 'variable' or 'row'."""
+
+
+def _lines(blocks: Sequence[tuple[str, list[ForestRow]]]) -> list[Line]:
+    """Display lines top to bottom: model headings, variable headings, indented rows."""
+    lines: list[Line] = []
+    for model, rows in blocks:
+        lines.append(("model", None, MODEL_TITLES.get(model, model.capitalize())))
+        i = 0
+        while i < len(rows):
+            group = [rows[i]]
+            while i + len(group) < len(rows) and rows[i + len(group)].variable == rows[i].variable:
+                group.append(rows[i + len(group)])
+            if len(group) == 1 and group[0].kind != "reference" and group[0].continuous:
+                lines.append(("row", group[0], group[0].label))
+            else:
+                head = next((r for r in group if r.global_p is not None), group[0])
+                lines.append(("variable", head, head.variable_label))
+                lines += [("row", r, INDENT + r.level_label) for r in group]
+            i += len(group)
     return lines
 
 
-def _limits(rows: Sequence[Mapping[str, Any]]) -> tuple[float, float]:
+def _limits(rows: Sequence[ForestRow]) -> tuple[float, float]:
     """Log-axis limits covering the estimates and most of the CIs, within [0.05, 100]."""
-    vals = [float(r[k]) for r in rows for k in ("hr", "lower", "upper") if r.get(k)]
-    vals = [v for v in vals if v > 0 and math.isfinite(v)] or [1.0]
+    vals = [v for r in rows for v in (r.hr, r.lower, r.upper) if v is not None and v > 0]
+    vals = vals or [1.0]
     low = max(X_FLOOR, min(min(vals), 1.0) / 1.3)
     high = min(X_CEIL, max(max(vals), 1.0) * 1.3)
     low = max([t for t in CANDIDATE_TICKS if t <= low] or [X_FLOOR])
@@ -65,57 +267,102 @@ def _ticks(lim: tuple[float, float]) -> list[float]:
     return [t for t in (WIDE_TICKS if wide else CANDIDATE_TICKS) if lim[0] <= t <= lim[1]]
 
 
-def _interval(ax: Axes, y: float, row: Mapping[str, Any], lim: tuple[float, float]) -> None:
-    """CI line (arrowed when clipped) and point estimate for one row."""
-    hr, lo, hi = row.get("hr"), row.get("lower"), row.get("upper")
-    if hr is None:
+def _interval(ax: Axes, y: float, row: ForestRow, lim: tuple[float, float]) -> None:
+    """CI line (arrowed when clipped) and point estimate for one estimated row."""
+    if row.kind != "estimate" or row.hr is None:
         return
-    colour = OKABE_ITO["blue"] if row.get("model") != "multivariable" else OKABE_ITO["vermillion"]
-    if lo is not None and hi is not None:
-        left, right = max(float(lo), lim[0]), min(float(hi), lim[1])
+    colour = palette().role("multivariable" if row.model == "multivariable" else "univariable")
+    if row.lower is not None and row.upper is not None:
+        left, right = max(row.lower, lim[0]), min(row.upper, lim[1])
         ax.plot([left, right], [y, y], color=colour, linewidth=1.1, solid_capstyle="butt")
         for end, clipped, arrow in (
-            (left, float(lo) < lim[0], "<"),
-            (right, float(hi) > lim[1], ">"),
+            (left, row.lower < lim[0], "<"),
+            (right, row.upper > lim[1], ">"),
         ):
             if clipped:
                 ax.plot([end], [y], marker=arrow, color=colour, markersize=4)
-    firth = bool(row.get("firth"))
     ax.plot(
-        [min(max(float(hr), lim[0]), lim[1])],
+        [min(max(row.hr, lim[0]), lim[1])],
         [y],
         linestyle="none",
-        marker=MODEL_MARKERS.get(str(row.get("model")), "s"),
+        marker=MODEL_MARKERS.get(row.model, "s"),
         markersize=5,
-        markerfacecolor="white" if firth else colour,
+        markerfacecolor="white" if row.firth else colour,
         markeredgecolor=colour,
         markeredgewidth=1.1,
         zorder=3,
+        gid=f"forest-marker-{row.model}-{row.term}",
     )
 
 
-def _text_row(ax: Axes, tr: Transform, y: float, row: Mapping[str, Any]) -> None:
-    """The text columns for one data row."""
-    mark = FIRTH_MARK if row.get("firth") else ""
-    label = f"{row.get('label') or row.get('term')}{mark}"
-    hr, lo, hi = row.get("hr"), row.get("lower"), row.get("upper")
-    ratio = "NA" if hr is None else f"{hr:.2f} ({_two(lo)}–{_two(hi)})"
-    cells = {
-        "label": (f"   {label}", "left"),
-        "n": (str(row.get("n", "")), "center"),
-        "events": (str(row.get("events", "")), "center"),
-        "hr": (ratio, "center"),
-        "p": (fmt_p(row.get("p")).removeprefix("p = ").replace("p ", ""), "right"),
+def _p_text(p: float | None) -> str:
+    return fmt_p(p).removeprefix("p = ").replace("p ", "")
+
+
+def _row_cells(row: ForestRow) -> dict[str, str]:
+    """The text of the n, events, HR and p columns for one row."""
+    if row.kind == "reference":
+        ratio, p = REFERENCE_TEXT, ""
+    elif row.kind == "not_estimable":
+        ratio, p = NOT_ESTIMABLE_TEXT, ""
+    else:
+        ratio = f"{_two(row.hr)} ({_two(row.lower)}–{_two(row.upper)})"
+        p = _p_text(row.p)
+    return {
+        "n": "" if row.n is None else str(row.n),
+        "events": "" if row.events is None else str(row.events),
+        "hr": ratio,
+        "p": p,
     }
-    for col, (text, ha) in cells.items():
-        ax.text(COLS[col], y, text, transform=tr, ha=ha, va="center", gid=f"forest-{col}-{y}")
 
 
-def _two(x: Any) -> str:
-    return "NA" if x is None else f"{float(x):.2f}"
+def _two(x: float | None) -> str:
+    return "NA" if x is None else f"{x:.2f}"
 
 
-def _headers(ax: Axes, tr: Transform) -> None:
+@dataclass(frozen=True)
+class _Columns:
+    """x positions (figure fraction) of the text columns and the plot area."""
+
+    label: float
+    n: float
+    events: float
+    plot_left: float
+    plot_width: float
+    hr: float
+    p: float
+
+
+def _columns(width: float, label_in: float) -> _Columns:
+    """Columns from the figure width and the longest label, in inches."""
+    c = COLUMN_IN
+    left = 0.05 + label_in + 0.1
+    plot_left = left + c["n"] + c["events"] + c["gap"]
+    plot_w = max(MIN_PLOT_IN, width - plot_left - c["gap"] - c["hr"] - c["p"])
+    hr_centre = plot_left + plot_w + c["gap"] + c["hr"] / 2
+    return _Columns(
+        label=0.05 / width,
+        n=(left + c["n"] / 2) / width,
+        events=(left + c["n"] + c["events"] / 2) / width,
+        plot_left=plot_left / width,
+        plot_width=plot_w / width,
+        hr=hr_centre / width,
+        p=(hr_centre + c["hr"] / 2 + c["p"]) / width,
+    )
+
+
+def _label_width(fig: Figure, texts: Sequence[str], bold: Sequence[bool]) -> float:
+    """Width in inches of the longest label as it will be drawn."""
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
+    widest = 0.0
+    for text, b in zip(texts, bold, strict=True):
+        t = Text(0, 0, text, fontweight="bold" if b else "normal", figure=fig)
+        widest = max(widest, t.get_window_extent(renderer).width / fig.dpi)
+    return widest
+
+
+def _headers(ax: Axes, tr: Transform, cols: _Columns) -> None:
     heads = {
         "label": ("Variable", "left"),
         "n": ("n", "center"),
@@ -124,55 +371,128 @@ def _headers(ax: Axes, tr: Transform) -> None:
         "p": ("p", "right"),
     }
     for col, (text, ha) in heads.items():
-        ax.text(COLS[col], -1.2, text, transform=tr, ha=ha, va="center", fontweight="bold")
+        x = getattr(cols, col)
+        ax.text(x, -1.2, text, transform=tr, ha=ha, va="center", fontweight="bold")
+
+
+def _draw_line(
+    ax: Axes, tr: Transform, cols: _Columns, y: int, line: Line, lim: tuple[float, float]
+) -> None:
+    """One display line: a heading (with a global p) or a row with its interval."""
+    kind, row, text = line
+    if kind != "row" or row is None:
+        weight = "bold" if kind == "model" else "normal"
+        ax.text(cols.label, y, text, transform=tr, ha="left", va="center", fontweight=weight)
+        if kind == "variable" and row is not None and row.global_p is not None:
+            ax.text(cols.p, y, f"{_p_text(row.global_p)}‡", transform=tr, ha="right", va="center")
+        return
+    mark = FIRTH_MARK if row.firth else ""
+    ax.text(
+        cols.label,
+        y,
+        f"{text}{mark}",
+        transform=tr,
+        ha="left",
+        va="center",
+        gid=f"forest-label-{y}",
+    )
+    for col, value in _row_cells(row).items():
+        ha = "right" if col == "p" else "center"
+        ax.text(
+            getattr(cols, col), y, value, transform=tr, ha=ha, va="center", gid=f"forest-{col}-{y}"
+        )
+    _interval(ax, y, row, lim)
 
 
 def figure_forest(
-    rows: Sequence[Mapping[str, Any]] | None, *, endpoint: str = "PFSR"
+    rows: Sequence[Mapping[str, Any]] | None,
+    *,
+    endpoint: str = "PFSR",
+    labels: Labels | None = None,
 ) -> Figure | None:
     """Figure 6: Cox hazard ratios for ``endpoint``; None when there are no rows."""
     if not rows:
         return None
-    lines = _layout_rows(rows)
-    lim = _limits(rows)
+    models = [m for m in MODEL_ORDER if any(r.get("model") == m for r in rows)]
+    models += sorted({str(r.get("model")) for r in rows} - set(models))
+    blocks = [(m, rows_for_model(rows, m, labels)) for m in models]
+    blocks = [(m, b) for m, b in blocks if b]
+    lines = _lines(blocks)
+    every = [r for _, b in blocks for r in b]
+    lim = _limits(every)
     with journal_style():
-        height = 0.9 + 0.2 * (len(lines) + 1)
-        fig = Figure(figsize=(DOUBLE_COLUMN_IN, height))
-        bottom = 0.55 / height
-        ax = fig.add_axes((PLOT_LEFT, bottom, PLOT_WIDTH, 1 - bottom - 0.05))
+        width = current_style().width_in(DOUBLE_COLUMN_IN)
+        row_h = font_size() / 72 * 1.9
+        chars = int(width * 72 / (font_size(-1.5) * 0.56))
+        notes = [w for n in footnotes(every, labels or Labels()) for w in textwrap.wrap(n, chars)]
+        note_h = len(notes) * font_size(-1.5) / 72 * 1.3
+        bottom_in = 0.5 + note_h
+        height = bottom_in + 0.1 + row_h * (len(lines) + 2)
+        fig = Figure(figsize=(width, height))
+        label_in = _label_width(
+            fig, [f"{t}{FIRTH_MARK}" for _, _, t in lines], [k == "model" for k, _, _ in lines]
+        )
+        cols = _columns(width, label_in)
+        needed = (cols.p * width) + 0.05
+        if needed > width:
+            fig.set_size_inches(needed, height)
+            cols = _columns(needed, label_in)
+        bottom = bottom_in / height
+        ax = fig.add_axes((cols.plot_left, bottom, cols.plot_width, 1 - bottom - 0.1 / height))
         tr = blended_transform_factory(fig.transFigure, ax.transData)
-        _headers(ax, tr)
-        for y, (kind, row) in enumerate(lines):
-            if row is None:
-                ax.text(
-                    COLS["label"], y, kind, transform=tr, ha="left", va="center", fontweight="bold"
-                )
-            else:
-                _text_row(ax, tr, y, row)
-                _interval(ax, y, row, lim)
-        ax.axvline(1.0, color="0.3", linewidth=0.7, linestyle=(0, (3, 2)), zorder=0)
-        ax.set_xscale("log")
-        ax.set_xlim(*lim)
-        ticks = _ticks(lim)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        minor = [t for t in MINOR_TICKS if lim[0] <= t <= lim[1] and t not in ticks]
-        ax.xaxis.set_minor_locator(FixedLocator(minor))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xticklabels([f"{t:g}" for t in ticks])
-        ax.set_ylim(len(lines) - 0.5, -1.7)
-        ax.set_yticks([])
-        ax.spines["left"].set_visible(False)
-        ax.set_xlabel(f"Hazard ratio for {endpoint} (log scale)")
-        _footnote(fig, rows)
+        _headers(ax, tr, cols)
+        for y, line in enumerate(lines):
+            _draw_line(ax, tr, cols, y, line, lim)
+        ax.axvline(1.0, color=palette().role("muted"), linewidth=0.7, linestyle=(0, (3, 2)))
+        _axis(ax, lim, len(lines), endpoint)
+        _footnote(fig, notes, cols)
     return fig
 
 
-def _footnote(fig: Figure, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Marker key and, when present, the Firth note."""
-    notes = ["■ univariable  ◆ multivariable; lines are 95% CIs"]
-    if any(r.get("firth") for r in rows):
-        notes.append(f"{FIRTH_MARK} Firth penalised likelihood (hollow marker)")
-    ties = sorted({str(r.get("ties")) for r in rows if r.get("ties")})
+def _axis(ax: Axes, lim: tuple[float, float], n_lines: int, endpoint: str) -> None:
+    """Log x axis with readable ticks; rows top to bottom."""
+    ax.set_xscale("log")
+    ax.set_xlim(*lim)
+    ticks = _ticks(lim)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    minor = [t for t in MINOR_TICKS if lim[0] <= t <= lim[1] and t not in ticks]
+    ax.xaxis.set_minor_locator(FixedLocator(minor))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.set_ylim(n_lines - 0.5, -1.7)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel(f"Hazard ratio for {endpoint} (log scale)")
+
+
+def footnotes(rows: Sequence[ForestRow], labels: Labels) -> list[str]:
+    """The footnote lines: markers, tests behind the p values, Firth and ties."""
+    notes = ["■ univariable, ◆ multivariable Cox model; lines, 95% confidence intervals."]
+    tests = sorted({test_words(r.test) for r in rows if r.kind == "estimate" and not r.firth})
+    if tests:
+        notes.append(f"p, {' / '.join(tests)}.")
+    if any(r.firth for r in rows):
+        notes.append(
+            f"{FIRTH_MARK} Firth penalised-likelihood estimate (hollow marker; the ordinary fit "
+            "is monotone): 95% CI by profile penalised likelihood, p by penalised "
+            "likelihood-ratio test."
+        )
+    if any(r.global_p is not None for r in rows):
+        notes.append("‡ Global p of the variable, likelihood-ratio test.")
+    ties = sorted({r.ties for r in rows if r.ties})
     if ties:
-        notes.append(f"ties: {', '.join(ties)}")
-    fig.text(COLS["label"], 0.01, "; ".join(notes), ha="left", va="bottom", fontsize=6.5)
+        notes.append("Ties: " + "; ".join(labels.method("cox_ties", t) for t in ties) + ".")
+    return notes
+
+
+def _footnote(fig: Figure, notes: Sequence[str], cols: _Columns) -> None:
+    """The footnotes under the axis, one per line."""
+    fig.text(
+        cols.label,
+        0.01,
+        "\n".join(notes),
+        ha="left",
+        va="bottom",
+        fontsize=font_size(-1.5),
+        linespacing=1.3,
+    )

@@ -3,6 +3,10 @@
 ``FIGURES`` lists the figures in report order: a file stem, a caption and a builder reading
 the results. A builder returns None when its part of the results is absent; such figures are
 skipped (``skipped_figures`` says which and why).
+
+The look comes from the run's configuration: ``results["manifest"]["config"]["figures"]``
+(a `FigureStyle`: width, height ratio, font size, palette, annotations, layouts) when
+present, else the default style; labels come from the run's label catalogue.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from matplotlib.figure import Figure
 from rechallenge.figures.flow import figure_flow
 from rechallenge.figures.forest import figure_forest
 from rechallenge.figures.km import figure_km_by, figure_os, figure_pfs
-from rechallenge.figures.style import save_figure
+from rechallenge.figures.style import FigureStyle, journal_style, save_figure, style_from_config
 from rechallenge.figures.swimmer import figure_swimmer
 from rechallenge.figures.waterfall import figure_waterfall
+from rechallenge.labels import labels_from_results
 
 Builder = Callable[[Mapping[str, Any]], Figure | None]
 
@@ -42,13 +47,13 @@ def too_many(results: Mapping[str, Any], key: str) -> int | None:
     return count if count > PER_PATIENT_LIMITS[key] else None
 
 
-def _per_patient(key: str, draw: Callable[[Any], Figure | None]) -> Builder:
+def _per_patient(key: str, draw: Callable[..., Figure | None]) -> Builder:
     """A per-patient figure, drawn only while it stays legible."""
 
     def build(results: Mapping[str, Any]) -> Figure | None:
         if too_many(results, key) is not None:
             return None
-        return draw(results.get(key))
+        return draw(results.get(key), labels=labels_from_results(results))
 
     return build
 
@@ -73,6 +78,7 @@ def _km_by(variable: str) -> Builder:
             variable,
             logrank=(results.get("logrank") or {}).get("PFSR"),
             cox_rows=(results.get("cox") or {}).get("PFSR") or (),
+            labels=labels_from_results(results),
         )
 
     return build
@@ -83,37 +89,43 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         "flow",
         "Patient flow from screening to the analysed cohort.",
         "cohort.attrition",
-        lambda r: figure_flow(r.get("cohort")),
+        lambda r: figure_flow(r.get("cohort"), labels_from_results(r)),
     ),
     FigureSpec(
         "figure1_km_pfs",
-        "Figure 1. Kaplan–Meier estimates of PFS1 (initial ICI) and PFSR (rechallenge), "
-        "with 95% confidence bands; ticks mark censored observations.",
+        "Figure 1. Kaplan–Meier estimates of progression-free survival on the first ICI "
+        "course (PFS1) and on rechallenge (PFSR), each from the start of its course, with "
+        "95% confidence bands; tick marks, censored observations.",
         "km.PFS1 / km.PFSR",
-        lambda r: figure_pfs(r.get("km") or {}),
+        lambda r: figure_pfs(r.get("km") or {}, labels=labels_from_results(r)),
     ),
     FigureSpec(
         "figure2_waterfall",
         "Figure 2. Best percentage change from baseline in the sum of target lesions, "
-        "per patient, in both ICI courses.",
+        "per patient, in both ICI courses (one patient order, by the change on "
+        "rechallenge); dashed lines, −30% and +20% (RECIST 1.1).",
         "waterfall",
         _per_patient("waterfall", figure_waterfall),
     ),
     FigureSpec(
         "figure3_swimmer",
-        "Figure 3. Course of each patient across the initial ICI and the rechallenge.",
+        "Figure 3. Progression-free survival of each patient on the first ICI course "
+        "(PFS1) and on rechallenge (PFSR), each from the start of its course, labelled "
+        "with the best overall response.",
         "swimmer",
         _per_patient("swimmer", figure_swimmer),
     ),
     FigureSpec(
         "figure4_km_pfsr_ecog",
-        "Figure 4. PFSR by ECOG performance status.",
+        "Figure 4. Kaplan–Meier estimates of PFSR by ECOG performance status; tick "
+        "marks, censored observations; p, log-rank test.",
         "km.PFSR (ecog_group)",
         _km_by("ecog_group"),
     ),
     FigureSpec(
         "figure5_km_pfsr_pdl1",
-        "Figure 5. PFSR by PD-L1 status.",
+        "Figure 5. Kaplan–Meier estimates of PFSR by PD-L1 expression; tick marks, "
+        "censored observations; p, log-rank test.",
         "km.PFSR (pdl1)",
         _km_by("pdl1"),
     ),
@@ -121,24 +133,38 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         "figure6_forest",
         "Figure 6. Cox proportional-hazards models for PFSR: hazard ratios with 95% CIs.",
         "cox.PFSR",
-        lambda r: figure_forest((r.get("cox") or {}).get("PFSR")),
+        lambda r: figure_forest((r.get("cox") or {}).get("PFSR"), labels=labels_from_results(r)),
     ),
     FigureSpec(
         "figure7_km_os",
-        "Overall survival from the first rechallenge dose.",
+        "Figure 7. Kaplan–Meier estimate of overall survival from the start of "
+        "rechallenge, with its 95% confidence band; tick marks, censored observations.",
         "km.OS",
-        lambda r: figure_os(r.get("km") or {}),
+        lambda r: figure_os(r.get("km") or {}, labels=labels_from_results(r)),
     ),
 )
 
 
-def build_figures(results: Mapping[str, Any]) -> dict[str, Figure]:
-    """Every figure the results allow, keyed by file stem, in report order."""
+def figure_style(results: Mapping[str, Any]) -> FigureStyle:
+    """The run's figure style: the configuration's ``figures`` section, else the default."""
+    manifest = results.get("manifest") or {}
+    config = manifest.get("config") if isinstance(manifest, Mapping) else None
+    return style_from_config(config if isinstance(config, Mapping) else None)
+
+
+def build_figures(
+    results: Mapping[str, Any], style: FigureStyle | None = None
+) -> dict[str, Figure]:
+    """Every figure the results allow, keyed by file stem, in report order.
+
+    ``style`` overrides the run's configured style (`figure_style`).
+    """
     out: dict[str, Figure] = {}
-    for spec in FIGURES:
-        fig = spec.build(results)
-        if fig is not None:
-            out[spec.stem] = fig
+    with journal_style(style or figure_style(results)):
+        for spec in FIGURES:
+            fig = spec.build(results)
+            if fig is not None:
+                out[spec.stem] = fig
     return out
 
 
@@ -170,9 +196,13 @@ def render_all(
     *,
     formats: tuple[str, ...] = ("png", "svg", "pdf"),
     dpi: int = 300,
+    style: FigureStyle | None = None,
 ) -> list[Path]:
-    """Save every available figure as ``out_dir/<stem>.<fmt>``; return the written paths."""
+    """Save every available figure as ``out_dir/<stem>.<fmt>``; return the written paths.
+
+    The style is the run's configured one (``manifest.config.figures``) unless given.
+    """
     paths: list[Path] = []
-    for stem, fig in build_figures(results).items():
+    for stem, fig in build_figures(results, style).items():
         paths += save_figure(fig, Path(out_dir) / stem, formats, dpi=dpi)
     return paths

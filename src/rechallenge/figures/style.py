@@ -1,24 +1,36 @@
-"""Shared journal style for every figure: palette, line styles, markers, hatches, fonts.
+"""Shared journal style for every figure: size, fonts, palette and annotations.
 
-The palette is Okabe–Ito (colour-blind safe). Because colour alone does not survive
-greyscale printing, each series also differs by line style, marker and hatch, taken in the
-same order as the colours.
+`FigureStyle` is the part of the study configuration (``figures:``) that re-styles every
+figure without code: width (journal single or double column, or millimetres), height
+ratio, font size, palette (Okabe–Ito, colour-blind safe, or greyscale) and which
+annotations show. Builders read the active style with `current_style()` and the active
+colours with `palette()`; `journal_style(style)` activates both for a ``with`` block and
+sets the matching matplotlib rcParams.
 
-Fonts: DejaVu Sans (shipped with matplotlib), 8 pt body text. PDF output embeds TrueType
-fonts (``pdf.fonttype = 42``); SVG output converts text to paths (``svg.fonttype =
-"path"``) so that an SVG looks the same without the font installed. File metadata dates
-are omitted so that re-rendering the same results gives identical files.
+Because colour alone does not survive greyscale printing, each series also differs by line
+style, marker and hatch, taken in the same order as the colours.
+
+Fonts: DejaVu Sans (shipped with matplotlib). PDF output embeds TrueType fonts
+(``pdf.fonttype = 42``); SVG output converts text to paths (``svg.fonttype = "path"``) so
+that an SVG looks the same without the font installed. File metadata dates are omitted so
+that re-rendering the same results gives identical files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 import matplotlib as mpl
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from pydantic import BaseModel, ConfigDict, Field
 
 OKABE_ITO: Final[dict[str, str]] = {
     "blue": "#0072B2",
@@ -39,6 +51,14 @@ SERIES_COLOURS: Final[tuple[str, ...]] = (
     OKABE_ITO["orange"],
     OKABE_ITO["sky_blue"],
 )
+GREY_SERIES: Final[tuple[str, ...]] = (
+    "#000000",
+    "#6E6E6E",
+    "#A0A0A0",
+    "#3C3C3C",
+    "#878787",
+    "#505050",
+)
 LINE_STYLES: Final[tuple[Any, ...]] = (
     "-",
     (0, (5, 2)),
@@ -50,14 +70,29 @@ LINE_STYLES: Final[tuple[Any, ...]] = (
 MARKERS: Final[tuple[str, ...]] = ("o", "s", "^", "D", "v", "P")
 HATCHES: Final[tuple[str, ...]] = ("", "////", "....", "xxxx", "\\\\\\\\", "++")
 
-RESPONSE_STYLE: Final[dict[str, tuple[str, str]]] = {
-    "CR": (OKABE_ITO["blue"], "xxxx"),
-    "PR": (OKABE_ITO["sky_blue"], ""),
-    "SD": (OKABE_ITO["orange"], "...."),
-    "PD": (OKABE_ITO["vermillion"], "////"),
-    "NE": ("#999999", "\\\\\\\\"),
+RESPONSE_HATCH: Final[dict[str, str]] = {
+    "CR": "xxxx",
+    "PR": "",
+    "SD": "....",
+    "PD": "////",
+    "NE": "\\\\\\\\",
 }
-"""Best overall response → (fill colour, hatch)."""
+RESPONSE_STYLE: Final[dict[str, tuple[str, str]]] = {
+    "CR": (OKABE_ITO["blue"], RESPONSE_HATCH["CR"]),
+    "PR": (OKABE_ITO["sky_blue"], RESPONSE_HATCH["PR"]),
+    "SD": (OKABE_ITO["orange"], RESPONSE_HATCH["SD"]),
+    "PD": (OKABE_ITO["vermillion"], RESPONSE_HATCH["PD"]),
+    "NE": ("#999999", RESPONSE_HATCH["NE"]),
+}
+"""Best overall response → (fill colour, hatch) in the Okabe–Ito palette."""
+
+GREY_RESPONSE: Final[dict[str, str]] = {
+    "CR": "#303030",
+    "PR": "#6E6E6E",
+    "SD": "#A8A8A8",
+    "PD": "#D2D2D2",
+    "NE": "#EDEDED",
+}
 
 RESPONSE_NAMES: Final[dict[str, str]] = {
     "CR": "Complete response",
@@ -68,37 +103,209 @@ RESPONSE_NAMES: Final[dict[str, str]] = {
 }
 
 FONT_SIZE: Final[float] = 8.0
-SINGLE_COLUMN_IN: Final[float] = 3.5
-DOUBLE_COLUMN_IN: Final[float] = 7.2
+MM_PER_INCH: Final[float] = 25.4
+SINGLE_COLUMN_MM: Final[float] = 89.0
+DOUBLE_COLUMN_MM: Final[float] = 183.0
+SINGLE_COLUMN_IN: Final[float] = SINGLE_COLUMN_MM / MM_PER_INCH
+DOUBLE_COLUMN_IN: Final[float] = DOUBLE_COLUMN_MM / MM_PER_INCH
 
-JOURNAL_RC: Final[dict[str, Any]] = {
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],
-    "font.size": FONT_SIZE,
-    "axes.titlesize": FONT_SIZE + 1,
-    "axes.labelsize": FONT_SIZE,
-    "xtick.labelsize": FONT_SIZE - 0.5,
-    "ytick.labelsize": FONT_SIZE - 0.5,
-    "legend.fontsize": FONT_SIZE - 0.5,
-    "axes.linewidth": 0.7,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "xtick.major.width": 0.7,
-    "ytick.major.width": 0.7,
-    "xtick.major.size": 3.0,
-    "ytick.major.size": 3.0,
-    "lines.linewidth": 1.4,
-    "legend.frameon": False,
-    "hatch.linewidth": 0.6,
-    "pdf.fonttype": 42,
-    "ps.fonttype": 42,
-    "svg.fonttype": "path",
-    "svg.hashsalt": "rechallenge",
-    "savefig.dpi": 300,
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.04,
-    "figure.dpi": 100,
+
+class FigureAnnotations(BaseModel):
+    """Which annotations the figures show; each can be switched off for a journal."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    p_values: bool = Field(
+        True, description="Log-rank p and hazard ratio on the subgroup Kaplan–Meier figures."
+    )
+    medians: bool = Field(
+        True, description="Dashed guides from S = 0.5 down to each median survival time."
+    )
+    censor_ticks: bool = Field(True, description="Tick marks at censored observations.")
+    risk_table: bool = Field(True, description="Number-at-risk table under each KM figure.")
+    ci_bands: bool = Field(
+        True, description="95% confidence bands on the all-patient KM curves (Figures 1, 7)."
+    )
+    subgroup_ci_bands: bool = Field(
+        False,
+        description="95% confidence bands on the subgroup KM curves (Figures 4, 5); off "
+        "by default because overlapping bands hide the curves.",
+    )
+
+
+class FigureStyle(BaseModel):
+    """How every figure looks: size, font, palette, annotations and per-patient layouts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    width: Literal["single", "double"] | float | None = Field(
+        None,
+        description="Saved figure width: 'single' (one journal column, 89 mm), 'double' "
+        "(two columns, 183 mm) or a number of millimetres; unset, each figure keeps its "
+        "own width (double column, Kaplan–Meier 127 mm).",
+    )
+    height_ratio: float | None = Field(
+        None,
+        gt=0.1,
+        le=3.0,
+        description="Height of the plotting panel as a fraction of the figure width, for "
+        "the Kaplan–Meier and waterfall figures (the other figures grow with their rows); "
+        "unset, each figure's own proportions.",
+    )
+    font_size: float = Field(
+        FONT_SIZE,
+        ge=5.0,
+        le=14.0,
+        description="Body text size in points (tick labels 0.5 pt less).",
+    )
+    palette: Literal["okabe-ito", "greyscale"] = Field(
+        "okabe-ito",
+        description="'okabe-ito' (colour-blind safe colours) or 'greyscale' (print); "
+        "series also differ by line style, marker and hatch.",
+    )
+    annotations: FigureAnnotations = Field(
+        default_factory=FigureAnnotations, description="Which annotations show."
+    )
+    swimmer: Literal["pfs", "exposure"] = Field(
+        "pfs",
+        description="Figure 3 layout: 'pfs' (a PFS1 and a PFSR lane per patient, each from "
+        "its course's start, as the seed paper) or 'exposure' (treatment courses on one "
+        "time axis from the first ICI dose).",
+    )
+    waterfall: Literal["paired", "independent"] = Field(
+        "paired",
+        description="Figure 2 layout: 'paired' (one patient order in both courses, sorted "
+        "by the rechallenge change) or 'independent' (each course sorted on its own).",
+    )
+
+    def width_in(self, default_in: float) -> float:
+        """The figure width in inches; ``default_in`` when no width is configured."""
+        if self.width is None:
+            return default_in
+        if self.width == "single":
+            return SINGLE_COLUMN_IN
+        if self.width == "double":
+            return DOUBLE_COLUMN_IN
+        return float(self.width) / MM_PER_INCH
+
+    def panel_height(self, width_in: float, default_in: float) -> float:
+        """The plotting panel's height in inches: ``height_ratio`` × width, else the default."""
+        return default_in if self.height_ratio is None else self.height_ratio * width_in
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Every colour a figure uses, by role, so a palette switch reaches every artist."""
+
+    series: tuple[str, ...]
+    response: Mapping[str, str]
+    roles: Mapping[str, str]
+
+    def role(self, name: str) -> str:
+        """The colour of a named role (``initial``, ``rechallenge``, ``death``, …)."""
+        return self.roles[name]
+
+
+PALETTES: Final[dict[str, Palette]] = {
+    "okabe-ito": Palette(
+        series=SERIES_COLOURS,
+        response={k: v[0] for k, v in RESPONSE_STYLE.items()},
+        roles={
+            "initial": OKABE_ITO["blue"],
+            "rechallenge": OKABE_ITO["orange"],
+            "interim": "#D9D9D9",
+            "death": OKABE_ITO["vermillion"],
+            "univariable": OKABE_ITO["blue"],
+            "multivariable": OKABE_ITO["vermillion"],
+            "guide": "#737373",
+            "text": "#000000",
+            "muted": "#4D4D4D",
+        },
+    ),
+    "greyscale": Palette(
+        series=GREY_SERIES,
+        response=GREY_RESPONSE,
+        roles={
+            "initial": "#4D4D4D",
+            "rechallenge": "#B3B3B3",
+            "interim": "#E6E6E6",
+            "death": "#000000",
+            "univariable": "#000000",
+            "multivariable": "#6E6E6E",
+            "guide": "#737373",
+            "text": "#000000",
+            "muted": "#4D4D4D",
+        },
+    ),
 }
+
+DEFAULT_STYLE: Final[FigureStyle] = FigureStyle()
+_ACTIVE: ContextVar[FigureStyle | None] = ContextVar("figure_style", default=None)
+
+
+def current_style() -> FigureStyle:
+    """The style of the figure being built (the default outside `journal_style`)."""
+    return _ACTIVE.get() or DEFAULT_STYLE
+
+
+def palette() -> Palette:
+    """The colours of the active style."""
+    return PALETTES[current_style().palette]
+
+
+def font_size(delta: float = 0.0) -> float:
+    """The active body font size plus ``delta`` points (never below 4 pt)."""
+    return max(4.0, current_style().font_size + delta)
+
+
+def style_from_config(config: Mapping[str, Any] | None) -> FigureStyle:
+    """The ``figures`` section of a run's configuration as a `FigureStyle` (default if absent)."""
+    section = (config or {}).get("figures")
+    if isinstance(section, FigureStyle):
+        return section
+    return FigureStyle.model_validate(section or {})
+
+
+def _rc(style: FigureStyle) -> dict[str, Any]:
+    size = style.font_size
+    return {
+        "font.family": "sans-serif",
+        "font.sans-serif": ["DejaVu Sans"],
+        "font.size": size,
+        "axes.titlesize": size + 1,
+        "axes.labelsize": size,
+        "xtick.labelsize": size - 0.5,
+        "ytick.labelsize": size - 0.5,
+        "legend.fontsize": size - 0.5,
+        "legend.title_fontsize": size - 0.5,
+        "axes.linewidth": 0.7,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.edgecolor": "black",
+        "axes.labelcolor": "black",
+        "text.color": "black",
+        "xtick.color": "black",
+        "ytick.color": "black",
+        "xtick.major.width": 0.7,
+        "ytick.major.width": 0.7,
+        "xtick.major.size": 3.0,
+        "ytick.major.size": 3.0,
+        "lines.linewidth": 1.4,
+        "legend.frameon": False,
+        "hatch.linewidth": 0.6,
+        "hatch.color": "#262626",
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "svg.fonttype": "path",
+        "svg.hashsalt": "rechallenge",
+        "savefig.dpi": 300,
+        "savefig.bbox": "tight",
+        "savefig.pad_inches": 0.04,
+        "figure.dpi": 100,
+    }
+
+
+JOURNAL_RC: Final[dict[str, Any]] = _rc(FigureStyle())
 
 SAVE_METADATA: Final[dict[str, dict[str, Any]]] = {
     "png": {"Software": None},
@@ -108,16 +315,65 @@ SAVE_METADATA: Final[dict[str, dict[str, Any]]] = {
 
 
 @contextmanager
-def journal_style() -> Iterator[None]:
-    """Apply the journal rcParams for the duration of a ``with`` block."""
-    with mpl.rc_context(cast(Any, JOURNAL_RC)):
-        yield
+def journal_style(style: FigureStyle | None = None) -> Iterator[None]:
+    """Activate ``style`` (else the active one) and its rcParams for a ``with`` block."""
+    chosen = style if style is not None else current_style()
+    token = _ACTIVE.set(chosen)
+    try:
+        with mpl.rc_context(cast(Any, _rc(chosen))):
+            yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 def series_style(index: int) -> dict[str, Any]:
     """Colour, line style and marker for the ``index``-th series (cycled)."""
-    k = index % len(SERIES_COLOURS)
-    return {"color": SERIES_COLOURS[k], "linestyle": LINE_STYLES[k], "marker": MARKERS[k]}
+    colours = palette().series
+    k = index % len(colours)
+    return {"color": colours[k], "linestyle": LINE_STYLES[k], "marker": MARKERS[k]}
+
+
+def response_style(bor: str) -> tuple[str, str]:
+    """Fill colour and hatch of a best overall response (``NE`` for unknown codes)."""
+    key = bor if bor in RESPONSE_HATCH else "NE"
+    return palette().response[key], RESPONSE_HATCH[key]
+
+
+def text_colour_on(fill: str) -> str:
+    """Black or white, whichever contrasts more with ``fill`` (WCAG relative luminance)."""
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in to_rgb(fill))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    # contrast with black (L + 0.05) / 0.05 versus with white 1.05 / (L + 0.05)
+    return "black" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "white"
+
+
+def fit_axes_to_width(fig: Figure, axes: Sequence[Axes], width_in: float, rounds: int = 4) -> None:
+    """Move and resize ``axes`` (sharing one x extent) so the saved figure is ``width_in`` wide.
+
+    Figures are saved with a tight bounding box, so labels that stick out of the axes (the
+    y label, risk-table row names, the last tick label) add to the saved width. Each round
+    shifts the axes by the left overhang and trims them by the right one; the overhangs keep
+    their size in inches, so three or four rounds converge. The axes keep at least 30% of
+    the width.
+    """
+    FigureCanvasAgg(fig)
+    fig.set_size_inches(width_in, fig.get_size_inches()[1])
+    pad = float(mpl.rcParams["savefig.pad_inches"])
+    for _ in range(rounds):
+        bb = fig.get_tightbbox()
+        pos = axes[0].get_position()
+        left = pos.x0 * width_in + (pad - bb.x0)
+        right = pos.x1 * width_in + (width_in - pad - bb.x1)
+        if abs(pad - bb.x0) < 0.003 and abs(width_in - pad - bb.x1) < 0.003:
+            break
+        right = max(right, left + 0.3 * width_in)
+        for ax in axes:
+            p = ax.get_position()
+            ax.set_position((left / width_in, p.y0, (right - left) / width_in, p.height))
 
 
 def save_figure(
@@ -132,6 +388,11 @@ def save_figure(
             fig.savefig(path, format=fmt, dpi=dpi, metadata=SAVE_METADATA.get(fmt))
             paths.append(path)
     return paths
+
+
+def lower_first(text: str) -> str:
+    """``First ICI course`` -> ``first ICI course``; acronyms (``ICI rechallenge``) unchanged."""
+    return text[:1].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
 
 
 def fmt_months(value: float | None, digits: int = 2) -> str:
