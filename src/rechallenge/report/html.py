@@ -193,12 +193,14 @@ def _config_rows(config: Any, prefix: str = "") -> list[tuple[str, str]]:
             path = f"{prefix} › {name.lower()}" if prefix else name
             rows += _config_rows(config[key], path)
         return rows
+    if isinstance(config, list | tuple) and any(isinstance(v, Mapping) for v in config):
+        return [row for i, v in enumerate(config, 1) for row in _config_rows(v, f"{prefix} {i}")]
     if isinstance(config, bool):
         value = "yes" if config else "no"
     elif config is None:
         value = "not set"
     elif isinstance(config, list | tuple):
-        value = text.words_of(config) if config else "none"
+        value = text.plain(text.words_of(config)) if config else "none"
     else:
         value = text.plain(str(config))
     return [(prefix, value)]
