@@ -11,6 +11,7 @@ import pytest
 
 from rechallenge.errors import RechallengeError
 from rechallenge.figures.render import render_all
+from rechallenge.labels import labels_from_results
 from rechallenge.report.html import (
     SECTIONS,
     PdfBackendMissingError,
@@ -19,7 +20,7 @@ from rechallenge.report.html import (
 )
 from rechallenge.report.outputs import write_outputs
 from rechallenge.report.svg import check_svg, inline_svg
-from rechallenge.report.text import methods_sentences, summary_points
+from rechallenge.report.text import methods_text, results_sections
 
 SECTION_IDS = [sid for sid, _ in SECTIONS]
 HAS_WEASYPRINT = importlib.util.find_spec("weasyprint") is not None
@@ -31,15 +32,7 @@ def report_html(results: dict[str, Any]) -> str:
 
 
 def test_every_section_present_once(report_html: str) -> None:
-    assert SECTION_IDS == [
-        "summary",
-        "attrition",
-        "tables",
-        "figures",
-        "methods",
-        "warnings",
-        "manifest",
-    ]
+    assert SECTION_IDS == ["summary", "results", "methods", "references", "appendix"]
     for sid in SECTION_IDS:
         assert report_html.count(f'<section id="{sid}">') == 1
 
@@ -62,6 +55,10 @@ def test_all_tables_and_figures_inlined(report_html: str) -> None:
         assert f'id="{tid}"' in report_html
     assert report_html.count("<svg") == 8
     assert report_html.count("<figcaption>") == 8
+    numbers = re.findall(r"<figcaption><b>Figure (\d+)\.</b>", report_html)
+    assert numbers == [str(i) for i in range(1, 9)]
+    tables = re.findall(r"<caption>Table (A?\d+)\.", report_html)
+    assert tables == ["1", "2", "3", "4", "5", "A1"]
 
 
 def test_svg_ids_are_unique_across_figures(report_html: str) -> None:
@@ -72,6 +69,8 @@ def test_svg_ids_are_unique_across_figures(report_html: str) -> None:
 def test_script_injection_is_escaped(results: dict[str, Any]) -> None:
     evil = "<script>alert('x')</script>"
     results["cohort"]["patients"][13]["reason"] = evil
+    results["cohort"]["patients"][13]["included"] = False
+    results["cohort"]["patients"][13]["criterion"] = None
     results["warnings"].append({"code": "<b>X</b>", "message": evil})
     results["study"]["title"] = "<img src=x onerror=alert(1)>"
     results["resistance"]["criteria"][0]["wording"] = evil
@@ -81,40 +80,41 @@ def test_script_injection_is_escaped(results: dict[str, Any]) -> None:
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
 
 
-def test_summary_and_methods_read_results(results: dict[str, Any]) -> None:
-    points = summary_points(results)
-    assert points[0] == "24 patients screened, 13 included in the analysis."
-    assert any("Median PFSR: 2.90 months (95% CI 1.90–11.00)" in p for p in points)
-    assert any("log-rank p = 0.004" in p for p in points)
-    assert any("Median OS: not reached" in p for p in points)
-    text = " ".join(methods_sentences(results["methods"]))
+def test_results_and_methods_read_results(results: dict[str, Any]) -> None:
+    labels = labels_from_results(results)
+    body = " ".join(p for sec in results_sections(results, labels, (), ()) for p in sec.paragraphs)
+    assert "Of 24 patients screened, 13 met all selection criteria" in body
+    assert "Median PFSR was 2.9 months (95% CI 1.9–11.0; Kaplan–Meier)" in body
+    assert "p = 0.004, log-rank test" in body
+    assert "Median OS was not reached" in body
+    assert "30.4375" not in body
+    text = methods_text(results, labels)
     for needle in (
-        "RECIST 1.1",
-        "did not require",
-        "NCI-CTCAE version 4.0",
-        "(setting 'log')",
-        "Efron",
+        "RECIST version 1.1 (Eisenhauer et al., 2009)",
+        "without confirmation",
+        "NCI CTCAE version 4.0",
+        "log-transformed Greenwood intervals",
+        "Efron's method for tied event times",
+        "Firth's penalised likelihood",
         "30.4375",
-        "date of last contact",
+        "censored at the last date known alive",
         "0.05",
         "numpy 1.26.4",
-        "Schoenfeld",
+        "Schoenfeld et al. (2021)",
+        "exact Clopper–Pearson intervals",
+        "log-rank test",
     ):
-        assert needle in text
-
-
-def test_unknown_method_settings_are_still_stated(results: dict[str, Any]) -> None:
-    results["methods"]["landmark_months"] = 6
-    assert "landmark_months = 6" in " ".join(methods_sentences(results["methods"]))
+        assert needle in text, needle
+    assert "setting '" not in text and "_" not in text.replace("rechallenge 0.1.0", "")
 
 
 def test_absent_parts_are_noted_not_fatal(results: dict[str, Any]) -> None:
     for key in ("waterfall", "swimmer", "adverse_events", "warnings", "manifest", "cox"):
         del results[key]
     html = render_report(results)
-    assert "Figure 2. Best percentage change" in html
-    assert "no usable &#39;waterfall&#39;" in html
-    assert "No adverse events table" in html
+    assert "Best percentage change from baseline" in html
+    assert "not produced: the results hold no data for it" in html
+    assert "Adverse events are listed in" not in html
     assert "No data-quality warnings were raised." in html
     assert "The results carry no run manifest." in html
     for sid in SECTION_IDS:
@@ -175,7 +175,7 @@ def test_write_outputs(results: dict[str, Any], tmp_path: Path) -> None:
     out = write_outputs(results, tmp_path)
     assert set(out) == {"figures", "tables", "report"}
     assert len(out["figures"]) == 24 and len(out["tables"]) == 24
-    assert out["report"] == [tmp_path / "report.html"]
+    assert out["report"] == [tmp_path / "report.html", tmp_path / "manuscript.docx"]
     assert all(p.exists() and p.parent.name == "figures" for p in out["figures"])
     assert all(p.exists() and p.parent.name == "tables" for p in out["tables"])
 

@@ -5,6 +5,7 @@ Layout under ``out_dir``::
     figures/<stem>.png|svg|pdf     every figure the results allow (PNG at 300 dpi)
     tables/<table id>.html|docx|xlsx|csv
     report.html                    self-contained; report.pdf too when pdf=True
+    manuscript.docx                the editable Word manuscript (same text as the report)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Final
 from rechallenge.errors import RechallengeError
 from rechallenge.figures.render import render_all
 from rechallenge.report.html import require_pdf_backend, write_report
+from rechallenge.report.manuscript import write_manuscript
 from rechallenge.tables.render import write_table
 from rechallenge.tables.study import build_tables
 
@@ -40,7 +42,8 @@ def write_outputs(
 ) -> dict[str, list[Path]]:
     """Write figures, tables and report under ``out_dir``; return paths by kind.
 
-    Keys of the returned dict: ``"figures"``, ``"tables"``, ``"report"``.
+    Keys of the returned dict: ``"figures"``, ``"tables"``, ``"report"`` (report.html,
+    report.pdf when asked for, and manuscript.docx).
     """
     check_results(results)
     if pdf:
@@ -55,4 +58,6 @@ def write_outputs(
     report_paths = [report]
     if pdf:
         report_paths.append(out_dir / "report.pdf")
+    pngs = {p.stem: p for p in figure_paths if p.suffix == ".png"}
+    report_paths.append(write_manuscript(results, out_dir, pngs))
     return {"figures": figure_paths, "tables": table_paths, "report": report_paths}
