@@ -91,6 +91,18 @@ def sha256_of(path: Path) -> str:
 def read_study_files(location: Path, encoding: str = "utf-8") -> RawStudy:
     """Read a folder of `<table>.csv` files or one `.xlsx` workbook; raise on unreadable input."""
     location = Path(location)
+    if not location.exists():
+        raise DataValidationError(
+            [
+                Problem(
+                    "FILE-001",
+                    str(location.name),
+                    "there is no file or folder at this path",
+                    "check the path: a folder holding patients.csv, treatments.csv, ... or an "
+                    ".xlsx workbook with one sheet per table",
+                )
+            ]
+        )
     if location.is_dir():
         return _read_folder(location, encoding)
     if location.suffix.lower() in {".xlsx", ".xlsm"}:
