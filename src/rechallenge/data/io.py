@@ -764,9 +764,9 @@ def _blank_row_problems(
     for number, _ in rows:
         if number > previous + 1:
             span = (
-                f"row {previous + 1}"
+                f"row {previous + 1} is"
                 if number == previous + 2
-                else f"rows {previous + 1}-{number - 1}"
+                else f"rows {previous + 1}-{number - 1} are"
             )
             problems.append(
                 Problem(
