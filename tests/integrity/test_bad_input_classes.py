@@ -150,6 +150,12 @@ CASES: list[tuple[str, str, Defect, str]] = [
         cell("adverse_events", "onset_date", "2023-01-01", patient_id=DEAD),
         "after the patient's death_date",
     ),
+    (
+        "D5",
+        "DATE-ORDER-008",
+        cell("treatments", "progression_date", "2021-10-01", patient_id=ALIVE, line="1"),
+        "next line",
+    ),
     ("D6", "RECIST-BASELINE_AFTER_START", move_baseline_after_start, "after its start"),
     (
         "D7",
