@@ -1,7 +1,8 @@
 """``rechallenge stats km | logrank | cox``: survival statistics on any CSV file.
 
-Checked before any statistic, each refusal naming spreadsheet rows (the header is row 1)
-and showing values plainly:
+Checked before any statistic, each refusal with a rule code, spreadsheet rows (the header
+is row 1) and values shown plainly (STATS-001 unreadable CSV, STATS-002 censoring flag as
+event, STATS-003 missing values, STATS-004 bad times, STATS-005 events not 0/1):
 
 - a blank or NA value in a column the command uses refuses the file with the count and the
   first rows; ``--drop-missing`` leaves those rows out instead (as R's ``na.omit``), and the
@@ -171,7 +172,7 @@ def _load(
         ValueError,
         OverflowError,
     ) as exc:
-        raise BadData(f"cannot read {path.name} as CSV: {exc}") from exc
+        raise BadData(f"[STATS-001] cannot read {path.name} as CSV: {exc}") from exc
     columns = list(dict.fromkeys([time, event, *others]))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -179,8 +180,8 @@ def _load(
         raise typer.BadParameter(f"column(s) {', '.join(missing)} not in {path.name} ({known})")
     if CENSORING_FLAG.fullmatch(event) and not cnsr:
         raise BadData(
-            f"--event {event}: the name says it is a censoring flag (as CDISC CNSR: 1 = "
-            "censored, 0 = event), the opposite of what --event expects; pass --cnsr to "
+            f"[STATS-002] --event {event}: the name says it is a censoring flag (as CDISC "
+            "CNSR: 1 = censored, 0 = event), the opposite of what --event expects; pass --cnsr to "
             "invert it (event = 1 - flag), or give a column with 1 = event"
         )
     used = frame[columns]
@@ -203,9 +204,9 @@ def _missing_message(used: pd.DataFrame, incomplete: pd.Series) -> str:
     counts = used.isna().sum()
     per_column = ", ".join(f"{c}: {int(n)}" for c, n in counts.items() if n)
     return (
-        f"{int(incomplete.sum())} row(s) have a blank or NA value in a column the command "
-        f"uses ({per_column}), at rows {_rows(used.index[incomplete])}; fill them in, or pass "
-        "--drop-missing to leave those rows out (the count is reported)"
+        f"[STATS-003] {int(incomplete.sum())} row(s) have a blank or NA value in a column "
+        f"the command uses ({per_column}), at rows {_rows(used.index[incomplete])}; fill "
+        "them in, or pass --drop-missing to leave those rows out (the count is reported)"
     )
 
 
@@ -220,7 +221,7 @@ def _checked_time(values: pd.Series, column: str) -> pd.Series:
         if bad.any():
             first = values[bad].iloc[0]
             raise BadData(
-                f"--time {column}: {int(bad.sum())} value(s) {what}, at rows "
+                f"[STATS-004] --time {column}: {int(bad.sum())} value(s) {what}, at rows "
                 f"{_rows(values.index[bad])} (first: {_plain(first)}); follow-up times must "
                 "be numbers >= 0"
             )
@@ -236,9 +237,9 @@ def _checked_event(values: pd.Series, column: str) -> pd.Series:
     if bad.any():
         shown = ", ".join(_plain(v) for v in pd.unique(values[bad])[:5])
         raise BadData(
-            f"--event {column}: {int(bad.sum())} value(s) other than 0 and 1 ({shown}), at "
-            f"rows {_rows(values.index[bad])}; recode explicitly (R's 1/2 status: subtract "
-            "1; a censoring flag such as CDISC CNSR: pass --cnsr)"
+            f"[STATS-005] --event {column}: {int(bad.sum())} value(s) other than 0 and 1 "
+            f"({shown}), at rows {_rows(values.index[bad])}; recode explicitly (R's 1/2 "
+            "status: subtract 1; a censoring flag such as CDISC CNSR: pass --cnsr)"
         )
     return numbers.astype(int)
 
@@ -268,7 +269,7 @@ def _fmt(x: Any, digits: int = 4) -> str:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err_console.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True)
+    err_console.print(f"[red]Error:[/red] {escape(str(exc))}", soft_wrap=True, markup=True)
     return typer.Exit(code=1)
 
 

@@ -157,7 +157,7 @@ def test_a_blank_row_inside_the_table_is_refused(tmp_path: Path) -> None:
         workbook["treatments"].insert_rows(5, 2)
 
     text = assert_refused(cohort_workbook(tmp_path / "s.xlsx", gap), tmp_path / "out", "XLSX-004")
-    assert "s.xlsx:treatments, row 5: rows 5-6 blank inside the table" in text
+    assert "s.xlsx:treatments, row 5: rows 5-6 are blank inside the table" in text
 
 
 def test_a_value_right_of_the_last_named_column_is_refused(tmp_path: Path) -> None:

@@ -14,8 +14,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from filefactory import COHORT, assert_refused, cohort_folder, cohort_workbook, rewrite_part
+from filefactory import (
+    COHORT,
+    assert_refused,
+    cohort_folder,
+    cohort_workbook,
+    rewrite_part,
+    runner,
+)
 
+from rechallenge.cli import app
 from rechallenge.data import io as data_io
 
 pytestmark = pytest.mark.skipif(not (COHORT / "patients.csv").exists(), reason="no cohort")
@@ -199,3 +207,10 @@ def test_a_quoted_field_over_the_csv_field_limit_is_refused_where_it_starts(tmp_
         "adverse_events.csv, row 2: the file cannot be read as CSV from line 2: a field is " in text
     )
     assert "longer than 131,072 characters" in text
+
+
+def test_a_missing_workbook_is_a_located_problem(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.xlsx")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "[FILE-001] nope.xlsx: there is no file or folder at this path" in result.output
+    assert "Traceback" not in result.output

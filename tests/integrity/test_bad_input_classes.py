@@ -150,6 +150,12 @@ CASES: list[tuple[str, str, Defect, str]] = [
         cell("adverse_events", "onset_date", "2023-01-01", patient_id=DEAD),
         "after the patient's death_date",
     ),
+    (
+        "D5",
+        "DATE-ORDER-008",
+        cell("treatments", "progression_date", "2021-10-01", patient_id=ALIVE, line="1"),
+        "next line",
+    ),
     ("D6", "RECIST-BASELINE_AFTER_START", move_baseline_after_start, "after its start"),
     (
         "D7",
@@ -329,5 +335,25 @@ def test_every_class_of_the_reference_is_listed_in_the_data_model() -> None:
     reference = Path(__file__).resolve().parents[2] / "docs" / "data-model.md"
     table = reference.read_text(encoding="utf-8")
     tested = {klass for klass, *_ in CASES}
-    for klass in tested:
+    assert tested <= set(REFERENCE_CLASSES)
+    for klass in REFERENCE_CLASSES:
         assert f"| {klass} |" in table, klass
+
+
+def series(letter: str, last: int) -> list[str]:
+    return [f"{letter}{n}" for n in range(1, last + 1)]
+
+
+#: Every class of the shared reference bad-inputs.md.
+REFERENCE_CLASSES = [
+    *series("F", 7),
+    *series("I", 4),
+    *series("D", 7),
+    *series("S", 5),
+    *series("R", 9),
+    *series("L", 3),
+    *series("A", 3),
+    *series("M", 2),
+    *series("C", 3),
+    *series("O", 3),
+]

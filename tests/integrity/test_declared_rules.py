@@ -60,6 +60,9 @@ def test_cutoff_excludes_later_rows_and_censors_later_events(value: object) -> N
     assert (study.patients["last_contact_date"] <= day).all()
     assert (study.patients["death_date"].dropna() <= day).all()
     assert {"CUTOFF-001", "CUTOFF-002"} <= {w.code for w in study.warnings}
+    summary = study.summary()  # shown by `validate` and in the run log
+    assert summary["rows_after_cutoff_excluded"] == sum(record.rows_excluded.values())
+    assert summary["deaths_after_cutoff_censored"] == record.deaths_censored
     config = with_cutoff(value)
     facts = derive_patient_facts(study, config)
     both = facts.table[facts.table["rechallenge_start_date"].notna()]

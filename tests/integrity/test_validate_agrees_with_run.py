@@ -101,3 +101,15 @@ def test_the_example_cohort_is_valid_under_both_criteria(criterion: str) -> None
     response = config.response.model_copy(update={"criterion": criterion})
     study = load_validated(COHORT, config.model_copy(update={"response": response}))
     assert len(study.patients) == 24
+
+
+def test_the_run_reuses_the_facts_validation_derived() -> None:
+    config = StudyConfig()
+    study = load_validated(COHORT, config)
+    facts = derive_patient_facts(study, config)
+    assert derive_patient_facts(study, config) is facts
+    other = config.model_copy(
+        update={"response": config.response.model_copy(update={"criterion": "irecist"})}
+    )
+    assert derive_patient_facts(study, other) is not facts
+    assert derive_patient_facts(load_study(COHORT), config) is not facts  # another study object

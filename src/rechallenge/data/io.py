@@ -1,7 +1,31 @@
 """Reading a study: a folder of CSV files or one Excel workbook, into raw cell tables.
 
 Nothing here interprets cells beyond decoding text: `validate` parses and checks them.
-Files are only ever opened for reading.
+Files are only ever opened for reading. Every refusal is a located `Problem`, never a
+parser's traceback.
+
+CSV files: a line over `MAX_CSV_LINE_BYTES` is refused before parsing (FILE-009); decoding
+is strict (FILE-002); well-formed files go to pandas' C parser, anything unusual to the csv
+module, whose refusals (a field over `csv.field_size_limit()`) are FILE-009 too.
+
+Workbooks, in order:
+
+1. the container, from the zip directory alone: file size (`MAX_WORKBOOK_BYTES`), total
+   decompressed size (`MAX_WORKBOOK_UNCOMPRESSED_BYTES`) and per-part compression ratio
+   (`MAX_COMPRESSION_RATIO`), FILE-006; a DTD or entity declaration in any XML part,
+   FILE-008 (defusedxml refuses them too; this makes the refusal uniform and early);
+2. each sheet named after a table, streamed (openpyxl read-only) with the cell count
+   capped across the workbook (`MAX_WORKBOOK_CELLS`, FILE-007); any parser error, FILE-008;
+3. the layout inside the table (header row = first non-blank row, to the last data row,
+   within the header's width): formulas without a saved value (XLSX-001), merged ranges
+   (XLSX-002), hidden rows, columns or sheets (XLSX-003), blank rows between data rows
+   (XLSX-004), values right of the last named column (XLSX-005), Excel error values such as
+   ``#REF!`` (XLSX-006) are refused; formulas with a saved value are read as that value and
+   counted in one warning per sheet (XLSX-007).
+
+Hidden rows and columns are refused rather than read with a warning: hiding is how many
+people "remove" withdrawn or excluded patients, and a study must not analyse rows its
+author cannot see. Unhiding or deleting them is quick and makes the intent explicit.
 """
 
 from __future__ import annotations
@@ -67,6 +91,18 @@ def sha256_of(path: Path) -> str:
 def read_study_files(location: Path, encoding: str = "utf-8") -> RawStudy:
     """Read a folder of `<table>.csv` files or one `.xlsx` workbook; raise on unreadable input."""
     location = Path(location)
+    if not location.exists():
+        raise DataValidationError(
+            [
+                Problem(
+                    "FILE-001",
+                    str(location.name),
+                    "there is no file or folder at this path",
+                    "check the path: a folder holding patients.csv, treatments.csv, ... or an "
+                    ".xlsx workbook with one sheet per table",
+                )
+            ]
+        )
     if location.is_dir():
         return _read_folder(location, encoding)
     if location.suffix.lower() in {".xlsx", ".xlsm"}:
@@ -728,9 +764,9 @@ def _blank_row_problems(
     for number, _ in rows:
         if number > previous + 1:
             span = (
-                f"row {previous + 1}"
+                f"row {previous + 1} is"
                 if number == previous + 2
-                else f"rows {previous + 1}-{number - 1}"
+                else f"rows {previous + 1}-{number - 1} are"
             )
             problems.append(
                 Problem(

@@ -120,4 +120,14 @@ class Study:
             "lesion_assessments": assessments,
             "adverse_events": len(self.adverse_events),
             "labs": len(self.labs),
+            **self._cutoff_summary(),
+        }
+
+    def _cutoff_summary(self) -> dict[str, int]:
+        """What the data cut-off changed, when one was applied (counts only)."""
+        if self.cutoff is None:
+            return {}
+        return {
+            "rows_after_cutoff_excluded": sum(self.cutoff.rows_excluded.values()),
+            "deaths_after_cutoff_censored": self.cutoff.deaths_censored,
         }

@@ -615,7 +615,7 @@ def _overlapping_lines(treatments: pd.DataFrame, source: str) -> list[Problem]:
     next_start = lines.groupby("patient_id")["start_date"].shift(-1)
     in_order = next_start > lines["start_date"]
     bad = in_order & (lines["last_dose_date"] > next_start)
-    return list(
+    problems = list(
         _rows_problem(
             lines,
             bad,
@@ -628,6 +628,18 @@ def _overlapping_lines(treatments: pd.DataFrame, source: str) -> list[Problem]:
             "belong in one line",
         )
     )
+    late = in_order & (lines["progression_date"] > next_start)
+    problems += _rows_problem(
+        lines,
+        late,
+        source,
+        code="DATE-ORDER-008",
+        column="progression_date",
+        message="the line's progression_date is after the start_date of the patient's next "
+        "line (a progression on the next line belongs to that line)",
+        fix="correct progression_date, or record the progression on the line it occurred on",
+    )
+    return problems
 
 
 #: Date columns of each table that cannot precede the patient's birth (bad-inputs D4).

@@ -69,6 +69,7 @@ def endpoint_problems(
     before the statistics, located at the patient's row, so no run ends in a traceback.
     """
     both = facts[facts["initial_start_date"].notna() & facts["rechallenge_start_date"].notna()]
+    both = both[_may_end_before_start(both).to_numpy(dtype=bool)]
     if both.empty:
         return []
     times = derive_endpoints(both, responses, settings)
@@ -87,6 +88,27 @@ def endpoint_problems(
         )
         for rec in negative.itertuples(index=False)
     ]
+
+
+def _may_end_before_start(facts: pd.DataFrame) -> pd.Series:
+    """Rows with an end date (progression, death, last contact) before a course start.
+
+    A time can only be negative through one of them (the last adequate assessment of a
+    course is after its start), so only these rows need their endpoints derived to check.
+    """
+    initial, rechallenge = facts["initial_start_date"], facts["rechallenge_start_date"]
+    contact, death = facts["last_contact_date"], facts["death_date"]
+    checks = (
+        facts["initial_progression_date"] < initial,
+        contact < initial,
+        death < rechallenge,
+        facts["rechallenge_progression_date"] < rechallenge,
+        contact < rechallenge,
+    )
+    out = pd.Series(False, index=facts.index)
+    for check in checks:
+        out |= check.fillna(False).astype(bool)
+    return out
 
 
 def _pfs(

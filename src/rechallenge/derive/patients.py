@@ -14,6 +14,7 @@ For every screened patient:
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,13 +51,29 @@ class PatientFacts:
     warnings: tuple[Problem, ...]
 
 
+#: The last facts derived, for the same study object and configuration: validation derives
+#: them (to raise what `run` would) and the run right after reuses them, not recomputes.
+_LAST: list[tuple[weakref.ref[Study], StudyConfig, PatientFacts]] = []
+
+
 def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
     """Steps 1-4 for every patient of the study, in the order of the patients table.
 
     Raises `DataValidationError` listing every error the response engines found (a target
     set or baseline no response can be derived from); `pipeline.load_validated` calls this
-    too, so `validate` reports what `run` would.
+    too, so `validate` reports what `run` would. The result for the last (study, config)
+    is kept while that study object lives, so deriving twice costs once.
     """
+    for ref, settings, facts in _LAST:
+        if ref() is study and settings == config:
+            return facts
+    facts = _derive_patient_facts(study, config)
+    _LAST[:] = [(weakref.ref(study, lambda _: _LAST.clear()), config.model_copy(deep=True), facts)]
+    return facts
+
+
+def _derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
+    """`derive_patient_facts` without the reuse."""
     courses = course_table(study.treatments)
     table = study.patients.merge(courses, on="patient_id", how="left")
     lesions = lesions_by_patient(study.lesions) if len(study.lesions) else {}

@@ -82,8 +82,19 @@ def course_table(treatments: pd.DataFrame) -> pd.DataFrame:
     labelled["next_start"] = next_start.shift(-1)
     for kind in ("initial", "rechallenge"):
         nxt = labelled[labelled["course"] == kind].drop_duplicates("patient_id")
-        patients[f"{kind}_next_line_start"] = patients["patient_id"].map(
-            nxt.set_index("patient_id")["next_start"]
+        patients[f"{kind}_next_line_start"] = map_dates(
+            patients["patient_id"], nxt.set_index("patient_id")["next_start"]
         )
     patients["has_rechallenge"] = patients["rechallenge_line"].notna().to_numpy(dtype=np.bool_)
     return patients
+
+
+def map_dates(keys: pd.Series, dates: pd.Series) -> pd.Series:
+    """`keys` mapped through a Series of dates, NaT where a key has none.
+
+    pandas 3 cannot map through an empty datetime Series (it casts the mapper to float64 and
+    raises), and a study with no rechallenge course at all (e.g. after a data cut-off) has one.
+    """
+    if dates.empty:
+        return pd.Series(pd.NaT, index=keys.index, dtype="datetime64[ns]")
+    return keys.map(dates)
