@@ -297,7 +297,10 @@ class _Cohort:
         probs = np.array([p for _, _, p in AE_TERMS])
         term = rng.choice(len(AE_TERMS), size=owner.size, p=probs / probs.sum())
         grade = rng.choice(np.array([1, 2, 3, 4]), size=owner.size, p=[0.55, 0.33, 0.10, 0.02])
-        self.ae = (owner, onset, term, grade)
+        # One record per (patient, onset, term): a repeated event is a data error (AE-004).
+        _, first = np.unique(np.stack([owner, onset, term]), axis=1, return_index=True)
+        keep = np.sort(first)
+        self.ae = (owner[keep], onset[keep], term[keep], grade[keep])
 
     def _draw_labs(self) -> None:
         rng, n = self.rng, self.n

@@ -180,5 +180,7 @@ def _response_rows(
 
 def _missing(values: pd.Series) -> int:
     """Missing values, counting empty strings and empty tuples as missing."""
+    if values.empty:
+        return 0
     blank = values.map(lambda v: v is None or (isinstance(v, (str, tuple)) and len(v) == 0))
-    return int((values.isna() | blank).sum())
+    return int((values.isna().to_numpy() | blank.to_numpy(dtype=bool)).sum())

@@ -101,7 +101,7 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
         supplied=frozenset(raw.tables),
         checksums=dict(raw.checksums),
         imputations=tuple(imputations),
-        warnings=tuple(p for p in problems if p.severity != "error"),
+        warnings=tuple(raw.warnings) + tuple(p for p in problems if p.severity != "error"),
     )
 
 

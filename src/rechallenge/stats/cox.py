@@ -536,7 +536,7 @@ def _newton(
             and bool(np.isfinite(deriv.score).all())
             and bool(np.isfinite(deriv.information).all())
         )
-        if finite and abs(1.0 - state.loglik / deriv.loglik) <= eps:
+        if finite and _relative_change(state.loglik, deriv.loglik) <= eps:
             state.beta, state.loglik, state.deriv, state.converged = (
                 new_beta,
                 deriv.loglik,
@@ -555,6 +555,15 @@ def _newton(
     final = evaluate(state.beta)
     state.loglik, state.deriv = final.loglik, final
     return state
+
+
+def _relative_change(old: float, new: float) -> float:
+    """R's convergence measure |1 - old/new| with IEEE division: 0/0 is NaN and x/0 is
+    infinite, so a log partial likelihood of exactly 0 (every event alone in its risk set)
+    never counts as converged, as in R's coxfit6, instead of raising ZeroDivisionError."""
+    if new == 0.0:
+        return math.nan if old == 0.0 else math.inf
+    return abs(1.0 - old / new)
 
 
 def _fit_warnings(
