@@ -15,10 +15,11 @@ import rechallenge
 from rechallenge import StudyConfig, StudyResult
 from rechallenge.errors import ConfigError, DataValidationError, OutputFolderError
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+from datafactory import copy_tables, write_study
+
 ROOT = Path(__file__).resolve().parents[2]
 COHORT = ROOT / "examples" / "seed_cohort"
-sys.path.insert(0, str(ROOT / "tests" / "data"))
-from datafactory import copy_tables, write_study
 
 
 @pytest.fixture(scope="module")
