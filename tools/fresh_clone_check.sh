@@ -18,12 +18,16 @@ start=$SECONDS
 bash -euo pipefail -x "$work/commands.sh"
 
 # what the documents promise those commands leave behind
+trap 'echo "fresh-clone check failed at line $LINENO: $BASH_COMMAND" >&2; rm -rf "$work"' ERR
 test -f results/report.html
 test -f results/results.json
 grep -q '"status": "complete"' results/.rechallenge-run.json
 test -f demo-output/report.html
 test -f ../study-key.csv
 head -1 ../study-key.csv | grep -qx 'pseudonym,patient_id'
-! grep -rq 'QZ-0001' results/   # no patient ID in the shareable outputs
+if grep -rq 'QZ-0001' results/; then  # no patient ID in the shareable outputs
+  echo "fresh-clone check failed: a patient ID in results/" >&2
+  exit 1
+fi
 rm -f ../study-key.csv
 echo "fresh-clone check passed in $((SECONDS - start)) s"
