@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-output
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench fresh-clone clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 
 demo: $(VENV)/.installed-run
 	$(BIN)/rechallenge demo --out $(OUT)
+	@echo "The rechallenge command is in $(VENV)/bin: run '. $(VENV)/bin/activate' in each new shell, or call $(BIN)/rechallenge."
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks examples
@@ -36,6 +37,10 @@ test: lint typecheck unit
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.run_all
+
+# The README's and getting-started's shell commands, verbatim, in a fresh clone (CI runs it).
+fresh-clone:
+	tools/fresh_clone_check.sh
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

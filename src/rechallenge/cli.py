@@ -29,6 +29,7 @@ from rechallenge.errors import (
     OutputFolderError,
     PdfBackendMissingError,
     Problem,
+    RechallengeError,
 )
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
@@ -178,6 +179,8 @@ def _or_exit(action: Callable[[], T], show_ids: bool, report_dir: Path | None) -
         _fail(str(exc), EXIT_CONFIG)
     except (OutputFolderError, PdfBackendMissingError, FileNotFoundError) as exc:
         _fail(str(exc), EXIT_USAGE)
+    except RechallengeError as exc:  # e.g. an analysis that valid data cannot support
+        _fail(str(exc), EXIT_DATA)
 
 
 def _write_report_dir(problems: tuple[Problem, ...], folder: Path, show_ids: bool) -> Path:

@@ -301,7 +301,7 @@ def write_pseudonym_key(path: Path, run: StudyRun) -> None:
     key = pseudonymise(ids, show_ids=False)
     tmp = path.with_name(f".{path.name}.partial")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(PSEUDONYM_HEADER)
         writer.writerows([key[pid], pid] for pid in ids)
     os.replace(tmp, path)

@@ -77,10 +77,11 @@ def inspect(folder: Path) -> FolderState:
     """Absent, empty, an unchanged run of ours, a changed run of ours, or someone else's."""
     if not folder.exists():
         return FolderState("absent")
-    present = _files(folder)
     marker = folder / MARKER
     if not marker.is_file():
-        return FolderState("empty" if not present else "foreign")
+        anything = any(p.name not in IGNORED for p in folder.iterdir())
+        return FolderState("foreign" if anything else "empty")
+    present = _files(folder)
     try:
         listed: dict[str, str | None] = json.loads(marker.read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
