@@ -222,6 +222,7 @@ def build_results(run: StudyRun, config: StudyConfig, show_ids: bool) -> dict[st
         "study": {
             "title": config.title,
             "data_cutoff": config.endpoints.data_cutoff,
+            "cutoff": run.study.cutoff.as_dict() if run.study.cutoff else None,
             "show_ids": show_ids,
         },
         "methods": methods(config) | {"software": manifest(run.study, config)["versions"]},
@@ -513,7 +514,7 @@ def write_steps(
     from rechallenge.figures.style import save_figure
     from rechallenge.report.html import write_report
     from rechallenge.report.outputs import check_results
-    from rechallenge.tables.render import write_table
+    from rechallenge.tables.render import neutralise_formulas, write_table
     from rechallenge.tables.study import build_tables
 
     check_results(results)
@@ -527,7 +528,8 @@ def write_steps(
         datasets = out / "datasets"
         datasets.mkdir(exist_ok=True)
         for name, frame in run.datasets.items():
-            frame.to_csv(datasets / f"{name.lower()}.csv", index=False)
+            # Text cells that a spreadsheet would run as formulas are escaped (OWASP).
+            neutralise_formulas(frame).to_csv(datasets / f"{name.lower()}.csv", index=False)
             frame.to_parquet(datasets / f"{name.lower()}.parquet", index=False)
 
     def figure(spec: Any) -> Callable[[], None]:
@@ -558,7 +560,7 @@ def write_run_log(
     """What was done: counts, imputations, warnings and stage times (no IDs or dates by default)."""
     lines = [f"rechallenge {__version__}", f"input: {len(study.checksums)} file(s)"]
     lines += [f"  {k}: {v}" for k, v in study.summary().items()]
-    lines.append(f"imputed partial dates: {len(study.imputations)}")
+    lines.append(f"imputed or truncated dates: {len(study.imputations)}")
     for imp in study.imputations:
         shown = f" {imp.original} -> {imp.imputed}" if show_ids else ""
         lines.append(f"  {imp.table} row {imp.row}, {imp.column}: rule {imp.rule}{shown}")
@@ -590,10 +592,10 @@ def summary_rows(results: Mapping[str, Any]) -> list[tuple[str, str]]:
         km = results["km"].get(endpoint, {}).get("all")
         if km:
             rows.append((f"median {endpoint}, months (95% CI)", _median(km)))
-    for row in results.get("cox", {}).get("PFSR", [])[:1]:
-        if row.get("hr") is not None:
-            hr = f"{_two(row['hr'])} ({_two(row.get('lower'))}–{_two(row.get('upper'))})"
-            rows.append((f"HR {row['label']}", hr))
+    estimated = [r for r in results.get("cox", {}).get("PFSR", []) if r.get("hr") is not None]
+    for row in estimated[:1]:
+        hr = f"{_two(row['hr'])} ({_two(row.get('lower'))}–{_two(row.get('upper'))})"
+        rows.append((f"HR {row['label']}", hr))
     return rows
 
 
