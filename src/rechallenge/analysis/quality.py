@@ -180,5 +180,5 @@ def _response_rows(
 
 def _missing(values: pd.Series) -> int:
     """Missing values, counting empty strings and empty tuples as missing."""
-    blank = values.map(lambda v: v is None or (isinstance(v, (str, tuple)) and len(v) == 0))
-    return int((values.isna() | blank).sum())
+    blank = [isinstance(v, (str, tuple)) and len(v) == 0 for v in values]
+    return int(values.isna().sum()) + sum(blank)
