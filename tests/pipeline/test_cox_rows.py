@@ -1,6 +1,6 @@
 """Cox rows of the results: one row per term, reference rows, Firth rows, global LR p.
 
-The global p of a factor is checked against R (tests/reference/cox_global.R: `anova` of the
+The global p of a factor is checked against R (tests/reference/factor_lr.R: `anova` of the
 univariable fit, `drop1(fit, test = "Chisq")` of the multivariable one).
 """
 
@@ -18,7 +18,7 @@ from rechallenge.config import StudyConfig
 from rechallenge.labels import Labels
 
 REF = Path(__file__).resolve().parents[1] / "reference"
-GLOBAL: dict[str, Any] = json.loads((REF / "fixtures" / "cox_global.json").read_text("utf-8"))
+GLOBAL: dict[str, Any] = json.loads((REF / "fixtures" / "factor_lr.json").read_text("utf-8"))
 DATA = {"celltype": "cox_veteran", "grade": "cox_categorical"}
 
 

@@ -179,6 +179,12 @@ def test_swimmer_lanes_are_the_endpoints(run: tuple[dict[str, Any], pd.DataFrame
     events = int((endpoints[endpoints["paramcd"] == "OS"]["cnsr"] == 0).sum())
     assert sum(r["os_event"] for r in results["swimmer"]) == events
     assert all(r["pfs1_event"] in (True, False) for r in results["swimmer"])
+    # the progression marker is the analysed progression: it ends the PFSR lane
+    progressed = [r for r in results["swimmer"] if r["rechallenge_progression"] is not None]
+    assert progressed
+    for lane in progressed:
+        shown = lane["rechallenge_progression"] - lane["rechallenge_start"]
+        assert lane["pfsr_event"] and shown == pytest.approx(lane["pfsr_months"], abs=1e-9)
 
 
 def test_data_quality_counts(run: tuple[dict[str, Any], pd.DataFrame, int]) -> None:

@@ -180,7 +180,8 @@ def _response_rows(
 
 def _missing(values: pd.Series) -> int:
     """Missing values, counting empty strings and empty tuples as missing."""
-    if values.empty:
-        return 0
-    blank = values.map(lambda v: v is None or (isinstance(v, (str, tuple)) and len(v) == 0))
-    return int((values.isna().to_numpy() | blank.to_numpy(dtype=bool)).sum())
+    missing = int(values.isna().sum())
+    kind = values.dtype
+    if pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_datetime64_any_dtype(kind):
+        return missing  # numbers and dates have no blank besides NaN / NaT
+    return missing + sum(isinstance(v, (str, tuple)) and len(v) == 0 for v in values)

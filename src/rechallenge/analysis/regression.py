@@ -42,7 +42,7 @@ REFERENCE_LEVELS = {"sex": "female", "smoking_status": "never", "histology": "ad
 #: Fewer events per model parameter than this is flagged (`epv_low`).
 EPV_THRESHOLD = 10.0
 NUMERIC_LEVEL = "per unit"
-ENDPOINTS = ("PFSR", "OS")
+COX_ENDPOINTS = ("PFSR", "OS")  # PFS1 precedes the rechallenge: not modelled
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def cox_section(
     models: dict[str, Any] = {}
     subgroups = {s.name: s for s in config.statistics.subgroups}
     covariates = included[["patient_id", *_cox_columns(config, included)]]
-    for endpoint in ENDPOINTS:
+    for endpoint in COX_ENDPOINTS:
         data = (
             survival[survival["paramcd"] == endpoint]
             .drop(columns=[c for c in subgroups if c in survival], errors="ignore")
@@ -93,18 +93,6 @@ def cox_section(
 def _cox_columns(config: StudyConfig, included: pd.DataFrame) -> list[str]:
     wanted = [*config.statistics.cox_univariable, *config.statistics.cox_multivariable]
     return [c for c in dict.fromkeys(wanted) if c in included]
-
-
-def cox_rows(
-    data: pd.DataFrame,
-    names: list[str],
-    subgroups: Mapping[str, SubgroupSettings],
-    config: StudyConfig,
-    model: str,
-    labels: Labels,
-) -> list[dict[str, Any]]:
-    """The rows of one fitted model (see `fit_model`)."""
-    return fit_model(data, names, subgroups, config, model, labels).rows
 
 
 def fit_model(

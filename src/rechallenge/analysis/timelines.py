@@ -75,16 +75,18 @@ def pd_reason(response: CourseResponse | None) -> str | None:
     return None
 
 
+#: swimmer key -> facts column; progression is the analysed one (lesion-derived or, failing
+#: that, the investigator's: derive.patients' `*_progression_date_derived`), as for PFS
 SWIMMER_DATES = {
     "initial_end": "initial_last_dose_date",
     "initial_response": "initial_response_date",
-    "initial_progression": "initial_progression_date",
+    "initial_progression": "initial_progression_date_derived",
     "interim_start": "initial_next_line_start",
     "interim_end": "rechallenge_start_date",
     "rechallenge_start": "rechallenge_start_date",
     "rechallenge_end": "rechallenge_last_dose_date",
     "rechallenge_response": "rechallenge_response_date",
-    "rechallenge_progression": "rechallenge_progression_date",
+    "rechallenge_progression": "rechallenge_progression_date_derived",
 }
 
 

@@ -2,10 +2,10 @@
 # model: univariable, anova(coxph(Surv ~ factor)); multivariable, drop1(fit, test = "Chisq"),
 # the fit without that variable on the same rows against the full fit.
 #
-# Run from the repository root after cox.R:   Rscript tests/reference/cox_global.R
+# Run from the repository root after cox.R:   Rscript tests/reference/factor_lr.R
 # Inputs (written by cox.R): tests/reference/data/cox_veteran.csv (celltype: 4 levels,
 # reference squamous) and cox_categorical.csv (grade: 3 levels, reference mid).
-# Writes tests/reference/fixtures/cox_global.json. R 4.2, survival 3.5-3.
+# Writes tests/reference/fixtures/factor_lr.json. R 4.2, survival 3.5-3.
 suppressPackageStartupMessages(library(survival))
 source("tests/reference/json_writer.R")
 data_dir <- "tests/reference/data"
@@ -35,5 +35,5 @@ for (ties in c("efron", "breslow")) {
                                               ties = scalar(ties)),
                                          lr(cat3, "grade", c("score"), "mid", ties))
 }
-writeLines(to_json(res), file.path(fix_dir, "cox_global.json"))
-cat("fixture written to", file.path(fix_dir, "cox_global.json"), "\n")
+writeLines(to_json(res), file.path(fix_dir, "factor_lr.json"))
+cat("fixture written to", file.path(fix_dir, "factor_lr.json"), "\n")
