@@ -39,7 +39,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rechallenge import __version__, run_folder
-from rechallenge.analysis.seed import AnalysisInputs, analyse
+from rechallenge.analysis.methods import methods_text
+from rechallenge.analysis.protocol import AnalysisInputs, analyse
 from rechallenge.config import StudyConfig, check_names_against
 from rechallenge.data.model import Study
 from rechallenge.data.parse import ParseOptions
@@ -55,11 +56,12 @@ from rechallenge.errors import (
     PdfBackendMissingError,
     Problem,
 )
+from rechallenge.labels import labels_from_config, labels_from_results
 from rechallenge.rules.cohort import select_cohort
 from rechallenge.tables.model import round_half_up
 
 LOG = logging.getLogger("rechallenge")
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def load_validated(data: Path, config: StudyConfig) -> Study:
@@ -136,9 +138,17 @@ def analyse_study(
         )
     advance("derive")
     with timer.stage("statistics"):
-        results = analyse(
-            AnalysisInputs(facts.table, selection, endpoints, adverse, pseudonyms), config
+        inputs = AnalysisInputs(
+            facts.table,
+            selection,
+            endpoints,
+            adverse,
+            pseudonyms,
+            responses=facts.responses,
+            imputations=study.imputations,
+            warnings=(*study.warnings, *facts.warnings),
         )
+        results = analyse(inputs, config)
         results["warnings"] = [
             {"code": w.code, "message": w.render(show_ids)}
             for w in (*study.warnings, *facts.warnings)
@@ -198,8 +208,8 @@ def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
 
 
 def methods(config: StudyConfig) -> dict[str, Any]:
-    """The choices that produced the numbers, as printed in the report."""
-    return {
+    """The choices that produced the numbers, as printed in the report (and in words)."""
+    settings = {
         "resistance_definition": config.resistance.definition,
         "response_criterion": config.response.criterion,
         "bor_confirmation": config.response.confirmation,
@@ -213,6 +223,8 @@ def methods(config: StudyConfig) -> dict[str, Any]:
         "censoring_rule": config.endpoints.censoring,
         "partial_dates": config.data.partial_dates,
     }
+    labels = labels_from_config(config.model_dump(mode="json"))
+    return settings | {"methods_text": methods_text(settings, labels)}
 
 
 def build_results(run: StudyRun, config: StudyConfig, show_ids: bool) -> dict[str, Any]:
@@ -593,9 +605,13 @@ def summary_rows(results: Mapping[str, Any]) -> list[tuple[str, str]]:
         if km:
             rows.append((f"median {endpoint}, months (95% CI)", _median(km)))
     estimated = [r for r in results.get("cox", {}).get("PFSR", []) if r.get("hr") is not None]
+    labels = labels_from_results(results)
     for row in estimated[:1]:
         hr = f"{_two(row['hr'])} ({_two(row.get('lower'))}–{_two(row.get('upper'))})"
-        rows.append((f"HR {row['label']}", hr))
+        term = row["label"]
+        if row.get("reference") and row.get("variable"):
+            term += f" vs {labels.level(row['variable'], row['reference'])}"
+        rows.append((f"HR, {term}", hr))
     return rows
 
 
