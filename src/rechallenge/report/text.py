@@ -83,6 +83,7 @@ class Section:
     paragraphs: tuple[str, ...]
     tables: tuple[str, ...] = ()
     figures: tuple[str, ...] = ()
+    figures_first: bool = False
 
 
 @dataclass
@@ -263,7 +264,7 @@ def _selection_paragraph(results: Mapping[str, Any], labels: Labels) -> str | No
         "analysed ({figure:flow})."
     )
     reasons = [
-        f"{failure_words(r, labels)} (n = {int(r['excluded'])})"
+        f"{lc(failure_words(r, labels))} (n = {int(r['excluded'])})"
         for r in cohort.get("attrition") or []
         if int(r.get("excluded") or 0) > 0
     ]
@@ -488,13 +489,69 @@ def _subgroup_paragraphs(
 
 
 def _cox_estimate(row: Mapping[str, Any], results: Mapping[str, Any], labels: Labels) -> str:
-    term = term_words(row, labels)
-    if row.get("estimable") is False or row.get("hr") is None:
-        return f"{term}: not estimable (monotone likelihood)"
+    """``HR 6.84, 95% CI 1.56–30.03; p = 0.011, Wald test`` (Firth: profile interval)."""
     test = "firth_lr" if row.get("firth") else str(row.get("test") or "Wald")
     test_words = method_words(results, labels, "test", test)
-    profile = " (profile interval)" if row.get("firth") else ""
-    return f"{term}: {hr_text(row)}{profile}; {p_text(row.get('p'))}, {test_words}"
+    shown = hr_text(row)
+    if row.get("firth"):
+        shown = shown.replace("95% CI", "95% profile CI")
+    return f"{shown}; {p_text(row.get('p'))}, {test_words}"
+
+
+def _model_sentences(
+    chosen: Sequence[Mapping[str, Any]],
+    results: Mapping[str, Any],
+    labels: Labels,
+    intro: str,
+    short: str,
+) -> list[str]:
+    """What one Cox model shows: significant terms in full, the rest summarised."""
+    alpha = float((results.get("methods") or {}).get("alpha", 0.05))
+    estimable = [r for r in chosen if r.get("estimable", True) and r.get("hr") is not None]
+    significant = [r for r in estimable if r.get("p") is not None and float(r["p"]) < alpha]
+    out = []
+    if significant:
+        items = join_words(
+            [
+                f"{lc(term_words(r, labels))} with "
+                f"{'shorter' if float(r['hr']) > 1 else 'longer'} {short} "
+                f"({_cox_estimate(r, results, labels)})"
+                for r in significant
+            ]
+        )
+        out.append(f"{intro}, an association was found for {items}.")
+        rest = len(estimable) - len(significant)
+        if rest:
+            out.append(
+                f"No other variable was significantly associated with {short} (all p ≥ {alpha})."
+            )
+    elif estimable:
+        out.append(
+            f"{intro}, no variable was significantly associated with {short} (all p ≥ {alpha})."
+        )
+    firth = sorted(
+        {variable_words(labels, str(r.get("variable"))) for r in estimable if r.get("firth")}
+    )
+    if firth:
+        out.append(
+            f"For {join_words([lc(v) for v in firth])} the partial likelihood was monotone, and "
+            "Firth's penalised-likelihood estimates with profile intervals and penalised "
+            "likelihood-ratio tests are reported."
+        )
+    missing = [lc(term_words(r, labels)) for r in chosen if r not in estimable]
+    if missing:
+        out.append(
+            f"No hazard ratio could be estimated for {join_words(missing)} (monotone likelihood)."
+        )
+    globals_ = {
+        str(r.get("variable")): r.get("global_p") for r in chosen if r.get("global_p") is not None
+    }
+    for variable, gp in globals_.items():
+        out.append(
+            f"The global likelihood-ratio test for {variable_words(labels, variable)} "
+            f"gave {p_text(gp)}."
+        )
+    return out
 
 
 def _cox_paragraph(
@@ -508,23 +565,13 @@ def _cox_paragraph(
     ties = method_words(results, labels, "cox_ties", rows[0].get("ties") or "efron")
     for model in ("univariable", "multivariable"):
         chosen = [r for r in rows if r.get("model", "univariable") == model]
-        if not chosen:
-            continue
-        estimates = "; ".join(_cox_estimate(r, results, labels) for r in chosen)
-        t.add(
-            f"In {method_words(results, labels, 'model', model)} Cox regression for {short} "
-            f"({ties}), the hazard ratios were: {estimates}."
-        )
-        globals_ = {
-            str(r.get("variable")): r.get("global_p")
-            for r in chosen
-            if r.get("global_p") is not None
-        }
-        for variable, gp in globals_.items():
-            t.add(
-                f"The global likelihood-ratio test for {variable_words(labels, variable)} gave "
-                f"{p_text(gp)}."
+        if chosen:
+            intro = (
+                f"In {method_words(results, labels, 'model', model)} Cox regression for "
+                f"{short} ({ties})"
             )
+            for sentence in _model_sentences(chosen, results, labels, intro, short):
+                t.add(sentence)
     for model in (results.get("cox_models") or {}).get(endpoint) or []:
         if model.get("epv_low"):
             epv = model.get("events_per_parameter")
@@ -535,7 +582,7 @@ def _cox_paragraph(
             )
     if table_key:
         forest = " and {figure:figure6_forest}" if endpoint == "PFSR" else ""
-        t.add(f"Estimates are given in {{table:{table_key}}}{forest}.")
+        t.add(f"All estimates are given in {{table:{table_key}}}{forest}.")
     return t.paragraph()
 
 
@@ -594,6 +641,7 @@ def results_sections(
                 tuple(patients),
                 (baseline_key,) if baseline_key else (),
                 ("flow",),
+                figures_first=True,
             )
         )
     efficacy = _efficacy_paragraph(results, labels)
