@@ -93,7 +93,8 @@ def test_abstract_methods_results_and_references(manuscript: Path) -> None:
     assert "Conclusions: [To be written by the authors" in text
     results_part = next(p.text for p in doc.paragraphs if p.text.startswith("Results: "))
     assert "Median PFSR was 2.9 months (95% CI 1.9–11.0; Kaplan–Meier)" in results_part
-    references = [p.text for p in doc.paragraphs if p.style.name == "List Number"]
+    texts = [p.text for p in doc.paragraphs]
+    references = texts[texts.index("References") + 1 : texts.index("Supplementary material")]
     for author in (
         "Eisenhauer EA",
         "Schoenfeld AJ",

@@ -120,7 +120,7 @@ def _references(block: References) -> Markup:
     if not block.items:
         return Markup('<p class="note">No methods were cited.</p>')
     items = Markup("").join(Markup("<li>{}</li>").format(item) for item in block.items)
-    return Markup('<ol class="references">{}</ol>').format(items)
+    return Markup('<ul class="references">{}</ul>').format(items)
 
 
 def _render_block(block: Block, markup: Mapping[str, Markup]) -> Markup:

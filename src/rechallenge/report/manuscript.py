@@ -226,7 +226,9 @@ def _add_block(doc: Any, block: Block, pngs: Mapping[str, Path]) -> None:
     elif isinstance(block, References):
         doc.add_heading("References", level=1)
         for item in block.items:
-            doc.add_paragraph(xml_safe(item), style="List Number")
+            para = doc.add_paragraph(xml_safe(item))
+            para.paragraph_format.left_indent = Cm(0.75)
+            para.paragraph_format.first_line_indent = Cm(-0.75)
     elif isinstance(block, Abstract):
         _abstract(doc, block)
 

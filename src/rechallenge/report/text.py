@@ -166,6 +166,13 @@ def lc(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+def ctcae_cite(version: Any) -> str:
+    """``(National Cancer Institute, 2009)`` for CTCAE version 4.0."""
+    published = CTCAE_PUBLISHED.get(str(version), "")
+    year = f", {published.rsplit(' ', 1)[-1]}" if published else ""
+    return f"({CITE['ctcae']}{year})"
+
+
 def first_key(tables: Collection[str], word: str) -> str | None:
     """The first table id containing ``word`` (ids are owned by the table builders)."""
     return next((k for k in tables if word in k), None)
@@ -641,7 +648,6 @@ def results_sections(
                 tuple(patients),
                 (baseline_key,) if baseline_key else (),
                 ("flow",),
-                figures_first=True,
             )
         )
     efficacy = _efficacy_paragraph(results, labels)
@@ -756,15 +762,25 @@ def _assessment_paragraph(results: Mapping[str, Any], labels: Labels) -> str | N
             "with a complete or partial response, and the disease control rate the "
             "proportion with a complete response, partial response or stable disease."
         )
-        t.add(
-            "Where lesion measurements were incomplete, the investigator's assessment of "
-            "response was used and counted."
-        )
+        sources = [
+            int(
+                ((results.get("efficacy") or {}).get(c) or {})
+                .get("source", {})
+                .get("investigator", 0)
+                or 0
+            )
+            for c in ("initial", "rechallenge")
+        ]
+        if any(sources):
+            t.add(
+                "Where lesion measurements were incomplete, the investigator's assessment of "
+                "response was used; the number of such patients is given per course."
+            )
     if "ctcae_version" in m:
         t.add(
             f"Adverse events were graded by "
             f"{method_words(results, labels, 'ctcae_version', m['ctcae_version'])} "
-            f"{cite('ctcae')}, per treatment phase."
+            f"{ctcae_cite(m['ctcae_version'])}, per treatment phase."
         )
     return t.paragraph() or None
 
@@ -955,7 +971,7 @@ def methods_text(results: Mapping[str, Any], labels: Labels) -> str:
 def _is_cited(key: str, body: str) -> bool:
     """Whether ``body`` cites ``key``: its author-year, or its first author and its year."""
     short = CITE[key]
-    if f"{short})" in body or f"{short};" in body:
+    if f"{short})" in body or f"{short};" in body or f"({short}," in body:
         return True
     author, year = short.split()[0].rstrip(","), short.rsplit(" ", 1)[-1]
     return year.isdigit() and f"{author} et al. ({year})" in body
