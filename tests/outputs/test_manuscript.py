@@ -46,8 +46,8 @@ def test_every_table_is_a_native_word_table_numbered_in_order(
 ) -> None:
     doc = Document(str(manuscript))
     expected = build_tables(results)
-    assert len(doc.tables) == len(expected)
-    assert _captions(doc, "Table") == ["1", "2", "3", "4", "5", "A1"]
+    assert len(doc.tables) == len(expected) + 1  # and the data-quality warnings by kind
+    assert _captions(doc, "Table") == ["1", "2", "3", "4", "5", "A1", "A2"]
     order = ("abstract", "methods", "results", "references", "appendix")
     placed = [b for b in build_document(results, (), order=order) if isinstance(b, TableBlock)]
     assert placed[0].key == "table1_resistance"  # cited first, in Methods
@@ -84,7 +84,7 @@ def test_abstract_methods_results_and_references(manuscript: Path) -> None:
         "Results",
         "Discussion",
         "References",
-        "Supplementary material",
+        "Appendix",
     ):
         assert name in headings, name
     assert headings.index("Methods") < headings.index("Results")
@@ -94,7 +94,7 @@ def test_abstract_methods_results_and_references(manuscript: Path) -> None:
     results_part = next(p.text for p in doc.paragraphs if p.text.startswith("Results: "))
     assert "Median PFSR was 2.9 months (95% CI 1.9–11.0; Kaplan–Meier)" in results_part
     texts = [p.text for p in doc.paragraphs]
-    references = texts[texts.index("References") + 1 : texts.index("Supplementary material")]
+    references = texts[texts.index("References") + 1 : texts.index("Appendix")]
     for author in (
         "Eisenhauer EA",
         "Schoenfeld AJ",

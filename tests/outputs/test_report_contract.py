@@ -258,7 +258,8 @@ def test_data_quality_is_counted_in_methods(contract: dict[str, Any]) -> None:
 def test_completeness_and_warnings_in_the_appendix(contract: dict[str, Any]) -> None:
     blocks = build_document(contract, ())
     appendix = [b for b in blocks if isinstance(b, TableBlock) and b.appendix]
-    assert [b.number for b in appendix] == ["A1", "A2"]
+    assert [b.number for b in appendix] == ["A1", "A2", "A3"]
+    assert appendix[2].table.rows[0].texts == ("RECIST: no follow up", "2")
     completeness = appendix[1].table
     assert completeness.columns[-3:] == ("Imputed", "Derived by rule", "From investigator")
     assert completeness.rows[1].texts == (

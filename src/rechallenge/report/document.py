@@ -116,9 +116,9 @@ def figure_caption(stem: str, results: Mapping[str, Any], labels: Labels) -> str
 def exhibits(results: Mapping[str, Any], figures: Collection[str]) -> Exhibits:
     """The tables built from ``results`` plus the appendix tables this package adds."""
     extra: dict[str, Table] = {}
-    completeness = text.completeness_table(results)
-    if completeness is not None:
-        extra[completeness.id] = completeness
+    for table in (text.completeness_table(results), text.warnings_table(results)):
+        if table is not None:
+            extra[table.id] = table
     return Exhibits(tables=build_tables(results), figures=tuple(figures), extra_tables=extra)
 
 

@@ -5,8 +5,8 @@ authors; Methods and Results are filled from the numbers), Introduction and Disc
 placeholders, then Methods and Results with the same text as the HTML report
 (:mod:`rechallenge.report.document` is the one source), every table as a native Word table
 (header rows repeat across pages), every figure as an inline PNG picture, numbered in order
-of placement and captioned, the reference list, and supplementary tables (selection steps,
-data completeness).
+of placement and captioned, the reference list, and appendix tables (selection steps,
+data completeness, data-quality warnings).
 
 The page size follows ``output.page_size`` (A4 or Letter). The file is byte-identical for
 identical results: core properties carry fixed timestamps (2000-01-01) and the package is
@@ -260,7 +260,7 @@ def build_manuscript(results: Mapping[str, Any], pngs: Mapping[str, Path]) -> An
             doc.add_heading("Discussion", level=1)
             _placeholder(doc.add_paragraph(), DISCUSSION)
         if isinstance(block, TableBlock) and block.appendix and not appendix_started:
-            doc.add_heading("Supplementary material", level=1)
+            doc.add_heading("Appendix", level=1)
             appendix_started = True
         _add_block(doc, block, pngs)
     return doc

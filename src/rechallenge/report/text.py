@@ -1201,6 +1201,21 @@ def warning_summary(results: Mapping[str, Any]) -> list[tuple[str, int]]:
     return [(warning_words(code), n) for code, n in counts.items()]
 
 
+def warnings_table(results: Mapping[str, Any]) -> Table | None:
+    """Data-quality warnings counted per kind (no codes, no rows, no patients)."""
+    kinds = warning_summary(results)
+    if not kinds:
+        return None
+    return Table(
+        id="table_warnings",
+        title="Data-quality warnings raised by the automated checks, by kind",
+        columns=("Kind of warning", "Count"),
+        rows=tuple(data_row(kind, Cell.number(n)) for kind, n in kinds),
+    ).with_footnotes(
+        "Each warning, with the source file and row it concerns, is written to the run log.",
+    )
+
+
 def warning_words(code: str) -> str:
     """``RECIST-NO_FOLLOW_UP`` -> ``RECIST: no follow up`` (a readable heading, no code)."""
     domain, _, rest = code.partition("-")
