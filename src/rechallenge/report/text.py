@@ -1138,9 +1138,9 @@ def figure_caption(stem: str, results: Mapping[str, Any], labels: Labels) -> str
         )
     if "swimmer" in stem:
         return (
-            "Course of each patient from the start of the first ICI course: bars, time on "
-            "each treatment course and intervening therapy; markers, response, progression "
-            "and death; arrows, follow-up continuing at the data cut-off."
+            "Swimmer plot, one lane per patient, across the first ICI course and ICI "
+            "rechallenge; symbols for response, progression, death and ongoing follow-up "
+            "as shown in the key."
         )
     return None
 
