@@ -79,6 +79,49 @@ def _text_width(doc: Any) -> Any:
     return section.page_width - section.left_margin - section.right_margin
 
 
+def _styles(doc: Any) -> None:
+    """Black headings and captions (the default template's are blue), 11 pt body text."""
+    styles = doc.styles
+    styles["Normal"].font.size = Pt(11)
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Caption"):
+        font = styles[name].font
+        font.color.rgb = RGBColor(0, 0, 0)
+    caption = styles["Caption"].font
+    caption.italic = False
+    caption.bold = False
+    caption.size = Pt(10)
+
+
+#: Approximate width of one character of 9 pt table text, plus cell padding, in EMU.
+CHAR_EMU: Final[int] = int(Pt(9) * 0.6)
+CELL_PAD_CHARS: Final[int] = 3
+WRAP_CHARS: Final[int] = 24
+
+
+def column_widths(table: Table, total: int) -> list[int]:
+    """Column widths (EMU) filling ``total``: each column as wide as its longest entry; the
+    text columns (longer than ``WRAP_CHARS``) share what is left, so text wraps, not numbers."""
+    need = []
+    for j in range(len(table.columns)):
+        cells = [len(row.cells[j].text) for row in table.rows if row.kind == "data"]
+        words = [len(w) + 2 for w in table.columns[j].split()] or [1]  # headers are bold
+        need.append(max([*cells, max(words), 4]) + CELL_PAD_CHARS)
+    for sp in table.spanners:  # a spanning header needs room over its columns
+        short = len(sp.label) + CELL_PAD_CHARS - sum(need[sp.start : sp.end])
+        if short > 0:
+            need[sp.end - 1] += short
+    available = total // CHAR_EMU
+    wrap = [j for j, n in enumerate(need) if n > WRAP_CHARS] or [need.index(max(need))]
+    fixed = sum(n for j, n in enumerate(need) if j not in wrap)
+    room = max(available - fixed, 14 * len(wrap))
+    text = sum(need[j] for j in wrap)
+    if text > room:
+        for j in wrap:
+            need[j] = max(14, need[j] * room // text)
+    scale = total / (sum(need) * CHAR_EMU)  # fill the text width exactly
+    return [int(c * scale * CHAR_EMU) for c in need]
+
+
 def _fixed_properties(doc: Any, title: str) -> None:
     props = doc.core_properties
     props.title = title
@@ -167,6 +210,11 @@ def add_table(doc: Any, block: TableBlock) -> None:
     n_head = 2 if table.spanners else 1
     grid = doc.add_table(rows=n_head + len(table.rows), cols=len(table.columns))
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    for j, width in enumerate(column_widths(table, int(_text_width(doc)))):
+        grid.columns[j].width = width
+        for cell in grid.columns[j].cells:
+            cell.width = width
     first = _header_lines(grid, table)
     for i, row in enumerate(table.rows):
         _keep_row(grid.rows[first + i])
@@ -241,6 +289,7 @@ def build_manuscript(results: Mapping[str, Any], pngs: Mapping[str, Path]) -> An
     doc = Document()
     _page(doc, page_size(results))
     _fixed_properties(doc, title)
+    _styles(doc)
     doc.add_heading(xml_safe(title), level=0)
     _placeholder(doc.add_paragraph(), "[Authors, affiliations and corresponding author]")
     blocks = build_document(
