@@ -162,3 +162,21 @@ def test_minimal_results_still_write(tmp_path: Path) -> None:
     doc = Document(str(path))
     assert doc.tables == [] and len(doc.inline_shapes) == 0
     assert any(p.text.startswith("Results: ") for p in doc.paragraphs)
+
+
+def test_column_widths_wrap_text_not_numbers() -> None:
+    from rechallenge.report.manuscript import CHAR_EMU, column_widths
+    from rechallenge.tables.model import Table, data_row
+
+    long_text = "An ICI rechallenge course after progression on the first PD-(L)1 course " * 2
+    table = Table(
+        id="t",
+        title="t",
+        columns=("Step", "Criterion", "Before", "Remaining"),
+        rows=(data_row("1", long_text, "24", "23"),),
+    )
+    total = 16 * 360000  # 16 cm in EMU
+    widths = column_widths(table, total)
+    assert abs(sum(widths) - total) < len(widths)
+    assert widths[1] == max(widths) and widths[1] < len(long_text) * CHAR_EMU
+    assert widths[3] >= (len("Remaining") + 2) * CHAR_EMU  # the bold header fits on one line

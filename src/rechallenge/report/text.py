@@ -295,10 +295,12 @@ def _baseline_paragraph(results: Mapping[str, Any], labels: Labels) -> str | Non
             low, high = ("q1", "q3") if row.get("q1") is not None else ("min", "max")
             spread = "IQR" if low == "q1" else "range"
             unit = f" {unit.strip()}" if unit.strip() else ""
-            t.add(
-                f"The median {lc(name)} was {fmt_num(row['median'])}{unit} "
-                f"({spread} {fmt_num(row[low])}–{fmt_num(row[high])})."
+            limits = (
+                f" ({spread} {fmt_num(row[low])}–{fmt_num(row[high])})"
+                if row.get(low) is not None and row.get(high) is not None
+                else ""
             )
+            t.add(f"The median {lc(name)} was {fmt_num(row['median'])}{unit}{limits}.")
             break
     n = int(baseline.get("n") or 0)
     sex = [r for r in rows if r.get("variable") == "sex" and r.get("level") == "male"]
