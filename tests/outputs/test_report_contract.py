@@ -321,3 +321,18 @@ def test_headings_and_short_tables_keep_together(contract: dict[str, Any]) -> No
     assert ".table-wrap.short { break-inside: avoid" in css
     assert "figure { break-inside: avoid" in css
     assert html.count('class="table-wrap short"') >= 5
+
+
+def test_the_patient_listing_is_capped_and_numbered(results: dict[str, Any]) -> None:
+    from rechallenge.report.html import MAX_LISTED_PATIENTS
+
+    patient = results["cohort"]["patients"][0]
+    many = MAX_LISTED_PATIENTS + 7
+    results["cohort"]["patients"] = [patient | {"patient_id": f"Q{i}"} for i in range(many)]
+    results["swimmer"] = []
+    html = render_report(results)
+    assert "7 more screened patients are listed in results.json" in html
+    assert f"<td>{MAX_LISTED_PATIENTS}</td>" in html and "Q0<" not in html  # no IDs
+    results["study"]["show_ids"] = True
+    html = render_report(results)
+    assert f"Q{MAX_LISTED_PATIENTS - 1}<" in html and f"Q{MAX_LISTED_PATIENTS}<" not in html
