@@ -46,8 +46,8 @@ def test_every_table_is_a_native_word_table_numbered_in_order(
 ) -> None:
     doc = Document(str(manuscript))
     expected = build_tables(results)
-    assert len(doc.tables) == len(expected)
-    assert _captions(doc, "Table") == ["1", "2", "3", "4", "5", "A1"]
+    assert len(doc.tables) == len(expected) + 1  # and the data-quality warnings by kind
+    assert _captions(doc, "Table") == ["1", "2", "3", "4", "5", "A1", "A2"]
     order = ("abstract", "methods", "results", "references", "appendix")
     placed = [b for b in build_document(results, (), order=order) if isinstance(b, TableBlock)]
     assert placed[0].key == "table1_resistance"  # cited first, in Methods
@@ -84,7 +84,7 @@ def test_abstract_methods_results_and_references(manuscript: Path) -> None:
         "Results",
         "Discussion",
         "References",
-        "Supplementary material",
+        "Appendix",
     ):
         assert name in headings, name
     assert headings.index("Methods") < headings.index("Results")
@@ -93,7 +93,8 @@ def test_abstract_methods_results_and_references(manuscript: Path) -> None:
     assert "Conclusions: [To be written by the authors" in text
     results_part = next(p.text for p in doc.paragraphs if p.text.startswith("Results: "))
     assert "Median PFSR was 2.9 months (95% CI 1.9–11.0; Kaplan–Meier)" in results_part
-    references = [p.text for p in doc.paragraphs if p.style.name == "List Number"]
+    texts = [p.text for p in doc.paragraphs]
+    references = texts[texts.index("References") + 1 : texts.index("Appendix")]
     for author in (
         "Eisenhauer EA",
         "Schoenfeld AJ",
@@ -161,3 +162,21 @@ def test_minimal_results_still_write(tmp_path: Path) -> None:
     doc = Document(str(path))
     assert doc.tables == [] and len(doc.inline_shapes) == 0
     assert any(p.text.startswith("Results: ") for p in doc.paragraphs)
+
+
+def test_column_widths_wrap_text_not_numbers() -> None:
+    from rechallenge.report.manuscript import CHAR_EMU, column_widths
+    from rechallenge.tables.model import Table, data_row
+
+    long_text = "An ICI rechallenge course after progression on the first PD-(L)1 course " * 2
+    table = Table(
+        id="t",
+        title="t",
+        columns=("Step", "Criterion", "Before", "Remaining"),
+        rows=(data_row("1", long_text, "24", "23"),),
+    )
+    total = 16 * 360000  # 16 cm in EMU
+    widths = column_widths(table, total)
+    assert abs(sum(widths) - total) < len(widths)
+    assert widths[1] == max(widths) and widths[1] < len(long_text) * CHAR_EMU
+    assert widths[3] >= (len("Remaining") + 2) * CHAR_EMU  # the bold header fits on one line

@@ -58,7 +58,7 @@ def test_all_tables_and_figures_inlined(report_html: str) -> None:
     numbers = re.findall(r"<figcaption><b>Figure (\d+)\.</b>", report_html)
     assert numbers == [str(i) for i in range(1, 9)]
     tables = re.findall(r"<caption>Table (A?\d+)\.", report_html)
-    assert tables == ["1", "2", "3", "4", "5", "A1"]
+    assert tables == ["1", "2", "3", "4", "5", "A1", "A2"]
 
 
 def test_svg_ids_are_unique_across_figures(report_html: str) -> None:

@@ -89,3 +89,37 @@ def test_report_screenshot(report: Path, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 50_000
     assert _console(run.stderr) == []
+
+
+PDFINFO = shutil.which("pdfinfo")
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+@pytest.mark.skipif(PDFINFO is None or PDFTOTEXT is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize(("size", "points"), [("A4", "594.96 x 841.92"), ("Letter", "612 x 792")])
+def test_report_prints_with_page_size_and_numbers(
+    _results_on_disk: dict[str, Any], tmp_path: Path, size: str, points: str
+) -> None:
+    import copy
+
+    from rechallenge.report.html import write_report
+
+    results = copy.deepcopy(_results_on_disk)
+    results["manifest"]["config"]["output"] = {"page_size": size}
+    page = write_report(results, tmp_path / "r")
+    pdf = tmp_path / "r.pdf"
+    run = _chromium(page, tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer")
+    assert run.returncode == 0 and pdf.exists(), run.stderr[-2000:]
+    assert PDFINFO is not None and PDFTOTEXT is not None
+    info = subprocess.run([PDFINFO, str(pdf)], capture_output=True, text=True, check=True)
+    assert points in info.stdout
+    pages = int(
+        next(line for line in info.stdout.splitlines() if line.startswith("Pages:")).split()[1]
+    )
+    assert pages > 3
+    text = subprocess.run(
+        [PDFTOTEXT, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
+    first_page = text.split("\f")[0]
+    assert "Summary" in first_page and "Results" in first_page

@@ -233,15 +233,18 @@ def test_landmark_rates_zero_and_not_estimable(contract: dict[str, Any]) -> None
 
 def test_cox_rows_of_the_contract(contract: dict[str, Any]) -> None:
     text = _paragraphs(contract)
-    assert "ECOG performance status, 2 vs 0–1: HR 6.84, 95% CI 1.56–30.03; p = 0.011" in text
     assert (
-        "Histology, squamous cell carcinoma vs adenocarcinoma: HR 3.30, 95% CI 0.91–14.10 "
-        "(profile interval); p = 0.068, penalised likelihood-ratio test (Firth)"
+        "In univariable Cox regression for PFSR (Efron's method for tied event times), an "
+        "association was found for ECOG performance status, 2 vs 0–1 with shorter PFSR "
+        "(HR 6.84, 95% CI 1.56–30.03; p = 0.011, Wald test). No other variable was "
+        "significantly associated with PFSR "
+        "(all p ≥ 0.05). For histology the partial likelihood was monotone, and Firth's "
+        "penalised-likelihood estimates"
     ) in text
-    assert "Histology, large cell carcinoma vs adenocarcinoma: not estimable" in text
+    assert "0–1 vs" not in text  # the reference row is not a term
+    assert "No hazard ratio could be estimated for histology, large cell carcinoma vs " in text
     assert "global likelihood-ratio test for Histology gave p = 0.120" in text
     assert "6.0 events per parameter (fewer than 10)" in text
-    assert "0–1 vs" not in text.split("ECOG performance status, 2 vs 0–1")[0][-40:]
     labels = labels_from_results(contract)
     assert "global likelihood-ratio test of the whole variable" in methods_text(contract, labels)
 
@@ -255,7 +258,8 @@ def test_data_quality_is_counted_in_methods(contract: dict[str, Any]) -> None:
 def test_completeness_and_warnings_in_the_appendix(contract: dict[str, Any]) -> None:
     blocks = build_document(contract, ())
     appendix = [b for b in blocks if isinstance(b, TableBlock) and b.appendix]
-    assert [b.number for b in appendix] == ["A1", "A2"]
+    assert [b.number for b in appendix] == ["A1", "A2", "A3"]
+    assert appendix[2].table.rows[0].texts == ("RECIST: no follow up", "2")
     completeness = appendix[1].table
     assert completeness.columns[-3:] == ("Imputed", "Derived by rule", "From investigator")
     assert completeness.rows[1].texts == (
@@ -317,3 +321,18 @@ def test_headings_and_short_tables_keep_together(contract: dict[str, Any]) -> No
     assert ".table-wrap.short { break-inside: avoid" in css
     assert "figure { break-inside: avoid" in css
     assert html.count('class="table-wrap short"') >= 5
+
+
+def test_the_patient_listing_is_capped_and_numbered(results: dict[str, Any]) -> None:
+    from rechallenge.report.html import MAX_LISTED_PATIENTS
+
+    patient = results["cohort"]["patients"][0]
+    many = MAX_LISTED_PATIENTS + 7
+    results["cohort"]["patients"] = [patient | {"patient_id": f"Q{i}"} for i in range(many)]
+    results["swimmer"] = []
+    html = render_report(results)
+    assert "7 more screened patients are listed in results.json" in html
+    assert f"<td>{MAX_LISTED_PATIENTS}</td>" in html and "Q0<" not in html  # no IDs
+    results["study"]["show_ids"] = True
+    html = render_report(results)
+    assert f"Q{MAX_LISTED_PATIENTS - 1}<" in html and f"Q{MAX_LISTED_PATIENTS}<" not in html

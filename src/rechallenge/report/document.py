@@ -116,9 +116,9 @@ def figure_caption(stem: str, results: Mapping[str, Any], labels: Labels) -> str
 def exhibits(results: Mapping[str, Any], figures: Collection[str]) -> Exhibits:
     """The tables built from ``results`` plus the appendix tables this package adds."""
     extra: dict[str, Table] = {}
-    completeness = text.completeness_table(results)
-    if completeness is not None:
-        extra[completeness.id] = completeness
+    for table in (text.completeness_table(results), text.warnings_table(results)):
+        if table is not None:
+            extra[table.id] = table
     return Exhibits(tables=build_tables(results), figures=tuple(figures), extra_tables=extra)
 
 
@@ -134,14 +134,17 @@ def _results_blocks(
     for sub in text.results_sections(results, labels, ex.tables, ex.figures):
         out.append(Heading(sub.heading, 3, sub.anchor))
         out += [Paragraph(p) for p in sub.paragraphs]
+        tables: list[Block] = []
+        figures: list[Block] = []
         for key in sub.tables:
             if key in ex.tables and key not in placed:
-                out.append(TableBlock(key, ex.tables[key]))
+                tables.append(TableBlock(key, ex.tables[key]))
                 placed.add(key)
         for stem in sub.figures:
             if stem in ex.figures and stem not in placed:
-                out.append(FigureBlock(stem, figure_caption(stem, results, labels)))
+                figures.append(FigureBlock(stem, figure_caption(stem, results, labels)))
                 placed.add(stem)
+        out += figures + tables if sub.figures_first else tables + figures
     left_tables = [k for k in _main_tables_left(ex, placed) if k != "table1_resistance"]
     left_figures = [s for s in ex.figures if s not in placed]
     if left_tables or left_figures:

@@ -120,7 +120,7 @@ def _references(block: References) -> Markup:
     if not block.items:
         return Markup('<p class="note">No methods were cited.</p>')
     items = Markup("").join(Markup("<li>{}</li>").format(item) for item in block.items)
-    return Markup('<ol class="references">{}</ol>').format(items)
+    return Markup('<ul class="references">{}</ul>').format(items)
 
 
 def _render_block(block: Block, markup: Mapping[str, Markup]) -> Markup:
@@ -255,6 +255,14 @@ def render_report(results: Mapping[str, Any], figures: Mapping[str, Path] | None
         "patients": _patients(results, labels),
         "unlisted_patients": _unlisted(results),
         "warning_kinds": text.warning_summary(results),
+        "warning_table": next(
+            (
+                f"Table {b.number}"
+                for b in blocks
+                if isinstance(b, TableBlock) and b.key == "table_warnings"
+            ),
+            "the table above",
+        ),
         "warnings": [text.plain(str(w.get("message", ""))) for w in warnings][:MAX_LISTED_WARNINGS],
         "unlisted_warnings": max(0, len(warnings) - MAX_LISTED_WARNINGS),
         "manifest": _manifest(results),

@@ -5,8 +5,8 @@ authors; Methods and Results are filled from the numbers), Introduction and Disc
 placeholders, then Methods and Results with the same text as the HTML report
 (:mod:`rechallenge.report.document` is the one source), every table as a native Word table
 (header rows repeat across pages), every figure as an inline PNG picture, numbered in order
-of placement and captioned, the reference list, and supplementary tables (selection steps,
-data completeness).
+of placement and captioned, the reference list, and appendix tables (selection steps,
+data completeness, data-quality warnings).
 
 The page size follows ``output.page_size`` (A4 or Letter). The file is byte-identical for
 identical results: core properties carry fixed timestamps (2000-01-01) and the package is
@@ -77,6 +77,49 @@ def _page(doc: Any, size: str) -> None:
 def _text_width(doc: Any) -> Any:
     section = doc.sections[0]
     return section.page_width - section.left_margin - section.right_margin
+
+
+def _styles(doc: Any) -> None:
+    """Black headings and captions (the default template's are blue), 11 pt body text."""
+    styles = doc.styles
+    styles["Normal"].font.size = Pt(11)
+    for name in ("Title", "Heading 1", "Heading 2", "Heading 3", "Caption"):
+        font = styles[name].font
+        font.color.rgb = RGBColor(0, 0, 0)
+    caption = styles["Caption"].font
+    caption.italic = False
+    caption.bold = False
+    caption.size = Pt(10)
+
+
+#: Approximate width of one character of 9 pt table text, plus cell padding, in EMU.
+CHAR_EMU: Final[int] = int(Pt(9) * 0.6)
+CELL_PAD_CHARS: Final[int] = 3
+WRAP_CHARS: Final[int] = 24
+
+
+def column_widths(table: Table, total: int) -> list[int]:
+    """Column widths (EMU) filling ``total``: each column as wide as its longest entry; the
+    text columns (longer than ``WRAP_CHARS``) share what is left, so text wraps, not numbers."""
+    need = []
+    for j in range(len(table.columns)):
+        cells = [len(row.cells[j].text) for row in table.rows if row.kind == "data"]
+        words = [len(w) + 2 for w in table.columns[j].split()] or [1]  # headers are bold
+        need.append(max([*cells, max(words), 4]) + CELL_PAD_CHARS)
+    for sp in table.spanners:  # a spanning header needs room over its columns
+        short = len(sp.label) + CELL_PAD_CHARS - sum(need[sp.start : sp.end])
+        if short > 0:
+            need[sp.end - 1] += short
+    available = total // CHAR_EMU
+    wrap = [j for j, n in enumerate(need) if n > WRAP_CHARS] or [need.index(max(need))]
+    fixed = sum(n for j, n in enumerate(need) if j not in wrap)
+    room = max(available - fixed, 14 * len(wrap))
+    text = sum(need[j] for j in wrap)
+    if text > room:
+        for j in wrap:
+            need[j] = max(14, need[j] * room // text)
+    scale = total / (sum(need) * CHAR_EMU)  # fill the text width exactly
+    return [int(c * scale * CHAR_EMU) for c in need]
 
 
 def _fixed_properties(doc: Any, title: str) -> None:
@@ -167,6 +210,11 @@ def add_table(doc: Any, block: TableBlock) -> None:
     n_head = 2 if table.spanners else 1
     grid = doc.add_table(rows=n_head + len(table.rows), cols=len(table.columns))
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    for j, width in enumerate(column_widths(table, int(_text_width(doc)))):
+        grid.columns[j].width = width
+        for cell in grid.columns[j].cells:
+            cell.width = width
     first = _header_lines(grid, table)
     for i, row in enumerate(table.rows):
         _keep_row(grid.rows[first + i])
@@ -226,7 +274,9 @@ def _add_block(doc: Any, block: Block, pngs: Mapping[str, Path]) -> None:
     elif isinstance(block, References):
         doc.add_heading("References", level=1)
         for item in block.items:
-            doc.add_paragraph(xml_safe(item), style="List Number")
+            para = doc.add_paragraph(xml_safe(item))
+            para.paragraph_format.left_indent = Cm(0.75)
+            para.paragraph_format.first_line_indent = Cm(-0.75)
     elif isinstance(block, Abstract):
         _abstract(doc, block)
 
@@ -239,6 +289,7 @@ def build_manuscript(results: Mapping[str, Any], pngs: Mapping[str, Path]) -> An
     doc = Document()
     _page(doc, page_size(results))
     _fixed_properties(doc, title)
+    _styles(doc)
     doc.add_heading(xml_safe(title), level=0)
     _placeholder(doc.add_paragraph(), "[Authors, affiliations and corresponding author]")
     blocks = build_document(
@@ -258,7 +309,7 @@ def build_manuscript(results: Mapping[str, Any], pngs: Mapping[str, Path]) -> An
             doc.add_heading("Discussion", level=1)
             _placeholder(doc.add_paragraph(), DISCUSSION)
         if isinstance(block, TableBlock) and block.appendix and not appendix_started:
-            doc.add_heading("Supplementary material", level=1)
+            doc.add_heading("Appendix", level=1)
             appendix_started = True
         _add_block(doc, block, pngs)
     return doc

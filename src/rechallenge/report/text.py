@@ -83,6 +83,7 @@ class Section:
     paragraphs: tuple[str, ...]
     tables: tuple[str, ...] = ()
     figures: tuple[str, ...] = ()
+    figures_first: bool = False
 
 
 @dataclass
@@ -163,6 +164,13 @@ def cite(*keys: str) -> str:
 def lc(text: str) -> str:
     """Lower-case the first letter unless the word is an acronym (``ECOG``, ``ICI``)."""
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def ctcae_cite(version: Any) -> str:
+    """``(National Cancer Institute, 2009)`` for CTCAE version 4.0."""
+    published = CTCAE_PUBLISHED.get(str(version), "")
+    year = f", {published.rsplit(' ', 1)[-1]}" if published else ""
+    return f"({CITE['ctcae']}{year})"
 
 
 def first_key(tables: Collection[str], word: str) -> str | None:
@@ -263,7 +271,7 @@ def _selection_paragraph(results: Mapping[str, Any], labels: Labels) -> str | No
         "analysed ({figure:flow})."
     )
     reasons = [
-        f"{failure_words(r, labels)} (n = {int(r['excluded'])})"
+        f"{lc(failure_words(r, labels))} (n = {int(r['excluded'])})"
         for r in cohort.get("attrition") or []
         if int(r.get("excluded") or 0) > 0
     ]
@@ -287,10 +295,12 @@ def _baseline_paragraph(results: Mapping[str, Any], labels: Labels) -> str | Non
             low, high = ("q1", "q3") if row.get("q1") is not None else ("min", "max")
             spread = "IQR" if low == "q1" else "range"
             unit = f" {unit.strip()}" if unit.strip() else ""
-            t.add(
-                f"The median {lc(name)} was {fmt_num(row['median'])}{unit} "
-                f"({spread} {fmt_num(row[low])}–{fmt_num(row[high])})."
+            limits = (
+                f" ({spread} {fmt_num(row[low])}–{fmt_num(row[high])})"
+                if row.get(low) is not None and row.get(high) is not None
+                else ""
             )
+            t.add(f"The median {lc(name)} was {fmt_num(row['median'])}{unit}{limits}.")
             break
     n = int(baseline.get("n") or 0)
     sex = [r for r in rows if r.get("variable") == "sex" and r.get("level") == "male"]
@@ -488,13 +498,69 @@ def _subgroup_paragraphs(
 
 
 def _cox_estimate(row: Mapping[str, Any], results: Mapping[str, Any], labels: Labels) -> str:
-    term = term_words(row, labels)
-    if row.get("estimable") is False or row.get("hr") is None:
-        return f"{term}: not estimable (monotone likelihood)"
+    """``HR 6.84, 95% CI 1.56–30.03; p = 0.011, Wald test`` (Firth: profile interval)."""
     test = "firth_lr" if row.get("firth") else str(row.get("test") or "Wald")
     test_words = method_words(results, labels, "test", test)
-    profile = " (profile interval)" if row.get("firth") else ""
-    return f"{term}: {hr_text(row)}{profile}; {p_text(row.get('p'))}, {test_words}"
+    shown = hr_text(row)
+    if row.get("firth"):
+        shown = shown.replace("95% CI", "95% profile CI")
+    return f"{shown}; {p_text(row.get('p'))}, {test_words}"
+
+
+def _model_sentences(
+    chosen: Sequence[Mapping[str, Any]],
+    results: Mapping[str, Any],
+    labels: Labels,
+    intro: str,
+    short: str,
+) -> list[str]:
+    """What one Cox model shows: significant terms in full, the rest summarised."""
+    alpha = float((results.get("methods") or {}).get("alpha", 0.05))
+    estimable = [r for r in chosen if r.get("estimable", True) and r.get("hr") is not None]
+    significant = [r for r in estimable if r.get("p") is not None and float(r["p"]) < alpha]
+    out = []
+    if significant:
+        items = join_words(
+            [
+                f"{lc(term_words(r, labels))} with "
+                f"{'shorter' if float(r['hr']) > 1 else 'longer'} {short} "
+                f"({_cox_estimate(r, results, labels)})"
+                for r in significant
+            ]
+        )
+        out.append(f"{intro}, an association was found for {items}.")
+        rest = len(estimable) - len(significant)
+        if rest:
+            out.append(
+                f"No other variable was significantly associated with {short} (all p ≥ {alpha})."
+            )
+    elif estimable:
+        out.append(
+            f"{intro}, no variable was significantly associated with {short} (all p ≥ {alpha})."
+        )
+    firth = sorted(
+        {variable_words(labels, str(r.get("variable"))) for r in estimable if r.get("firth")}
+    )
+    if firth:
+        out.append(
+            f"For {join_words([lc(v) for v in firth])} the partial likelihood was monotone, and "
+            "Firth's penalised-likelihood estimates with profile intervals and penalised "
+            "likelihood-ratio tests are reported."
+        )
+    missing = [lc(term_words(r, labels)) for r in chosen if r not in estimable]
+    if missing:
+        out.append(
+            f"No hazard ratio could be estimated for {join_words(missing)} (monotone likelihood)."
+        )
+    globals_ = {
+        str(r.get("variable")): r.get("global_p") for r in chosen if r.get("global_p") is not None
+    }
+    for variable, gp in globals_.items():
+        out.append(
+            f"The global likelihood-ratio test for {variable_words(labels, variable)} "
+            f"gave {p_text(gp)}."
+        )
+    return out
 
 
 def _cox_paragraph(
@@ -508,23 +574,13 @@ def _cox_paragraph(
     ties = method_words(results, labels, "cox_ties", rows[0].get("ties") or "efron")
     for model in ("univariable", "multivariable"):
         chosen = [r for r in rows if r.get("model", "univariable") == model]
-        if not chosen:
-            continue
-        estimates = "; ".join(_cox_estimate(r, results, labels) for r in chosen)
-        t.add(
-            f"In {method_words(results, labels, 'model', model)} Cox regression for {short} "
-            f"({ties}), the hazard ratios were: {estimates}."
-        )
-        globals_ = {
-            str(r.get("variable")): r.get("global_p")
-            for r in chosen
-            if r.get("global_p") is not None
-        }
-        for variable, gp in globals_.items():
-            t.add(
-                f"The global likelihood-ratio test for {variable_words(labels, variable)} gave "
-                f"{p_text(gp)}."
+        if chosen:
+            intro = (
+                f"In {method_words(results, labels, 'model', model)} Cox regression for "
+                f"{short} ({ties})"
             )
+            for sentence in _model_sentences(chosen, results, labels, intro, short):
+                t.add(sentence)
     for model in (results.get("cox_models") or {}).get(endpoint) or []:
         if model.get("epv_low"):
             epv = model.get("events_per_parameter")
@@ -535,7 +591,7 @@ def _cox_paragraph(
             )
     if table_key:
         forest = " and {figure:figure6_forest}" if endpoint == "PFSR" else ""
-        t.add(f"Estimates are given in {{table:{table_key}}}{forest}.")
+        t.add(f"All estimates are given in {{table:{table_key}}}{forest}.")
     return t.paragraph()
 
 
@@ -708,15 +764,25 @@ def _assessment_paragraph(results: Mapping[str, Any], labels: Labels) -> str | N
             "with a complete or partial response, and the disease control rate the "
             "proportion with a complete response, partial response or stable disease."
         )
-        t.add(
-            "Where lesion measurements were incomplete, the investigator's assessment of "
-            "response was used and counted."
-        )
+        sources = [
+            int(
+                ((results.get("efficacy") or {}).get(c) or {})
+                .get("source", {})
+                .get("investigator", 0)
+                or 0
+            )
+            for c in ("initial", "rechallenge")
+        ]
+        if any(sources):
+            t.add(
+                "Where lesion measurements were incomplete, the investigator's assessment of "
+                "response was used; the number of such patients is given per course."
+            )
     if "ctcae_version" in m:
         t.add(
             f"Adverse events were graded by "
             f"{method_words(results, labels, 'ctcae_version', m['ctcae_version'])} "
-            f"{cite('ctcae')}, per treatment phase."
+            f"{ctcae_cite(m['ctcae_version'])}, per treatment phase."
         )
     return t.paragraph() or None
 
@@ -907,7 +973,7 @@ def methods_text(results: Mapping[str, Any], labels: Labels) -> str:
 def _is_cited(key: str, body: str) -> bool:
     """Whether ``body`` cites ``key``: its author-year, or its first author and its year."""
     short = CITE[key]
-    if f"{short})" in body or f"{short};" in body:
+    if f"{short})" in body or f"{short};" in body or f"({short}," in body:
         return True
     author, year = short.split()[0].rstrip(","), short.rsplit(" ", 1)[-1]
     return year.isdigit() and f"{author} et al. ({year})" in body
@@ -1074,9 +1140,9 @@ def figure_caption(stem: str, results: Mapping[str, Any], labels: Labels) -> str
         )
     if "swimmer" in stem:
         return (
-            "Course of each patient from the start of the first ICI course: bars, time on "
-            "each treatment course and intervening therapy; markers, response, progression "
-            "and death; arrows, follow-up continuing at the data cut-off."
+            "Swimmer plot, one lane per patient, across the first ICI course and ICI "
+            "rechallenge; symbols for response, progression, death and ongoing follow-up "
+            "as shown in the key."
         )
     return None
 
@@ -1135,6 +1201,21 @@ def warning_summary(results: Mapping[str, Any]) -> list[tuple[str, int]]:
             code = str(w.get("code", "")) if isinstance(w, Mapping) else ""
             counts[code] = counts.get(code, 0) + 1
     return [(warning_words(code), n) for code, n in counts.items()]
+
+
+def warnings_table(results: Mapping[str, Any]) -> Table | None:
+    """Data-quality warnings counted per kind (no codes, no rows, no patients)."""
+    kinds = warning_summary(results)
+    if not kinds:
+        return None
+    return Table(
+        id="table_warnings",
+        title="Data-quality warnings raised by the automated checks, by kind",
+        columns=("Kind of warning", "Count"),
+        rows=tuple(data_row(kind, Cell.number(n)) for kind, n in kinds),
+    ).with_footnotes(
+        "Each warning, with the source file and row it concerns, is written to the run log.",
+    )
 
 
 def warning_words(code: str) -> str:
