@@ -52,7 +52,7 @@ def test_sections_are_attributes_with_dataframes(result: StudyResult) -> None:
     assert round(pfsr["median_months"], 2) == 2.89
     assert set(result.cox.frame["endpoint"]) == {"PFSR", "OS"}
     assert result.efficacy.table is not None
-    assert "Rechallenge (n = 13)" in result.efficacy.table.columns
+    assert "ICI rechallenge (n = 13)" in result.efficacy.table.columns
 
 
 def test_tables_match_the_written_csv(result: StudyResult, tmp_path: Path) -> None:
