@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 import matplotlib as mpl
+from matplotlib.rcsetup import cycler
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
@@ -267,8 +268,12 @@ def style_from_config(config: Mapping[str, Any] | None) -> FigureStyle:
 
 
 def _rc(style: FigureStyle) -> dict[str, Any]:
+    """matplotlib settings of a style; the colour cycle is the style's series palette."""
     size = style.font_size
     return {
+        "axes.prop_cycle": cycler(color=list(PALETTES[style.palette].series)),
+        "lines.color": "black",
+        "patch.facecolor": PALETTES[style.palette].series[0],
         "font.family": "sans-serif",
         "font.sans-serif": ["DejaVu Sans"],
         "font.size": size,

@@ -203,6 +203,7 @@ def _mark(ax: Axes, kind: str, x: float | None, y: float) -> None:
         markersize=size,
         markeredgewidth=0.8,
         zorder=4,
+        color=palette().role("text"),
         **MARKERS[kind],
         **extra,
     )
@@ -311,7 +312,9 @@ def _course(labels: Labels, course: str) -> str:
 
 
 def _bor_key() -> Line2D:
-    return Line2D([], [], linestyle="none", label="CR/PR/SD/PD: best overall response")
+    return Line2D(
+        [], [], linestyle="none", color="black", label="CR/PR/SD/PD: best overall response"
+    )
 
 
 # --- PFS layout --------------------------------------------------------------------------
