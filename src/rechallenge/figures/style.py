@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 import matplotlib as mpl
-from matplotlib.rcsetup import cycler
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.rcsetup import cycler
 from pydantic import BaseModel, ConfigDict, Field
 
 OKABE_ITO: Final[dict[str, str]] = {
