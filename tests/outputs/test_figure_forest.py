@@ -16,6 +16,7 @@ from rechallenge.figures.forest import (
     forest_rows,
     hr_words,
 )
+from rechallenge.figures.style import gid
 from rechallenge.labels import Labels
 
 
@@ -167,7 +168,7 @@ def _drawn(fig: Figure, column: str) -> dict[int, str]:
 
 def _markers(fig: Figure) -> set[str]:
     return {
-        str(ln.get_gid()).removeprefix("forest-marker-")
+        str(ln.get_gid())
         for ln in fig.axes[0].lines
         if str(ln.get_gid() or "").startswith("forest-marker-")
     }
@@ -201,7 +202,7 @@ def test_drawn_rows_are_the_forest_rows(results: dict[str, Any]) -> None:
         else:
             assert text == f"{row.hr:.2f} ({row.lower:.2f}–{row.upper:.2f})"
     # a marker only where there is an estimate
-    estimated = {f"{r.model}-{r.term}" for r in listed if r.kind == "estimate"}
+    estimated = {gid("forest-marker", r.model, r.term) for r in listed if r.kind == "estimate"}
     assert _markers(fig) == estimated
     labels = [t.strip() for t in _drawn(fig, "label").values()]
     assert f"Adenosquamous carcinoma{FIRTH_MARK}" in labels
@@ -303,7 +304,10 @@ def test_old_format_non_estimable_without_firth_is_written_not_estimable(
     fig = figure_forest(rows)
     assert fig is not None
     assert list(_drawn(fig, "hr").values()).count(NOT_ESTIMABLE_TEXT) == 1
-    assert _markers(fig) == {"univariable-sex=male", "univariable-histology=squamous"}
+    assert _markers(fig) == {
+        gid("forest-marker", "univariable", "sex=male"),
+        gid("forest-marker", "univariable", "histology=squamous"),
+    }
 
 
 def test_no_rows_no_figure() -> None:

@@ -171,3 +171,10 @@ def test_every_setting_is_described() -> None:
 )
 def test_labels_contrast_with_their_bar(fill: str, text: str) -> None:
     assert text_colour_on(fill) == text
+
+
+def test_height_ratio_sets_the_kaplan_meier_panel(results: dict[str, Any]) -> None:
+    fig = build_figures(results, style=FigureStyle(width=100.0, height_ratio=0.5))["figure7_km_os"]
+    main = fig.axes[0]
+    panel_in = main.get_position().height * fig.get_figheight()
+    assert panel_in == pytest.approx(0.5 * 100.0 / MM_PER_INCH)

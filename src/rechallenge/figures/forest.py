@@ -38,6 +38,7 @@ from rechallenge.figures.style import (
     fmt_p,
     fmt_ratio,
     font_size,
+    gid,
     journal_style,
     lower_first,
     palette,
@@ -291,7 +292,7 @@ def _interval(ax: Axes, y: float, row: ForestRow, lim: tuple[float, float]) -> N
         markeredgecolor=colour,
         markeredgewidth=1.1,
         zorder=3,
-        gid=f"forest-marker-{row.model}-{row.term}",
+        gid=gid("forest-marker", row.model, row.term),
     )
 
 

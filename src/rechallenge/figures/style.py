@@ -18,6 +18,7 @@ that re-rendering the same results gives identical files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -393,6 +394,11 @@ def save_figure(
             fig.savefig(path, format=fmt, dpi=dpi, metadata=SAVE_METADATA.get(fmt))
             paths.append(path)
     return paths
+
+
+def gid(*parts: object) -> str:
+    """An artist id, unique within its figure and valid as an SVG/HTML id (no spaces)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(str(p) for p in parts))
 
 
 def lower_first(text: str) -> str:

@@ -34,6 +34,7 @@ from rechallenge.figures.style import (
     RESPONSE_STYLE,
     current_style,
     font_size,
+    gid,
     journal_style,
     palette,
     response_style,
@@ -115,7 +116,7 @@ def _bar(ax: Axes, x: int, rec: Mapping[str, Any], value: float) -> str:
     return bor if bor in RESPONSE_STYLE else "NE"
 
 
-def _pd_mark(ax: Axes, x: int, rec: Mapping[str, Any], value: float) -> str | None:
+def _pd_mark(ax: Axes, x: int, rec: Mapping[str, Any], value: float, course: str) -> str | None:
     """The PD-reason symbol past the bar end when the bar does not show the progression."""
     reason = rec.get("pd_reason")
     if str(rec.get("bor")) != "PD" or reason not in PD_MARKS or value >= PD_LINE:
@@ -131,7 +132,7 @@ def _pd_mark(ax: Axes, x: int, rec: Mapping[str, Any], value: float) -> str | No
         color=palette().role("text"),
         markerfacecolor=palette().role("text"),
         zorder=4,
-        gid=f"{PD_MARK_GID}-{reason}",
+        gid=gid(PD_MARK_GID, reason, course, x),
     )
     return str(reason)
 
@@ -154,7 +155,7 @@ def _panel(
         if rec is None or value is None:
             continue
         shown.add(_bar(ax, x, rec, value))
-        mark = _pd_mark(ax, x, rec, value)
+        mark = _pd_mark(ax, x, rec, value, course)
         if mark:
             marks.add(mark)
     for level in (PR_LINE, PD_LINE):
