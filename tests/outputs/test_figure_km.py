@@ -198,3 +198,18 @@ def test_firth_hazard_ratio_is_annotated_with_its_test(results: dict[str, Any]) 
 def test_plot_km_needs_a_curve() -> None:
     with pytest.raises(ValueError, match="at least one curve"):
         plot_km([])
+
+
+def test_rows_without_a_time_or_survival_are_skipped() -> None:
+    curve = {
+        "steps": {
+            "time_months": [1.0, None, 3.0],
+            "surv": [0.8, 0.6, None],
+            "lower": [0.5, 0.3, None],
+            "upper": [0.95, 0.9, None],
+            "n_censor": [0, 1, 0],
+        }
+    }
+    pts = curve_points(curve)
+    assert pts.time == [0.0, 1.0] and pts.surv == [1.0, 0.8]
+    assert pts.lower == [1.0, 0.5] and pts.censored == [False, False]

@@ -178,3 +178,15 @@ def test_height_ratio_sets_the_kaplan_meier_panel(results: dict[str, Any]) -> No
     main = fig.axes[0]
     panel_in = main.get_position().height * fig.get_figheight()
     assert panel_in == pytest.approx(0.5 * 100.0 / MM_PER_INCH)
+
+
+def test_captions_follow_the_configured_layouts(results: dict[str, Any]) -> None:
+    from rechallenge.figures.render import FIGURES, figure_captions
+
+    default = figure_captions(results)
+    assert default == {spec.stem: spec.caption for spec in FIGURES}
+    assert "(PFSR)" in default["figure3_swimmer"]
+    results["manifest"]["config"]["figures"] = {"swimmer": "exposure", "waterfall": "independent"}
+    styled = figure_captions(results)
+    assert "Treatment courses" in styled["figure3_swimmer"]
+    assert "each course sorted on its own" in styled["figure2_waterfall"]

@@ -109,15 +109,22 @@ def _carry_forward(values: Sequence[Any], start: float) -> list[float]:
 def curve_points(curve: Mapping[str, Any]) -> CurvePoints:
     """The drawable step table of one curve (rules 1 and 2 of the module docstring)."""
     steps = curve.get("steps") or {}
-    time = [float(t) for t in steps.get("time_months", [])]
-    surv = [float(s) for s in steps.get("surv", [])]
-    n = min(len(time), len(surv))
-    time, surv = time[:n], surv[:n]
-    censor = [bool(c) for c in (steps.get("n_censor") or [0] * n)][:n]
-    censor += [False] * (n - len(censor))
-    lower_raw, upper_raw = steps.get("lower"), steps.get("upper")
-    lower = list(lower_raw[:n]) if lower_raw else None
-    upper = list(upper_raw[:n]) if upper_raw else None
+    times, survs = steps.get("time_months") or [], steps.get("surv") or []
+    n = min(len(times), len(survs))
+    keep = [
+        i for i in range(n) if _opt_float(times[i]) is not None and _opt_float(survs[i]) is not None
+    ]
+    time = [float(times[i]) for i in keep]
+    surv = [float(survs[i]) for i in keep]
+
+    def column(key: str, fill: Any) -> list[Any]:
+        values = list(steps.get(key) or [])
+        values += [fill] * (n - len(values))
+        return [values[i] for i in keep]
+
+    censor = [bool(c) for c in column("n_censor", 0)]
+    lower = column("lower", None) if steps.get("lower") else None
+    upper = column("upper", None) if steps.get("upper") else None
     if not time or time[0] > 0 or surv[0] < 1:
         time, surv, censor = [0.0, *time], [1.0, *surv], [False, *censor]
         lower = [1.0, *lower] if lower is not None else None
