@@ -313,3 +313,20 @@ def test_old_format_non_estimable_without_firth_is_written_not_estimable(
 def test_no_rows_no_figure() -> None:
     assert figure_forest([]) is None
     assert forest_rows({}, "PFSR", "univariable") == []
+
+
+def test_a_narrow_forest_drops_text_columns_but_keeps_every_row(results: dict[str, Any]) -> None:
+    from rechallenge.figures.style import FigureStyle, journal_style
+
+    rows = new_format_rows()
+    with journal_style(FigureStyle(width=110.0)):
+        fig = figure_forest(rows)
+    assert fig is not None
+    assert fig.get_figwidth() < 7.0
+    assert not _drawn(fig, "n") and not _drawn(fig, "hr")  # the Cox table gives them
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "Univariable (n = 13, events = 11)" in texts
+    labels = _drawn(fig, "label")
+    assert len(labels) == len(rows)  # every row still listed
+    notes = " ".join(t.get_text() for t in fig.texts)
+    assert "see the Cox regression table" in notes
