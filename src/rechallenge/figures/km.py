@@ -48,11 +48,6 @@ from rechallenge.figures.style import (
 )
 from rechallenge.labels import Labels
 
-ENDPOINT_LABELS: Final[dict[str, str]] = {
-    "PFS1": "PFS1 (initial ICI)",
-    "PFSR": "PFSR (rechallenge)",
-    "OS": "OS (from rechallenge)",
-}
 VARIABLE_LABELS: Final[dict[str, str]] = {"ecog_group": "ECOG PS", "pdl1": "PD-L1"}
 #: (longest plotted time up to which, break every) in months; beyond the last, yearly.
 TIME_BREAKS: Final[tuple[tuple[float, float], ...]] = ((6.0, 1.0), (24.0, 3.0), (48.0, 6.0))
@@ -167,6 +162,27 @@ def time_axis(series: Sequence[KMSeries]) -> tuple[list[float], float]:
     step = time_break(t_max)
     x_max = max(step, math.ceil(t_max / step - EPS) * step)
     return [i * step for i in range(round(x_max / step) + 1)], x_max
+
+
+def _table_grid(series: Sequence[KMSeries], ticks: list[float], x_max: float) -> list[float]:
+    """The breaks, unless the risk table lacks some of them: then the table's own times.
+
+    The risk table shows the results' numbers, never recomputed ones, so when the results
+    give them on another grid (every 4 months, say) the axis breaks follow that grid. A
+    finer table (every 3 months under breaks every 6) keeps the breaks.
+    """
+    times = sorted(
+        {
+            float(t)
+            for s in series
+            for t in (s.curve.get("risk_table") or {}).get("time_months", [])
+            if float(t) <= x_max + EPS
+        }
+    )
+    covered = [t for t in ticks if t <= max(times, default=0.0) + EPS]
+    if not times or all(_on_grid(t, times) for t in covered):
+        return ticks
+    return times
 
 
 def _draw_curve(
@@ -336,6 +352,7 @@ def plot_km(
         if notes.medians if show_median is None else show_median:
             _draw_medians(ax, series)
         ticks, x_max = time_axis(series)
+        ticks = _table_grid(series, ticks, x_max)
         ax.set_xlim(0, x_max)
         ax.set_xticks(ticks)
         ax.xaxis.set_minor_locator(MultipleLocator(1.0 if ticks[1] - ticks[0] > 1 else 0.5))

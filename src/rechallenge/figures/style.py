@@ -144,7 +144,7 @@ class FigureStyle(BaseModel):
         None,
         description="Saved figure width: 'single' (one journal column, 89 mm), 'double' "
         "(two columns, 183 mm) or a number of millimetres; unset, each figure keeps its "
-        "own width (double column, Kaplan–Meier 127 mm).",
+        "own width (double column; Kaplan–Meier 127 mm, flow diagram 152 mm).",
     )
     height_ratio: float | None = Field(
         None,
