@@ -330,3 +330,17 @@ def test_a_narrow_forest_drops_text_columns_but_keeps_every_row(results: dict[st
     assert len(labels) == len(rows)  # every row still listed
     notes = " ".join(t.get_text() for t in fig.texts)
     assert "see the Cox regression table" in notes
+
+
+def test_a_single_column_forest_wraps_long_labels(results: dict[str, Any]) -> None:
+    from rechallenge.figures.style import SINGLE_COLUMN_IN, FigureStyle, journal_style
+
+    rows = old_format_monotone_rows()
+    with journal_style(FigureStyle(width="single")):
+        fig = figure_forest(rows)
+    assert fig is not None
+    assert fig.get_figwidth() == pytest.approx(SINGLE_COLUMN_IN)
+    texts = [t.get_text().strip() for t in fig.axes[0].texts]
+    wrapped = [t for t in texts if t.endswith("adenocarcinoma")]
+    assert wrapped, "the long histology labels continue on a second line"
+    assert len(_drawn(fig, "label")) == 3  # still one labelled line per term

@@ -101,11 +101,9 @@ def test_width_changes_every_saved_figure(results: dict[str, Any], tmp_path: Pat
         w_narrow = _png_width_mm(narrow[stem], tmp_path, f"n-{stem}")
         w_wide = _png_width_mm(wide[stem], tmp_path, f"w-{stem}")
         assert w_wide == pytest.approx(DOUBLE_COLUMN_MM, rel=0.06), stem
-        if stem == "figure6_forest":
-            # its text columns need more than one journal column: it keeps that minimum
-            assert w_narrow <= w_wide, stem
-        else:
-            assert w_narrow < w_wide - 10, stem
+        assert w_narrow < w_wide - 10, stem
+        if stem in ("figure6_forest", *KM_STEMS):
+            assert w_narrow == pytest.approx(SINGLE_COLUMN_MM, abs=2.0), stem
 
 
 def test_font_size_reaches_the_text(results: dict[str, Any]) -> None:

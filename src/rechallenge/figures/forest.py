@@ -229,7 +229,7 @@ def hr_words(row: Mapping[str, Any], labels: Labels, sep: str = " ") -> str:
 # --- layout ------------------------------------------------------------------------------
 
 Line = tuple[str, ForestRow | None, str]
-"""(kind, row, text): kind is 'model', 'variable' or 'row'."""
+"""(kind, row, text): kind is 'model', 'variable', 'row' or 'more' (a wrapped label's rest)."""
 
 
 def _lines(blocks: Sequence[tuple[str, list[ForestRow]]]) -> list[Line]:
@@ -449,7 +449,16 @@ def figure_forest(
         label_in = _label_width(
             Figure(), [f"{t}{FIRTH_MARK}" for _, _, t in lines], [k == "model" for k, _, _ in lines]
         )
-        cols, width = _fit_columns(width, label_in)
+        cols, fitted = _fit_columns(width, label_in)
+        if fitted > width:  # even without text columns: wrap the longest labels
+            lines = _wrap_labels(lines, width - (fitted - label_in))
+            label_in = _label_width(
+                Figure(),
+                [f"{t}{FIRTH_MARK}" for _, _, t in lines],
+                [k == "model" for k, _, _ in lines],
+            )
+            cols, fitted = _fit_columns(width, label_in)
+        width = fitted
         if "n" not in cols.x:
             lines = _counts_in_headings(lines, blocks)
         notes = footnotes(every, labels or Labels())
@@ -473,6 +482,23 @@ def figure_forest(
         _axis(ax, lim, len(lines), endpoint)
         _footnote(fig, notes, cols)
     return fig
+
+
+def _wrap_labels(lines: Sequence[Line], max_in: float) -> list[Line]:
+    """Labels wider than ``max_in`` inches broken over two or more lines (the rest as 'more')."""
+    out: list[Line] = []
+    scratch = Figure()
+    for kind, row, text in lines:
+        width = _label_width(scratch, [f"{text}{FIRTH_MARK}"], [kind == "model"])
+        if kind == "model" or width <= max_in:
+            out.append((kind, row, text))
+            continue
+        indent = text[: len(text) - len(text.lstrip())]
+        chars = max(12, int(len(text) * max_in / width) - 1)
+        parts = textwrap.wrap(text.strip(), chars - len(indent), break_on_hyphens=False)
+        out.append((kind, row, indent + parts[0]))
+        out += [("more", None, f"{indent}  {part}") for part in parts[1:]]
+    return out
 
 
 def _counts_in_headings(
