@@ -16,6 +16,7 @@ from rechallenge.figures.forest import (
     forest_rows,
     hr_words,
 )
+from rechallenge.figures.style import gid
 from rechallenge.labels import Labels
 
 
@@ -167,7 +168,7 @@ def _drawn(fig: Figure, column: str) -> dict[int, str]:
 
 def _markers(fig: Figure) -> set[str]:
     return {
-        str(ln.get_gid()).removeprefix("forest-marker-")
+        str(ln.get_gid())
         for ln in fig.axes[0].lines
         if str(ln.get_gid() or "").startswith("forest-marker-")
     }
@@ -201,7 +202,7 @@ def test_drawn_rows_are_the_forest_rows(results: dict[str, Any]) -> None:
         else:
             assert text == f"{row.hr:.2f} ({row.lower:.2f}–{row.upper:.2f})"
     # a marker only where there is an estimate
-    estimated = {f"{r.model}-{r.term}" for r in listed if r.kind == "estimate"}
+    estimated = {gid("forest-marker", r.model, r.term) for r in listed if r.kind == "estimate"}
     assert _markers(fig) == estimated
     labels = [t.strip() for t in _drawn(fig, "label").values()]
     assert f"Adenosquamous carcinoma{FIRTH_MARK}" in labels
@@ -303,9 +304,43 @@ def test_old_format_non_estimable_without_firth_is_written_not_estimable(
     fig = figure_forest(rows)
     assert fig is not None
     assert list(_drawn(fig, "hr").values()).count(NOT_ESTIMABLE_TEXT) == 1
-    assert _markers(fig) == {"univariable-sex=male", "univariable-histology=squamous"}
+    assert _markers(fig) == {
+        gid("forest-marker", "univariable", "sex=male"),
+        gid("forest-marker", "univariable", "histology=squamous"),
+    }
 
 
 def test_no_rows_no_figure() -> None:
     assert figure_forest([]) is None
     assert forest_rows({}, "PFSR", "univariable") == []
+
+
+def test_a_narrow_forest_drops_text_columns_but_keeps_every_row(results: dict[str, Any]) -> None:
+    from rechallenge.figures.style import FigureStyle, journal_style
+
+    rows = new_format_rows()
+    with journal_style(FigureStyle(width=110.0)):
+        fig = figure_forest(rows)
+    assert fig is not None
+    assert fig.get_figwidth() < 7.0
+    assert not _drawn(fig, "n") and not _drawn(fig, "hr")  # the Cox table gives them
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "Univariable (n = 13, events = 11)" in texts
+    labels = _drawn(fig, "label")
+    assert len(labels) == len(rows)  # every row still listed
+    notes = " ".join(t.get_text() for t in fig.texts)
+    assert "see the Cox regression table" in notes
+
+
+def test_a_single_column_forest_wraps_long_labels(results: dict[str, Any]) -> None:
+    from rechallenge.figures.style import SINGLE_COLUMN_IN, FigureStyle, journal_style
+
+    rows = old_format_monotone_rows()
+    with journal_style(FigureStyle(width="single")):
+        fig = figure_forest(rows)
+    assert fig is not None
+    assert fig.get_figwidth() == pytest.approx(SINGLE_COLUMN_IN)
+    texts = [t.get_text().strip() for t in fig.axes[0].texts]
+    wrapped = [t for t in texts if t.endswith("adenocarcinoma")]
+    assert wrapped, "the long histology labels continue on a second line"
+    assert len(_drawn(fig, "label")) == 3  # still one labelled line per term

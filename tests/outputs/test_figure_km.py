@@ -198,3 +198,32 @@ def test_firth_hazard_ratio_is_annotated_with_its_test(results: dict[str, Any]) 
 def test_plot_km_needs_a_curve() -> None:
     with pytest.raises(ValueError, match="at least one curve"):
         plot_km([])
+
+
+def test_rows_without_a_time_or_survival_are_skipped() -> None:
+    curve = {
+        "steps": {
+            "time_months": [1.0, None, 3.0],
+            "surv": [0.8, 0.6, None],
+            "lower": [0.5, 0.3, None],
+            "upper": [0.95, 0.9, None],
+            "n_censor": [0, 1, 0],
+        }
+    }
+    pts = curve_points(curve)
+    assert pts.time == [0.0, 1.0] and pts.surv == [1.0, 0.8]
+    assert pts.lower == [1.0, 0.5] and pts.censored == [False, False]
+
+
+def test_risk_table_on_another_grid_sets_the_breaks(results: dict[str, Any]) -> None:
+    curve = results["km"]["OS"]["all"]  # ends at 18.2 months: breaks every 3 months
+    curve["risk_table"] = {
+        "time_months": [0.0, 4.0, 8.0, 12.0, 16.0, 20.0],
+        "n_risk": [13, 11, 8, 6, 4, 0],
+        "cum_events": [0, 2, 4, 4, 4, 4],
+    }
+    fig = plot_km([KMSeries("OS", curve)])
+    table = next(ax for ax in fig.axes if ax.get_label() == RISK_TABLE_AXES)
+    shown = sorted(float(t.get_position()[0]) for t in table.texts if t.get_gid())
+    assert shown == [0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
+    assert list(_main(fig).get_xticks()) == shown

@@ -254,3 +254,12 @@ def test_render_all_is_reproducible(results: dict[str, Any], tmp_path: Path) -> 
     b = render_all(results, tmp_path / "b", formats=("svg", "pdf"), dpi=40)
     for pa, pb in zip(a, b, strict=True):
         assert pa.read_bytes() == pb.read_bytes(), pa.name
+
+
+def test_artist_ids_are_unique_within_each_figure(results: dict[str, Any]) -> None:
+    # matplotlib writes each gid as an SVG id; the report inlines the SVGs into one page
+    results["waterfall"][-1].update(bor="PD", pd_reason="new_lesion")
+    for stem, fig in build_figures(results).items():
+        gids = [str(a.get_gid()) for a in fig.findobj() if a.get_gid()]
+        assert len(gids) == len(set(gids)), stem
+        assert all(" " not in g for g in gids), stem

@@ -43,6 +43,7 @@ GROUP_TITLES: Final[dict[str, str]] = {
     "exclusion": "Met exclusion criteria",
 }
 ARROW_GID: Final[str] = "flow-arrow"
+NBSP: Final[str] = "\u00a0"
 FLOW_WIDTH_IN: Final[float] = 6.0
 
 #: Longest line of the exclusion box, so it stays inside a 6-inch figure.
@@ -73,8 +74,16 @@ def exclusion_text(
             continue
         lines.append(f"{title} (n = {sum(int(s['excluded']) for s in steps)})")
         for step in steps:
-            bullet = f"• {failure_text(step, labels)} (n = {step['excluded']})"
-            lines += textwrap.wrap(bullet, width, initial_indent="  ", subsequent_indent="    ")
+            count = f"(n = {step['excluded']})".replace(" ", NBSP)  # never split the count
+            bullet = f"• {failure_text(step, labels)} {count}"
+            wrapped = textwrap.wrap(
+                bullet,
+                width,
+                initial_indent="  ",
+                subsequent_indent="    ",
+                break_on_hyphens=False,
+            )
+            lines += [line.replace(NBSP, " ") for line in wrapped]
     return "\n".join(lines)
 
 
@@ -92,8 +101,8 @@ def box_extent(fig: Figure, ax: Axes, box: Text) -> tuple[float, float, float, f
     return bb.x0, bb.y0, bb.x1, bb.y1
 
 
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
-    ax.annotate("", xy=end, xytext=start, arrowprops=ARROW, gid=ARROW_GID)
+def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], name: str) -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops=ARROW, gid=f"{ARROW_GID}-{name}")
 
 
 def figure_flow(cohort: Mapping[str, Any] | None, labels: Labels | None = None) -> Figure | None:
@@ -120,7 +129,7 @@ def figure_flow(cohort: Mapping[str, Any] | None, labels: Labels | None = None) 
         side = _box(ax, centre + 1.5, 5.0, side_text, ha="left")
         bottom = _box(ax, centre, 0.7, f"Included in the analysis\n(n = {included})")
         top_box, side_box, bottom_box = (box_extent(fig, ax, b) for b in (top, side, bottom))
-        _arrow(ax, (centre, top_box[1]), (centre, bottom_box[3]))
+        _arrow(ax, (centre, top_box[1]), (centre, bottom_box[3]), "down")
         mid = (side_box[1] + side_box[3]) / 2
-        _arrow(ax, (centre, mid), (side_box[0], mid))
+        _arrow(ax, (centre, mid), (side_box[0], mid), "across")
     return fig

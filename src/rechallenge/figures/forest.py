@@ -38,6 +38,7 @@ from rechallenge.figures.style import (
     fmt_p,
     fmt_ratio,
     font_size,
+    gid,
     journal_style,
     lower_first,
     palette,
@@ -62,6 +63,7 @@ CONTINUOUS_REFERENCES: Final[frozenset[str]] = frozenset({"", "per unit increase
 #: Column widths in inches right of the label column: n, events, gap, HR (95% CI), p.
 COLUMN_IN: Final[dict[str, float]] = {"n": 0.3, "events": 0.5, "gap": 0.15, "hr": 1.25, "p": 0.45}
 MIN_PLOT_IN: Final[float] = 1.4
+RIGHT_MARGIN_IN: Final[float] = 0.05
 INDENT: Final[str] = "    "
 
 #: Older results: an ordinary-Cox HR outside this range is a diverged (monotone) estimate.
@@ -227,7 +229,7 @@ def hr_words(row: Mapping[str, Any], labels: Labels, sep: str = " ") -> str:
 # --- layout ------------------------------------------------------------------------------
 
 Line = tuple[str, ForestRow | None, str]
-"""(kind, row, text): kind is 'model', 'variable' or 'row'."""
+"""(kind, row, text): kind is 'model', 'variable', 'row' or 'more' (a wrapped label's rest)."""
 
 
 def _lines(blocks: Sequence[tuple[str, list[ForestRow]]]) -> list[Line]:
@@ -291,7 +293,7 @@ def _interval(ax: Axes, y: float, row: ForestRow, lim: tuple[float, float]) -> N
         markeredgecolor=colour,
         markeredgewidth=1.1,
         zorder=3,
-        gid=f"forest-marker-{row.model}-{row.term}",
+        gid=gid("forest-marker", row.model, row.term),
     )
 
 
@@ -322,33 +324,54 @@ def _two(x: float | None) -> str:
 
 @dataclass(frozen=True)
 class _Columns:
-    """x positions (figure fraction) of the text columns and the plot area."""
+    """x positions (figure fraction) of the shown text columns and of the plot area."""
 
     label: float
-    n: float
-    events: float
     plot_left: float
     plot_width: float
-    hr: float
-    p: float
+    x: Mapping[str, float]
+    """Column name (``n``, ``events``, ``hr``, ``p``) → x; hidden columns are absent."""
+
+    @property
+    def right(self) -> float:
+        """The right end of the content, as a figure fraction."""
+        return max([*self.x.values(), self.plot_left + self.plot_width])
 
 
-def _columns(width: float, label_in: float) -> _Columns:
-    """Columns from the figure width and the longest label, in inches."""
+#: Text columns shown, widest layout first: a narrow figure drops the counts (they move
+#: to the model heading), then the numbers (the Cox table gives them).
+COLUMN_SETS: Final[tuple[tuple[str, ...], ...]] = (("n", "events", "hr", "p"), ("hr", "p"), ())
+
+
+def _columns(width: float, label_in: float, shown: Sequence[str]) -> _Columns:
+    """Columns from the figure width, the longest label and the columns shown, in inches."""
     c = COLUMN_IN
-    left = 0.05 + label_in + 0.1
-    plot_left = left + c["n"] + c["events"] + c["gap"]
-    plot_w = max(MIN_PLOT_IN, width - plot_left - c["gap"] - c["hr"] - c["p"])
+    x: dict[str, float] = {}
+    pos = 0.05 + label_in + 0.1
+    for col in ("n", "events"):
+        if col in shown:
+            x[col] = (pos + c[col] / 2) / width
+            pos += c[col]
+    plot_left = pos + c["gap"]
+    right_cols = sum(c[k] for k in ("hr", "p") if k in shown)
+    right_cols += c["gap"] if right_cols else 0.05
+    plot_w = max(MIN_PLOT_IN, width - plot_left - right_cols - RIGHT_MARGIN_IN)
     hr_centre = plot_left + plot_w + c["gap"] + c["hr"] / 2
-    return _Columns(
-        label=0.05 / width,
-        n=(left + c["n"] / 2) / width,
-        events=(left + c["n"] + c["events"] / 2) / width,
-        plot_left=plot_left / width,
-        plot_width=plot_w / width,
-        hr=hr_centre / width,
-        p=(hr_centre + c["hr"] / 2 + c["p"]) / width,
-    )
+    if "hr" in shown:
+        x["hr"] = hr_centre / width
+    if "p" in shown:
+        x["p"] = (hr_centre + c["hr"] / 2 + c["p"]) / width
+    return _Columns(0.05 / width, plot_left / width, plot_w / width, x)
+
+
+def _fit_columns(width: float, label_in: float) -> tuple[_Columns, float]:
+    """The widest column set that fits ``width``; else the narrowest, widened to fit."""
+    for shown in COLUMN_SETS:
+        cols = _columns(width, label_in, shown)
+        if cols.right * width + RIGHT_MARGIN_IN <= width + 1e-6:
+            return cols, width
+    needed = cols.right * width + RIGHT_MARGIN_IN
+    return _columns(needed, label_in, COLUMN_SETS[-1]), needed
 
 
 def _label_width(fig: Figure, texts: Sequence[str], bold: Sequence[bool]) -> float:
@@ -364,14 +387,14 @@ def _label_width(fig: Figure, texts: Sequence[str], bold: Sequence[bool]) -> flo
 
 def _headers(ax: Axes, tr: Transform, cols: _Columns) -> None:
     heads = {
-        "label": ("Variable", "left"),
         "n": ("n", "center"),
         "events": ("Events", "center"),
         "hr": ("HR (95% CI)", "center"),
         "p": ("p", "right"),
     }
-    for col, (text, ha) in heads.items():
-        x = getattr(cols, col)
+    ax.text(cols.label, -1.2, "Variable", transform=tr, ha="left", va="center", fontweight="bold")
+    for col, x in cols.x.items():
+        text, ha = heads[col]
         ax.text(x, -1.2, text, transform=tr, ha=ha, va="center", fontweight="bold")
 
 
@@ -383,8 +406,9 @@ def _draw_line(
     if kind != "row" or row is None:
         weight = "bold" if kind == "model" else "normal"
         ax.text(cols.label, y, text, transform=tr, ha="left", va="center", fontweight=weight)
-        if kind == "variable" and row is not None and row.global_p is not None:
-            ax.text(cols.p, y, f"{_p_text(row.global_p)}‡", transform=tr, ha="right", va="center")
+        if kind == "variable" and row is not None and row.global_p is not None and "p" in cols.x:
+            p = f"{_p_text(row.global_p)}‡"
+            ax.text(cols.x["p"], y, p, transform=tr, ha="right", va="center")
         return
     mark = FIRTH_MARK if row.firth else ""
     ax.text(
@@ -397,10 +421,10 @@ def _draw_line(
         gid=f"forest-label-{y}",
     )
     for col, value in _row_cells(row).items():
+        if col not in cols.x:
+            continue
         ha = "right" if col == "p" else "center"
-        ax.text(
-            getattr(cols, col), y, value, transform=tr, ha=ha, va="center", gid=f"forest-{col}-{y}"
-        )
+        ax.text(cols.x[col], y, value, transform=tr, ha=ha, va="center", gid=f"forest-{col}-{y}")
     _interval(ax, y, row, lim)
 
 
@@ -422,21 +446,32 @@ def figure_forest(
     lim = _limits(every)
     with journal_style():
         width = current_style().width_in(DOUBLE_COLUMN_IN)
-        row_h = font_size() / 72 * 1.9
+        label_in = _label_width(
+            Figure(), [f"{t}{FIRTH_MARK}" for _, _, t in lines], [k == "model" for k, _, _ in lines]
+        )
+        cols, fitted = _fit_columns(width, label_in)
+        if fitted > width:  # even without text columns: wrap the longest labels
+            lines = _wrap_labels(lines, width - (fitted - label_in))
+            label_in = _label_width(
+                Figure(),
+                [f"{t}{FIRTH_MARK}" for _, _, t in lines],
+                [k == "model" for k, _, _ in lines],
+            )
+            cols, fitted = _fit_columns(width, label_in)
+        width = fitted
+        if "n" not in cols.x:
+            lines = _counts_in_headings(lines, blocks)
+        notes = footnotes(every, labels or Labels())
+        if "hr" not in cols.x:
+            notes = [n for n in notes if not n.startswith(("p, ", "‡"))]
+            notes.append("Hazard ratios, 95% CIs and p values: see the Cox regression table.")
         chars = int(width * 72 / (font_size(-1.5) * 0.56))
-        notes = [w for n in footnotes(every, labels or Labels()) for w in textwrap.wrap(n, chars)]
+        notes = [w for n in notes for w in textwrap.wrap(n, chars)]
+        row_h = font_size() / 72 * 1.9
         note_h = len(notes) * font_size(-1.5) / 72 * 1.3
         bottom_in = 0.5 + note_h
         height = bottom_in + 0.1 + row_h * (len(lines) + 2)
         fig = Figure(figsize=(width, height))
-        label_in = _label_width(
-            fig, [f"{t}{FIRTH_MARK}" for _, _, t in lines], [k == "model" for k, _, _ in lines]
-        )
-        cols = _columns(width, label_in)
-        needed = (cols.p * width) + 0.05
-        if needed > width:
-            fig.set_size_inches(needed, height)
-            cols = _columns(needed, label_in)
         bottom = bottom_in / height
         ax = fig.add_axes((cols.plot_left, bottom, cols.plot_width, 1 - bottom - 0.1 / height))
         tr = blended_transform_factory(fig.transFigure, ax.transData)
@@ -447,6 +482,36 @@ def figure_forest(
         _axis(ax, lim, len(lines), endpoint)
         _footnote(fig, notes, cols)
     return fig
+
+
+def _wrap_labels(lines: Sequence[Line], max_in: float) -> list[Line]:
+    """Labels wider than ``max_in`` inches broken over two or more lines (the rest as 'more')."""
+    out: list[Line] = []
+    scratch = Figure()
+    for kind, row, text in lines:
+        width = _label_width(scratch, [f"{text}{FIRTH_MARK}"], [kind == "model"])
+        if kind == "model" or width <= max_in:
+            out.append((kind, row, text))
+            continue
+        indent = text[: len(text) - len(text.lstrip())]
+        chars = max(12, int(len(text) * max_in / width) - 1)
+        parts = textwrap.wrap(text.strip(), chars - len(indent), break_on_hyphens=False)
+        out.append((kind, row, indent + parts[0]))
+        out += [("more", None, f"{indent}  {part}") for part in parts[1:]]
+    return out
+
+
+def _counts_in_headings(
+    lines: Sequence[Line], blocks: Sequence[tuple[str, list[ForestRow]]]
+) -> list[Line]:
+    """Model headings with ``(n = …, events = …)`` when the count columns are hidden."""
+    counts = {}
+    for model, rows in blocks:
+        pairs = {(r.n, r.events) for r in rows}
+        if len(pairs) == 1:
+            n, events = pairs.pop()
+            counts[MODEL_TITLES.get(model, model.capitalize())] = f" (n = {n}, events = {events})"
+    return [(k, r, t + counts.get(t, "")) if k == "model" else (k, r, t) for k, r, t in lines]
 
 
 def _axis(ax: Axes, lim: tuple[float, float], n_lines: int, endpoint: str) -> None:

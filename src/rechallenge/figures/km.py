@@ -48,11 +48,6 @@ from rechallenge.figures.style import (
 )
 from rechallenge.labels import Labels
 
-ENDPOINT_LABELS: Final[dict[str, str]] = {
-    "PFS1": "PFS1 (initial ICI)",
-    "PFSR": "PFSR (rechallenge)",
-    "OS": "OS (from rechallenge)",
-}
 VARIABLE_LABELS: Final[dict[str, str]] = {"ecog_group": "ECOG PS", "pdl1": "PD-L1"}
 #: (longest plotted time up to which, break every) in months; beyond the last, yearly.
 TIME_BREAKS: Final[tuple[tuple[float, float], ...]] = ((6.0, 1.0), (24.0, 3.0), (48.0, 6.0))
@@ -109,15 +104,22 @@ def _carry_forward(values: Sequence[Any], start: float) -> list[float]:
 def curve_points(curve: Mapping[str, Any]) -> CurvePoints:
     """The drawable step table of one curve (rules 1 and 2 of the module docstring)."""
     steps = curve.get("steps") or {}
-    time = [float(t) for t in steps.get("time_months", [])]
-    surv = [float(s) for s in steps.get("surv", [])]
-    n = min(len(time), len(surv))
-    time, surv = time[:n], surv[:n]
-    censor = [bool(c) for c in (steps.get("n_censor") or [0] * n)][:n]
-    censor += [False] * (n - len(censor))
-    lower_raw, upper_raw = steps.get("lower"), steps.get("upper")
-    lower = list(lower_raw[:n]) if lower_raw else None
-    upper = list(upper_raw[:n]) if upper_raw else None
+    times, survs = steps.get("time_months") or [], steps.get("surv") or []
+    n = min(len(times), len(survs))
+    keep = [
+        i for i in range(n) if _opt_float(times[i]) is not None and _opt_float(survs[i]) is not None
+    ]
+    time = [float(times[i]) for i in keep]
+    surv = [float(survs[i]) for i in keep]
+
+    def column(key: str, fill: Any) -> list[Any]:
+        values = list(steps.get(key) or [])
+        values += [fill] * (n - len(values))
+        return [values[i] for i in keep]
+
+    censor = [bool(c) for c in column("n_censor", 0)]
+    lower = column("lower", None) if steps.get("lower") else None
+    upper = column("upper", None) if steps.get("upper") else None
     if not time or time[0] > 0 or surv[0] < 1:
         time, surv, censor = [0.0, *time], [1.0, *surv], [False, *censor]
         lower = [1.0, *lower] if lower is not None else None
@@ -160,6 +162,27 @@ def time_axis(series: Sequence[KMSeries]) -> tuple[list[float], float]:
     step = time_break(t_max)
     x_max = max(step, math.ceil(t_max / step - EPS) * step)
     return [i * step for i in range(round(x_max / step) + 1)], x_max
+
+
+def _table_grid(series: Sequence[KMSeries], ticks: list[float], x_max: float) -> list[float]:
+    """The breaks, unless the risk table lacks some of them: then the table's own times.
+
+    The risk table shows the results' numbers, never recomputed ones, so when the results
+    give them on another grid (every 4 months, say) the axis breaks follow that grid. A
+    finer table (every 3 months under breaks every 6) keeps the breaks.
+    """
+    times = sorted(
+        {
+            float(t)
+            for s in series
+            for t in (s.curve.get("risk_table") or {}).get("time_months", [])
+            if float(t) <= x_max + EPS
+        }
+    )
+    covered = [t for t in ticks if t <= max(times, default=0.0) + EPS]
+    if not times or all(_on_grid(t, times) for t in covered):
+        return ticks
+    return times
 
 
 def _draw_curve(
@@ -329,6 +352,7 @@ def plot_km(
         if notes.medians if show_median is None else show_median:
             _draw_medians(ax, series)
         ticks, x_max = time_axis(series)
+        ticks = _table_grid(series, ticks, x_max)
         ax.set_xlim(0, x_max)
         ax.set_xticks(ticks)
         ax.xaxis.set_minor_locator(MultipleLocator(1.0 if ticks[1] - ticks[0] > 1 else 0.5))

@@ -145,6 +145,28 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
 )
 
 
+#: Captions of the non-default layouts (the FIGURES captions describe the defaults).
+LAYOUT_CAPTIONS: Final[dict[tuple[str, str], str]] = {
+    ("figure3_swimmer", "exposure"): "Figure 3. Treatment courses of each patient from the "
+    "first ICI dose: initial ICI, intervening therapy, rechallenge and follow-up, with "
+    "objective response, progression and death marked and the best overall response on "
+    "each course.",
+    ("figure2_waterfall", "independent"): "Figure 2. Best percentage change from baseline "
+    "in the sum of target lesions, per patient, in both ICI courses (each course sorted on "
+    "its own); dashed lines, −30% and +20% (RECIST 1.1).",
+}
+
+
+def figure_captions(results: Mapping[str, Any]) -> dict[str, str]:
+    """Stem → caption for the run's style (a non-default layout gets its own caption)."""
+    style = figure_style(results)
+    layouts = {"figure3_swimmer": style.swimmer, "figure2_waterfall": style.waterfall}
+    return {
+        spec.stem: LAYOUT_CAPTIONS.get((spec.stem, layouts.get(spec.stem, "")), spec.caption)
+        for spec in FIGURES
+    }
+
+
 def figure_style(results: Mapping[str, Any]) -> FigureStyle:
     """The run's figure style: the configuration's ``figures`` section, else the default."""
     manifest = results.get("manifest") or {}

@@ -18,6 +18,7 @@ that re-rendering the same results gives identical files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,6 +31,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.rcsetup import cycler
 from pydantic import BaseModel, ConfigDict, Field
 
 OKABE_ITO: Final[dict[str, str]] = {
@@ -142,7 +144,7 @@ class FigureStyle(BaseModel):
         None,
         description="Saved figure width: 'single' (one journal column, 89 mm), 'double' "
         "(two columns, 183 mm) or a number of millimetres; unset, each figure keeps its "
-        "own width (double column, Kaplan–Meier 127 mm).",
+        "own width (double column; Kaplan–Meier 127 mm, flow diagram 152 mm).",
     )
     height_ratio: float | None = Field(
         None,
@@ -267,8 +269,12 @@ def style_from_config(config: Mapping[str, Any] | None) -> FigureStyle:
 
 
 def _rc(style: FigureStyle) -> dict[str, Any]:
+    """matplotlib settings of a style; the colour cycle is the style's series palette."""
     size = style.font_size
     return {
+        "axes.prop_cycle": cycler(color=list(PALETTES[style.palette].series)),
+        "lines.color": "black",
+        "patch.facecolor": PALETTES[style.palette].series[0],
         "font.family": "sans-serif",
         "font.sans-serif": ["DejaVu Sans"],
         "font.size": size,
@@ -388,6 +394,11 @@ def save_figure(
             fig.savefig(path, format=fmt, dpi=dpi, metadata=SAVE_METADATA.get(fmt))
             paths.append(path)
     return paths
+
+
+def gid(*parts: object) -> str:
+    """An artist id, unique within its figure and valid as an SVG/HTML id (no spaces)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(str(p) for p in parts))
 
 
 def lower_first(text: str) -> str:

@@ -35,6 +35,7 @@ from rechallenge.figures.style import (
     DOUBLE_COLUMN_IN,
     current_style,
     font_size,
+    gid,
     journal_style,
     lower_first,
     palette,
@@ -59,6 +60,7 @@ MARKER_LABELS: Final[dict[str, str]] = {
     "censored": "Alive at last follow-up",
 }
 LABEL_GID: Final[str] = "swimmer-bor"
+BAR_GID: Final[str] = "swimmer-bar"
 LABEL_PAD_PT: Final[float] = 2.0
 OUTSIDE_PAD_PT: Final[float] = 7.0
 
@@ -143,7 +145,7 @@ def _bar(
         edgecolor="0.2",
         linewidth=0.5,
         zorder=2,
-        gid=f"swimmer-bar-{course}",
+        gid=gid(BAR_GID, course, y),
     )
     return bars.patches[0]
 
@@ -166,14 +168,15 @@ def _bor_label(
         fontsize=font_size(-1.5),
         color=text_colour_on(fill),
         zorder=5,
-        gid=LABEL_GID,
+        gid=gid(LABEL_GID, _course_of(bar), y),
     )
     end = bar.get_x() + bar.get_width()
     return _Label(text, bar, fill, end if after is None else max(end, after))
 
 
 def _course_of(bar: Rectangle) -> str:
-    return str(bar.get_gid() or "").removeprefix("swimmer-bar-") or "initial"
+    """The course a bar belongs to, read from its id ``swimmer-bar-<course>-<y>``."""
+    return str(bar.get_gid() or "").removeprefix(f"{BAR_GID}-").split("-", 1)[0] or "initial"
 
 
 def place_labels(fig: Figure, labels: Sequence[_Label]) -> None:
@@ -203,6 +206,7 @@ def _mark(ax: Axes, kind: str, x: float | None, y: float) -> None:
         markersize=size,
         markeredgewidth=0.8,
         zorder=4,
+        color=palette().role("text"),
         **MARKERS[kind],
         **extra,
     )
@@ -311,7 +315,9 @@ def _course(labels: Labels, course: str) -> str:
 
 
 def _bor_key() -> Line2D:
-    return Line2D([], [], linestyle="none", label="CR/PR/SD/PD: best overall response")
+    return Line2D(
+        [], [], linestyle="none", color="black", label="CR/PR/SD/PD: best overall response"
+    )
 
 
 # --- PFS layout --------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from rechallenge.figures.style import (
     RESPONSE_STYLE,
     current_style,
     font_size,
+    gid,
     journal_style,
     palette,
     response_style,
@@ -53,6 +54,9 @@ PD_MARKS: Final[dict[str, dict[str, Any]]] = {
 PD_MARK_GID: Final[str] = "waterfall-pd"
 MARK_OFFSET: Final[float] = 6.0
 WATERFALL_HEIGHT_IN: Final[float] = 3.2
+#: Narrower figures stack the course panels one above the other.
+STACK_BELOW_IN: Final[float] = 5.0
+YLABEL: Final[str] = "Best change in sum of target lesions (%)"
 
 
 def _by_course(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -112,7 +116,7 @@ def _bar(ax: Axes, x: int, rec: Mapping[str, Any], value: float) -> str:
     return bor if bor in RESPONSE_STYLE else "NE"
 
 
-def _pd_mark(ax: Axes, x: int, rec: Mapping[str, Any], value: float) -> str | None:
+def _pd_mark(ax: Axes, x: int, rec: Mapping[str, Any], value: float, course: str) -> str | None:
     """The PD-reason symbol past the bar end when the bar does not show the progression."""
     reason = rec.get("pd_reason")
     if str(rec.get("bor")) != "PD" or reason not in PD_MARKS or value >= PD_LINE:
@@ -128,7 +132,7 @@ def _pd_mark(ax: Axes, x: int, rec: Mapping[str, Any], value: float) -> str | No
         color=palette().role("text"),
         markerfacecolor=palette().role("text"),
         zorder=4,
-        gid=f"{PD_MARK_GID}-{reason}",
+        gid=gid(PD_MARK_GID, reason, course, x),
     )
     return str(reason)
 
@@ -151,7 +155,7 @@ def _panel(
         if rec is None or value is None:
             continue
         shown.add(_bar(ax, x, rec, value))
-        mark = _pd_mark(ax, x, rec, value)
+        mark = _pd_mark(ax, x, rec, value, course)
         if mark:
             marks.add(mark)
     for level in (PR_LINE, PD_LINE):
@@ -193,7 +197,8 @@ def _reference_labels(ax: Axes) -> None:
         )
 
 
-def _legend(fig: Figure, shown: set[str], marks: set[str]) -> None:
+def _legend(fig: Figure, shown: set[str], marks: set[str], note: str | None, ncols: int) -> None:
+    """Responses and PD-reason symbols shown, under the panels; ``note`` heads it."""
     handles: list[Any] = []
     for k in (k for k in RESPONSE_STYLE if k in shown):
         colour, hatch = response_style(k)
@@ -219,7 +224,13 @@ def _legend(fig: Figure, shown: set[str], marks: set[str]) -> None:
                 label=spec["label"],
             )
         )
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4))
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), ncols),
+        title=note,
+        title_fontproperties={"size": font_size(-1)},
+    )
 
 
 def figure_waterfall(
@@ -241,8 +252,14 @@ def figure_waterfall(
         chosen = layout or style.waterfall
         width = style.width_in(DOUBLE_COLUMN_IN)
         height = style.panel_height(width, WATERFALL_HEIGHT_IN)
-        fig = Figure(figsize=(width, height), layout="constrained")
-        axes = fig.subplots(1, len(courses), sharey=True, squeeze=False)[0]
+        stacked = width < STACK_BELOW_IN and len(courses) > 1
+        if stacked:  # one column: panels one above the other, patients aligned
+            height = style.panel_height(width, 2.4) * len(courses) + 0.6
+            fig = Figure(figsize=(width, height), layout="constrained")
+            axes = fig.subplots(len(courses), 1, sharey=True, squeeze=False)[:, 0]
+        else:
+            fig = Figure(figsize=(width, height), layout="constrained")
+            axes = fig.subplots(1, len(courses), sharey=True, squeeze=False)[0]
         paired = paired_order(courses) if chosen == "paired" else None
         shown: set[str] = set()
         marks: set[str] = set()
@@ -252,15 +269,17 @@ def figure_waterfall(
             s, m = _panel(ax, course, recs, order, title)
             shown |= s
             marks |= m
-        axes[0].set_ylabel("Best change in sum of target lesions (%)")
+        for ax in axes if stacked else axes[:1]:
+            ax.set_ylabel("Best change in sum of\ntarget lesions (%)" if stacked else YLABEL)
         low = min(-100.0, min(values) - 5 - (MARK_OFFSET + 4 if marks else 0))
         high = max(40.0, max(values) + 10)
         axes[0].set_ylim(low, high)
-        _reference_labels(axes[-1])
-        if paired is not None and len(courses) > 1:
-            fig.supxlabel(
-                "Patients in the same order in both panels, by the best change on rechallenge",
-                fontsize=font_size(-1),
-            )
-        _legend(fig, shown, marks)
+        for ax in axes if stacked else axes[-1:]:
+            _reference_labels(ax)
+        note = (
+            "Patients in the same order in both panels, by the best change on rechallenge"
+            if paired is not None and len(courses) > 1
+            else None
+        )
+        _legend(fig, shown, marks, note, ncols=2 if width < STACK_BELOW_IN else 4)
     return fig
