@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rechallenge.errors import ConfigDeprecationWarning, ConfigError, did_you_mean, unknown_name
+from rechallenge.figures.settings import FigureStyle
 from rechallenge.labels import KINDS, default_catalogue, split_override_key
 from rechallenge.rules.adverse_events import AdverseEventSettings
 from rechallenge.rules.cohort import CohortSettings, CustomCriterion
@@ -225,6 +226,10 @@ class StudyConfig(_Section):
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    figures: FigureStyle = Field(
+        default_factory=FigureStyle,
+        description="Figure size, font, palette, annotations and per-patient layouts.",
+    )
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Overrides of the human labels printed in tables, figures and the report, "

@@ -17,7 +17,6 @@ problems leaves a folder holding only `problems.csv` (status `failed` in its mar
 from __future__ import annotations
 
 import csv
-import functools
 import gc
 import hashlib
 import importlib.util
@@ -518,20 +517,14 @@ Step = tuple[str, Callable[[], object]]
 def write_steps(
     out: Path, results: dict[str, Any], run: StudyRun, *, show_ids: bool, pdf: bool
 ) -> list[Step]:
-    """The write stage as named steps (one per figure and table), so progress can be shown.
+    """The write stage as named steps (results, datasets, then one per figure and table, the
+    report and the manuscript), so progress can be shown; the publication outputs are the
+    steps of `rechallenge.report.outputs.output_steps`, the one place that writes them."""
+    from rechallenge.report.outputs import output_steps
+    from rechallenge.tables.render import neutralise_formulas
 
-    The same files as `rechallenge.report.outputs.write_outputs`, written one by one.
-    """
-    from rechallenge.figures.render import FIGURES
-    from rechallenge.figures.style import save_figure
-    from rechallenge.report.html import write_report
-    from rechallenge.report.outputs import check_results
-    from rechallenge.tables.render import neutralise_formulas, write_table
-    from rechallenge.tables.study import build_tables
-
-    check_results(results)
+    publication, _ = output_steps(results, out, pdf=pdf)
     out.mkdir(parents=True, exist_ok=True)
-    svgs: dict[str, Path] = {}
 
     def write_json() -> None:
         (out / "results.json").write_text(results_json(results), encoding="utf-8")
@@ -544,26 +537,7 @@ def write_steps(
             neutralise_formulas(frame).to_csv(datasets / f"{name.lower()}.csv", index=False)
             frame.to_parquet(datasets / f"{name.lower()}.parquet", index=False)
 
-    def figure(spec: Any) -> Callable[[], None]:
-        def draw() -> None:
-            fig = spec.build(results)
-            if fig is not None:
-                paths = save_figure(fig, out / "figures" / spec.stem)
-                svgs.update({p.stem: p for p in paths if p.suffix == ".svg"})
-
-        return draw
-
-    def tables() -> list[Step]:
-        return [
-            (f"table {table.id}", functools.partial(write_table, table, out / "tables"))
-            for table in build_tables(results).values()
-        ]
-
-    steps: list[Step] = [("results.json", write_json), ("datasets", write_datasets)]
-    steps += [(f"figure {spec.stem}", figure(spec)) for spec in FIGURES]
-    steps += tables()
-    steps.append(("report", lambda: write_report(results, out, figures=svgs, pdf=pdf)))
-    return steps
+    return [("results.json", write_json), ("datasets", write_datasets), *publication]
 
 
 def write_run_log(

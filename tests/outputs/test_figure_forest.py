@@ -316,7 +316,8 @@ def test_no_rows_no_figure() -> None:
 
 
 def test_a_narrow_forest_drops_text_columns_but_keeps_every_row(results: dict[str, Any]) -> None:
-    from rechallenge.figures.style import FigureStyle, journal_style
+    from rechallenge.figures.settings import FigureStyle
+    from rechallenge.figures.style import journal_style
 
     rows = new_format_rows()
     with journal_style(FigureStyle(width=110.0)):
@@ -333,7 +334,8 @@ def test_a_narrow_forest_drops_text_columns_but_keeps_every_row(results: dict[st
 
 
 def test_a_single_column_forest_wraps_long_labels(results: dict[str, Any]) -> None:
-    from rechallenge.figures.style import SINGLE_COLUMN_IN, FigureStyle, journal_style
+    from rechallenge.figures.settings import SINGLE_COLUMN_IN, FigureStyle
+    from rechallenge.figures.style import journal_style
 
     rows = old_format_monotone_rows()
     with journal_style(FigureStyle(width="single")):

@@ -31,7 +31,7 @@ from rechallenge.figures.km import (
     time_break,
 )
 from rechallenge.figures.render import build_figures
-from rechallenge.figures.style import FigureAnnotations, FigureStyle
+from rechallenge.figures.settings import FigureAnnotations, FigureStyle
 
 KM_STEMS = ("figure1_km_pfs", "figure4_km_pfsr_ecog", "figure5_km_pfsr_pdl1", "figure7_km_os")
 WITH_BANDS = FigureStyle(annotations=FigureAnnotations(subgroup_ci_bands=True))

@@ -11,7 +11,8 @@ from matplotlib.text import Annotation, Text
 
 from rechallenge.figures.flow import ARROW_GID, exclusion_text, figure_flow
 from rechallenge.figures.render import build_figures
-from rechallenge.figures.style import FigureStyle, text_colour_on
+from rechallenge.figures.settings import FigureStyle
+from rechallenge.figures.style import text_colour_on
 from rechallenge.figures.swimmer import LABEL_GID, figure_swimmer, pfs_lanes
 from rechallenge.figures.waterfall import PD_MARK_GID, figure_waterfall, paired_order
 from rechallenge.labels import Labels

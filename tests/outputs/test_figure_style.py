@@ -19,14 +19,13 @@ from PIL import Image
 from pydantic import ValidationError
 
 from rechallenge.figures.render import build_figures, figure_style, render_all
-from rechallenge.figures.style import (
+from rechallenge.figures.settings import (
     DOUBLE_COLUMN_MM,
     MM_PER_INCH,
     SINGLE_COLUMN_MM,
     FigureStyle,
-    save_figure,
-    text_colour_on,
 )
+from rechallenge.figures.style import save_figure, text_colour_on
 
 KM_STEMS = ("figure1_km_pfs", "figure4_km_pfsr_ecog", "figure5_km_pfsr_pdl1", "figure7_km_os")
 DPI = 100
@@ -153,7 +152,7 @@ def test_style_rejects_unknown_or_invalid_settings(bad: dict[str, Any]) -> None:
 
 
 def test_every_setting_is_described() -> None:
-    from rechallenge.figures.style import FigureAnnotations
+    from rechallenge.figures.settings import FigureAnnotations
 
     for model in (FigureStyle, FigureAnnotations):
         for name, field in model.model_fields.items():

@@ -23,6 +23,7 @@ def test_the_patient_listing_is_capped(results: dict[str, Any]) -> None:
     many = MAX_LISTED_PATIENTS + 7
     results["cohort"]["patients"] = [patient | {"patient_id": f"Q{i}"} for i in range(many)]
     results["swimmer"] = []
+    results["study"]["show_ids"] = True  # identifiers are listed only when asked for
     html = render_report(results)
     assert "7 more screened patients are listed in results.json" in html
     assert f"Q{MAX_LISTED_PATIENTS - 1}<" in html

@@ -174,7 +174,7 @@ def test_pdf_without_weasyprint_names_the_extra(results: dict[str, Any], tmp_pat
 def test_write_outputs(results: dict[str, Any], tmp_path: Path) -> None:
     out = write_outputs(results, tmp_path)
     assert set(out) == {"figures", "tables", "report"}
-    assert len(out["figures"]) == 24 and len(out["tables"]) == 24
+    assert len(out["figures"]) == 24 and len(out["tables"]) == 28  # 7 tables x 4 formats
     assert out["report"] == [tmp_path / "report.html", tmp_path / "manuscript.docx"]
     assert all(p.exists() and p.parent.name == "figures" for p in out["figures"])
     assert all(p.exists() and p.parent.name == "tables" for p in out["tables"])

@@ -286,9 +286,6 @@ def test_no_configuration_code_in_visible_text(contract: dict[str, Any]) -> None
     assert codes_in(own) == []
 
 
-@pytest.mark.xfail(
-    reason="table footnotes and labels are worded by rechallenge.tables", strict=False
-)
 def test_no_configuration_code_in_the_tables(contract: dict[str, Any]) -> None:
     assert codes_in(visible_text(render_report(contract))) == []
 

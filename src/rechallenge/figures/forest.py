@@ -32,8 +32,8 @@ from matplotlib.text import Text
 from matplotlib.ticker import FixedLocator, NullFormatter
 from matplotlib.transforms import Transform, blended_transform_factory
 
+from rechallenge.figures.settings import DOUBLE_COLUMN_IN
 from rechallenge.figures.style import (
-    DOUBLE_COLUMN_IN,
     current_style,
     fmt_p,
     fmt_ratio,

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from rechallenge.figures.flow import figure_flow
 from rechallenge.figures.forest import figure_forest
 from rechallenge.figures.km import figure_km_by, figure_os, figure_pfs
-from rechallenge.figures.style import FigureStyle, journal_style, save_figure, style_from_config
+from rechallenge.figures.settings import FigureStyle
+from rechallenge.figures.style import journal_style, save_figure, style_from_config
 from rechallenge.figures.swimmer import figure_swimmer
 from rechallenge.figures.waterfall import figure_waterfall
 from rechallenge.labels import labels_from_results

@@ -31,8 +31,8 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Annotation
 from matplotlib.ticker import MultipleLocator
 
+from rechallenge.figures.settings import DOUBLE_COLUMN_IN
 from rechallenge.figures.style import (
-    DOUBLE_COLUMN_IN,
     current_style,
     font_size,
     gid,

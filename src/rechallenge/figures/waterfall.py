@@ -28,8 +28,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from rechallenge.figures.settings import DOUBLE_COLUMN_IN
 from rechallenge.figures.style import (
-    DOUBLE_COLUMN_IN,
     RESPONSE_NAMES,
     RESPONSE_STYLE,
     current_style,

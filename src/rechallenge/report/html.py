@@ -28,7 +28,7 @@ from typing import Any, Final
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from rechallenge.errors import RechallengeError
+from rechallenge.errors import PDF_INSTALL_HINT, PdfBackendMissingError
 from rechallenge.figures.render import FIGURES, build_figures, skipped_figures
 from rechallenge.labels import Labels, humanise, labels_from_results
 from rechallenge.report import text
@@ -59,10 +59,6 @@ SHORT_TABLE_ROWS: Final[int] = 28
 #: The report lists at most this many screened patients (all are in results.json).
 MAX_LISTED_PATIENTS: Final[int] = 500
 MAX_LISTED_WARNINGS: Final[int] = 200
-
-
-class PdfBackendMissingError(RechallengeError, ImportError):
-    """PDF output was asked for but WeasyPrint is not installed."""
 
 
 def _environment() -> Environment:
@@ -276,9 +272,8 @@ def require_pdf_backend() -> Any:
         return importlib.import_module("weasyprint")
     except ImportError as exc:
         raise PdfBackendMissingError(
-            "PDF output needs WeasyPrint, which is not installed. Install the optional 'pdf' "
-            "extra with `pip install rechallenge[pdf]`, or call write_report(..., pdf=False) "
-            "and print report.html from a browser."
+            f"PDF output needs WeasyPrint, which is not installed: {PDF_INSTALL_HINT}; or "
+            "call write_report(..., pdf=False) and print report.html from a browser"
         ) from exc
 
 

@@ -10,12 +10,14 @@ Layout under ``out_dir``::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from rechallenge.errors import RechallengeError
-from rechallenge.figures.render import render_all
+from rechallenge.figures.render import FIGURES, FigureSpec, figure_style
+from rechallenge.figures.style import journal_style, save_figure
 from rechallenge.report.html import require_pdf_backend, write_report
 from rechallenge.report.manuscript import write_manuscript
 from rechallenge.tables.render import write_table
@@ -37,27 +39,74 @@ def check_results(results: Mapping[str, Any]) -> None:
         )
 
 
-def write_outputs(
-    results: dict[str, Any], out_dir: Path, *, pdf: bool = False
-) -> dict[str, list[Path]]:
-    """Write figures, tables and report under ``out_dir``; return paths by kind.
+Step = tuple[str, Callable[[], object]]
 
-    Keys of the returned dict: ``"figures"``, ``"tables"``, ``"report"`` (report.html,
-    report.pdf when asked for, and manuscript.docx).
+
+@dataclass
+class Written:
+    """Paths written by the output steps, by kind, filled as the steps run."""
+
+    figures: list[Path] = field(default_factory=list)
+    tables: list[Path] = field(default_factory=list)
+    report: list[Path] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[Path]]:
+        return {"figures": self.figures, "tables": self.tables, "report": self.report}
+
+
+def output_steps(
+    results: dict[str, Any], out_dir: Path, *, pdf: bool = False
+) -> tuple[list[Step], Written]:
+    """Figures, tables, report and manuscript as named steps, one file group each.
+
+    Running the steps in order writes exactly what `write_outputs` writes; the pipeline runs
+    them one by one to show progress. Checks (schema, PDF back end) happen here, before any
+    step runs.
     """
     check_results(results)
     if pdf:
         require_pdf_backend()
     out_dir = Path(out_dir)
-    figure_paths = render_all(results, out_dir / "figures")
-    table_paths: list[Path] = []
-    for table in build_tables(results).values():
-        table_paths += write_table(table, out_dir / "tables")
-    svgs = {p.stem: p for p in figure_paths if p.suffix == ".svg"}
-    report = write_report(results, out_dir, figures=svgs, pdf=pdf)
-    report_paths = [report]
-    if pdf:
-        report_paths.append(out_dir / "report.pdf")
-    pngs = {p.stem: p for p in figure_paths if p.suffix == ".png"}
-    report_paths.append(write_manuscript(results, out_dir, pngs))
-    return {"figures": figure_paths, "tables": table_paths, "report": report_paths}
+    written = Written()
+    style = figure_style(results)
+
+    def figure(spec: FigureSpec) -> Callable[[], None]:
+        def draw() -> None:
+            with journal_style(style):
+                fig = spec.build(results)
+            if fig is not None:
+                written.figures.extend(save_figure(fig, out_dir / "figures" / spec.stem))
+
+        return draw
+
+    def table(item: Any) -> Callable[[], None]:
+        return lambda: written.tables.extend(write_table(item, out_dir / "tables"))
+
+    def report() -> None:
+        svgs = {p.stem: p for p in written.figures if p.suffix == ".svg"}
+        written.report.append(write_report(results, out_dir, figures=svgs, pdf=pdf))
+        if pdf:
+            written.report.append(out_dir / "report.pdf")
+
+    def manuscript() -> None:
+        pngs = {p.stem: p for p in written.figures if p.suffix == ".png"}
+        written.report.append(write_manuscript(results, out_dir, pngs))
+
+    steps: list[Step] = [(f"figure {spec.stem}", figure(spec)) for spec in FIGURES]
+    steps += [(f"table {t.id}", table(t)) for t in build_tables(results).values()]
+    steps += [("report", report), ("manuscript", manuscript)]
+    return steps, written
+
+
+def write_outputs(
+    results: dict[str, Any], out_dir: Path, *, pdf: bool = False
+) -> dict[str, list[Path]]:
+    """Write figures, tables, report and manuscript under ``out_dir``; return paths by kind.
+
+    Keys of the returned dict: ``"figures"``, ``"tables"``, ``"report"`` (report.html,
+    report.pdf when asked for, and manuscript.docx).
+    """
+    steps, written = output_steps(results, out_dir, pdf=pdf)
+    for _, step in steps:
+        step()
+    return written.as_dict()

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from rechallenge.figures.render import figure_style
 from rechallenge.labels import Labels, default_catalogue, humanise
 from rechallenge.tables.model import Cell, Table, data_row, round_half_up
 from rechallenge.tables.study import fmt_num, fmt_p
@@ -1089,6 +1090,7 @@ def figure_caption(stem: str, results: Mapping[str, Any], labels: Labels) -> str
     band = _km_band(results, labels)
     ticks = "tick marks, censored observations; numbers at risk below the plot"
     m = results.get("methods") or {}
+    layout = figure_style(results)
     if stem == "flow":
         return (
             "Patient selection: patients screened, excluded at each criterion (with the "
@@ -1133,16 +1135,28 @@ def figure_caption(stem: str, results: Mapping[str, Any], labels: Labels) -> str
         crit = method_words(
             results, labels, "response_criterion", m.get("response_criterion", "recist1.1")
         )
+        order = (
+            "patients in one order in both panels, sorted by the change on rechallenge; "
+            if layout.waterfall == "paired"
+            else "each course sorted on its own; "
+        )
         return (
             "Best percentage change from baseline in the sum of target-lesion diameters, "
-            f"per patient, on the first ICI course and on rechallenge ({crit}); bar colour, "
-            "best overall response; dashed lines, +20% and −30%."
+            f"per patient, on the first ICI course and on rechallenge ({crit}); {order}bar "
+            "colour, best overall response; symbols on bars mark progression by a new lesion "
+            "or by non-target disease; dashed lines, +20% and −30%."
         )
     if "swimmer" in stem:
+        if layout.swimmer == "pfs":
+            return (
+                "Progression-free survival per patient: one lane from the start of the first "
+                "ICI course (PFS1) and one from the start of rechallenge (PFSR), each ending at "
+                "progression or death, or at censoring; symbols as shown in the key."
+            )
         return (
-            "Swimmer plot, one lane per patient, across the first ICI course and ICI "
-            "rechallenge; symbols for response, progression, death and ongoing follow-up "
-            "as shown in the key."
+            "Treatment exposure per patient, one lane across the first ICI course, the "
+            "intervening therapy and ICI rechallenge, from the first ICI dose; symbols for "
+            "response, progression, death and ongoing follow-up as shown in the key."
         )
     return None
 
