@@ -8,6 +8,7 @@ transformation counted. docs/data-model.md lists each class with its code and te
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -327,7 +328,10 @@ def test_each_bad_input_is_one_located_problem(
     assert "Traceback" not in result.output
     assert "QZ-" not in result.output  # identifiers stay hidden
     written = {p.name for p in result.out.iterdir()} if result.out.exists() else set()
-    assert written <= {"problems.csv"}  # no analysis output
+    assert written <= {"problems.csv", ".rechallenge-run.json"}  # no analysis output
+    if ".rechallenge-run.json" in written:  # the marker says the run failed
+        marker = json.loads((result.out / ".rechallenge-run.json").read_text(encoding="utf-8"))
+        assert marker["status"] == "failed"
     assert digests(data) == before
 
 
