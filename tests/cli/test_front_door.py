@@ -212,7 +212,7 @@ def test_end_of_run_names_the_report_and_rounds_like_it(tmp_path: Path) -> None:
     output = flat(result.output)
     assert f"Report: {out / 'report.html'}\n" in result.output
     assert "median PFSR, months (95% CI) │ 2.89 (1.97–NR)" in output
-    assert "HR ECOG PS 2 vs 0–1 │ 6.84 (1.56–30.03)" in output
+    assert "HR, ECOG performance status: 2 vs 0–1 │ 6.84 (1.56–30.03)" in output
     assert "4 data-quality warning(s), 0 imputed date(s): listed in" in output
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "2.89" in html and "6.84" in html
@@ -229,7 +229,7 @@ def test_progress_is_weighted_and_the_write_stage_has_steps(tmp_path: Path) -> N
     assert names[:2] == ["results.json", "datasets"]
     assert sum(n.startswith("figure ") for n in names) >= 7
     assert sum(n.startswith("table ") for n in names) >= 5
-    assert names[-1] == "report"
+    assert names[-2:] == ["report", "manuscript"]
 
 
 def test_summary_rows_round_half_up() -> None:
@@ -242,4 +242,4 @@ def test_summary_rows_round_half_up() -> None:
     rows = dict(summary_rows(results))
     assert rows["ORR / DCR, initial"] == "61.5% / 50.0%"
     assert rows["median OS, months (95% CI)"] == "2.35 (1.00–NR)"
-    assert rows["HR X"] == "1.01 (0.50–2.00)"
+    assert rows["HR, X"] == "1.01 (0.50–2.00)"

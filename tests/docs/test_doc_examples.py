@@ -22,14 +22,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 #: (file, block number from 1) -> why it is not a runnable example (documentation owners:
-#: turn each into an example or a ```text listing).
-NOT_EXAMPLES = {
-    ("outputs.md", 1): "uses `results` and `out_dir` without defining them",
-    ("rules-ctcae.md", 1): "a list of signatures, not code",
-    ("rules-ctcae.md", 2): "a list of signatures, not code",
-    ("rules-recist.md", 1): "needs lesion rows with source_row and boolean lymph_node",
-    ("rules-resistance.md", 1): "a signature, not code",
-}
+#: turn each into an example or a ```text listing). Empty: every Python block runs.
+NOT_EXAMPLES: dict[tuple[str, int], str] = {}
 
 
 def blocks() -> list[tuple[Path, list[str]]]:

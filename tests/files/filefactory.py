@@ -115,7 +115,7 @@ def assert_refused(data: Path, out: Path, *codes: str) -> str:
     lines = [line for line in text.splitlines() if line.startswith("[")]
     assert sorted(line[1 : line.index("]")] for line in lines) == sorted(codes), text
     assert all(". Fix: " in line for line in lines), text
-    assert sorted(p.name for p in out.iterdir()) == ["problems.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".rechallenge-run.json", "problems.csv"]
     with (out / "problems.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(r["code"] for r in rows) == sorted(codes)

@@ -219,11 +219,19 @@ def _notes(results: Mapping[str, Any], ctx: Context) -> list[str]:
     return notes
 
 
+def curves_by_endpoint(results: Mapping[str, Any]) -> dict[str, dict[str, Mapping[str, Any]]]:
+    """Endpoint -> stratum -> curve, for the endpoints that have at least one curve."""
+    km = results.get("km")
+    if not isinstance(km, Mapping):
+        return {}
+    return {e: _strata(c) for e, c in km.items() if isinstance(c, Mapping) and _strata(c)}
+
+
 def survival_table(results: Mapping[str, Any], ctx: Context | None = None) -> Table:
     """Table 5 from ``results["km"]`` (and ``follow_up``, ``logrank`` when present)."""
     ctx = ctx or Context()
     km = results.get("km") or {}
-    endpoints = {e: _strata(c) for e, c in km.items() if isinstance(c, Mapping) and _strata(c)}
+    endpoints = curves_by_endpoint(results)
     if not endpoints:
         raise ValueError("results contain no Kaplan–Meier curves")
     times = landmarks(km)
