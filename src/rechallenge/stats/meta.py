@@ -549,8 +549,6 @@ class ProportionMeta:
             "k": f.k,
             "measure": self.measure,
             "method": f.method,
-            "test": f.test,
-            "conf_level": f.conf_level,
             "pooled": {
                 "estimate": self.pooled,
                 "ci_lower": self.pooled_lower,
@@ -570,7 +568,6 @@ class ProportionMeta:
             "Q_p": f.Q_p,
             "prediction": {"lower": self.prediction_lower, "upper": self.prediction_upper},
             "studies": [s.to_dict() for s in self.studies],
-            "adjusted": list(self.adjusted),
         }
 
 
@@ -666,9 +663,6 @@ class MedianMeta:
             "k": f.k,
             "measure": "log median",
             "method": f.method,
-            "test": f.test,
-            "conf_level": f.conf_level,
-            "ci_level_published": self.ci_level_published,
             "pooled": {
                 "estimate": self.pooled,
                 "ci_lower": self.pooled_lower,
