@@ -200,8 +200,9 @@ def _check_medians(
     lo = _numbers(frame[lower], f"--lower {lower}", "META-004", rule)
     up = _numbers(frame[upper], f"--upper {upper}", "META-004", rule)
     _refuse(lo <= 0, "META-004", f"with --lower {lower} not above 0", frame[lower], rule)
-    _refuse((med < lo) | (med > up), "META-004", "with the median outside its CI",
-            frame[median], rule)  # fmt: skip
+    _refuse(
+        (med < lo) | (med > up), "META-004", "with the median outside its CI", frame[median], rule
+    )
     _refuse(up <= lo, "META-004", "with an empty CI (upper <= lower)", frame[upper], rule)
     return med, lo, up
 
@@ -243,18 +244,25 @@ def _level_rows(fit: MetaFit, groups: list[str], back: Back) -> list[dict[str, A
     g = np.asarray(groups)
     z = float(norm.ppf(1 - (1 - fit.conf_level) / 2))
     rows = []
-    for lev, k, est, se, f in zip(sub.levels, sub.ks, sub.estimates, sub.ses, sub.fits,
-                                  strict=True):  # fmt: skip
+    for lev, k, est, se, f in zip(
+        sub.levels, sub.ks, sub.estimates, sub.ses, sub.fits, strict=True
+    ):
         lo, hi = (est - z * se, est + z * se) if f is None else (f.ci_lower, f.ci_upper)
         mask = g == lev
         rows.append(
             {
-                "level": lev, "k": k, "estimate_transformed": est, "se": se,
+                "level": lev,
+                "k": k,
+                "estimate_transformed": est,
+                "se": se,
                 "tau2": None if f is None else f.tau2,
-                "pooled": {"estimate": back(est, mask), "ci_lower": back(lo, mask),
-                           "ci_upper": back(hi, mask)},
+                "pooled": {
+                    "estimate": back(est, mask),
+                    "ci_lower": back(lo, mask),
+                    "ci_upper": back(hi, mask),
+                },
             }
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -282,15 +290,16 @@ def _extras(
             }
         if sens:
             out["leave_one_out"] = [
-                {"omitted": labels[r.omitted], **{k: v for k, v in r.to_dict().items()
-                                                   if k != "omitted"}}
+                {
+                    "omitted": labels[r.omitted],
+                    **{k: v for k, v in r.to_dict().items() if k != "omitted"},
+                }
                 for r in leave_one_out(fit)
-            ]  # fmt: skip
+            ]
             out["influence"] = [
-                {"study": labels[r.study], **{k: v for k, v in r.to_dict().items()
-                                               if k != "study"}}
+                {"study": labels[r.study], **{k: v for k, v in r.to_dict().items() if k != "study"}}
                 for r in influence(fit)
-            ]  # fmt: skip
+            ]
     except ValueError as exc:
         raise BadData(f"[META-005] {exc}") from exc
     return out
@@ -361,10 +370,14 @@ def _print_extras(extras: dict[str, Any], *, pct: bool) -> None:
             table.add_column(col, justify="left" if col == "Study" else "right")
         for r in extras["influence"]:
             table.add_row(
-                escape(r["study"]), f"{r['rstudent']:.2f}", f"{r['dffits']:.2f}",
-                f"{r['cook_d']:.2f}", f"{r['hat']:.2f}", f"{r['tau2_del']:.3g}",
+                escape(r["study"]),
+                f"{r['rstudent']:.2f}",
+                f"{r['dffits']:.2f}",
+                f"{r['cook_d']:.2f}",
+                f"{r['hat']:.2f}",
+                f"{r['tau2_del']:.3g}",
                 f"{r['QE_del']:.2f}",
-            )  # fmt: skip
+            )
         console.print(table)
 
 
@@ -411,8 +424,9 @@ def proportions(
         frame, dropped = _read(data, cols, drop_missing)
         x, m = _check_counts(frame, events, n)
         labels = _labels(frame, study)
-        res = meta_proportions(x, m, study=labels, measure=measure, method=method, knha=hk,
-                               conf_level=conf_level)  # fmt: skip
+        res = meta_proportions(
+            x, m, study=labels, measure=measure, method=method, knha=hk, conf_level=conf_level
+        )
         m_arr = m.to_numpy()
 
         def back(value: float, mask: np.ndarray[Any, np.dtype[np.bool_]]) -> float:
@@ -466,10 +480,19 @@ def medians(
         frame, dropped = _read(data, cols, drop_missing)
         med, lo, up = _check_medians(frame, median, lower, upper)
         labels = _labels(frame, study)
-        res = meta_medians(med, lo, up, study=labels, method=method, knha=hk,
-                           conf_level=conf_level, ci_level=ci_level)  # fmt: skip
-        extras = _extras(res.fit, frame, labels, moderator, sensitivity,
-                         lambda v, _mask: math.exp(v))  # fmt: skip
+        res = meta_medians(
+            med,
+            lo,
+            up,
+            study=labels,
+            method=method,
+            knha=hk,
+            conf_level=conf_level,
+            ci_level=ci_level,
+        )
+        extras = _extras(
+            res.fit, frame, labels, moderator, sensitivity, lambda v, _mask: math.exp(v)
+        )
     except BadData as exc:
         raise _fail(exc) from exc
     if as_json:

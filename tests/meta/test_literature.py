@@ -13,11 +13,17 @@ from rechallenge.stats.meta import meta_medians, meta_proportions
 
 FILE = Path(__file__).resolve().parents[2] / "examples" / "literature" / "rechallenge_nsclc.csv"
 SEED_DOIS = {
-    18: "10.1007/s00280-018-3585-9", 19: "10.1093/jjco/hyz066", 20: "10.3390/jcm9010102",
-    21: "10.1111/1759-7714.13241", 22: "10.1007/s00432-021-03901-2",
-    23: "10.21037/jtd-23-1767", 24: "10.1038/s41598-024-52034-2", 25: "10.1002/cam4.5939",
-    26: "10.1007/s10637-024-01483-7", 27: "10.37349/etat.2024.00275",
-}  # fmt: skip
+    18: "10.1007/s00280-018-3585-9",
+    19: "10.1093/jjco/hyz066",
+    20: "10.3390/jcm9010102",
+    21: "10.1111/1759-7714.13241",
+    22: "10.1007/s00432-021-03901-2",
+    23: "10.21037/jtd-23-1767",
+    24: "10.1038/s41598-024-52034-2",
+    25: "10.1002/cam4.5939",
+    26: "10.1007/s10637-024-01483-7",
+    27: "10.37349/etat.2024.00275",
+}
 SOURCES = {
     "n": "source_n",
     "orr_events": "source_orr",
@@ -69,6 +75,7 @@ def test_the_file_pools(lit: pd.DataFrame) -> None:
     assert res.fit.k == 3 and 0 < res.pooled < 0.2
     pfs = lit.dropna(subset=["pfs_median", "pfs_lower", "pfs_upper"])
     scale = pfs["time_unit"].map({"months": 1.0, "days": 12 / 365.25})
-    med = meta_medians(pfs["pfs_median"] * scale, pfs["pfs_lower"] * scale,
-                       pfs["pfs_upper"] * scale)  # fmt: skip
+    med = meta_medians(
+        pfs["pfs_median"] * scale, pfs["pfs_lower"] * scale, pfs["pfs_upper"] * scale
+    )
     assert med.fit.k == 4 and 1.5 < med.pooled < 6.8

@@ -16,9 +16,20 @@ from rechallenge.cli import app
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 runner = CliRunner()
 ISSUE_KEYS = {
-    "k", "measure", "method", "pooled", "pooled_transformed", "tau2", "I2", "H2", "Q",
-    "Q_df", "Q_p", "prediction", "studies",
-}  # fmt: skip
+    "k",
+    "measure",
+    "method",
+    "pooled",
+    "pooled_transformed",
+    "tau2",
+    "I2",
+    "H2",
+    "Q",
+    "Q_df",
+    "Q_p",
+    "prediction",
+    "studies",
+}
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -80,10 +91,24 @@ def test_proportions_json_matches_metafor(
 
 def test_conf_level_and_moderator(mixed8: tuple[Path, dict[str, Any]]) -> None:
     path, fx = mixed8
-    d = as_json("proportions", str(path), "--events", "x", "--n", "n", "--conf-level", "0.9",
-                "--moderator", "air", "--sensitivity")  # fmt: skip
-    r = next(f for f in fx["fits"] if (f["measure"], f["method"], f["test"], f["conf_level"])
-             == ("PLO", "REML", "z", 0.9))  # fmt: skip
+    d = as_json(
+        "proportions",
+        str(path),
+        "--events",
+        "x",
+        "--n",
+        "n",
+        "--conf-level",
+        "0.9",
+        "--moderator",
+        "air",
+        "--sensitivity",
+    )
+    r = next(
+        f
+        for f in fx["fits"]
+        if (f["measure"], f["method"], f["test"], f["conf_level"]) == ("PLO", "REML", "z", 0.9)
+    )
     np.testing.assert_allclose(d["pooled_transformed"]["ci_lower"], r["ci_lower"], rtol=1e-6)
     g = r["sensitivity"]["subgroups"]
     np.testing.assert_allclose(d["subgroups"]["Q_between"], g["Q_between"], rtol=1e-6)
@@ -106,16 +131,18 @@ def test_medians(tmp_path: Path) -> None:
         f"{m},{lo},{hi}" for m, lo, hi in zip(fx["median"], fx["lower"], fx["upper"], strict=True)
     )
     path = write(tmp_path, "pfs,lo,hi\n" + rows + "\n,1,2\n")
-    d = as_json("medians", str(path), "--median", "pfs", "--lower", "lo", "--upper", "hi",
-                "--drop-missing")  # fmt: skip
+    d = as_json(
+        "medians", str(path), "--median", "pfs", "--lower", "lo", "--upper", "hi", "--drop-missing"
+    )
     r = next(f for f in fx["fits"] if (f["method"], f["test"]) == ("REML", "z"))
     assert set(d) == ISSUE_KEYS
     np.testing.assert_allclose(
         [d["pooled"][k] for k in ("estimate", "ci_lower", "ci_upper")], r["pooled"], rtol=1e-6
     )
     assert "events" not in d["studies"][0]
-    code, out = invoke("medians", str(path), "--median", "pfs", "--lower", "lo", "--upper", "hi",
-                       "--drop-missing")  # fmt: skip
+    code, out = invoke(
+        "medians", str(path), "--median", "pfs", "--lower", "lo", "--upper", "hi", "--drop-missing"
+    )
     assert code == 0 and "Pooled median:" in out and "Dropped 1 row(s)" in out and "rows 7" in out
 
 
@@ -137,8 +164,9 @@ def test_medians(tmp_path: Path) -> None:
 def test_bad_data_is_refused_with_rows(
     tmp_path: Path, text: str, args: list[str], message: str
 ) -> None:
-    code, out = invoke("proportions", str(write(tmp_path, text)), "--events", "x", "--n", "n",
-                       *args)  # fmt: skip
+    code, out = invoke(
+        "proportions", str(write(tmp_path, text)), "--events", "x", "--n", "n", *args
+    )
     assert code == 1
     assert message in " ".join(out.split())
 
