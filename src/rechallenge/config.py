@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rechallenge.analysis.context import LiteratureSettings
 from rechallenge.errors import ConfigDeprecationWarning, ConfigError, did_you_mean, unknown_name
 from rechallenge.labels import KINDS, default_catalogue, split_override_key
 from rechallenge.rules.adverse_events import AdverseEventSettings
@@ -225,6 +226,11 @@ class StudyConfig(_Section):
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    literature: LiteratureSettings | None = Field(
+        None,
+        description="Published studies to pool this study against (report section "
+        "'Context'); unset, no Context section.",
+    )
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Overrides of the human labels printed in tables, figures and the report, "

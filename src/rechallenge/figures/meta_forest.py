@@ -32,7 +32,7 @@ from matplotlib.transforms import Transform, blended_transform_factory
 from rechallenge.figures.style import DOUBLE_COLUMN_IN, current_style, font_size, journal_style
 from rechallenge.figures.style import palette as active_palette
 
-__all__ = ["MetaRow", "figure_meta_forest", "panel_rows"]
+__all__ = ["MetaRow", "figure_context", "figure_meta_forest", "panel_rows"]
 
 #: Column positions as fractions of the figure width.
 COL_LABEL: Final = 0.01
@@ -303,3 +303,12 @@ def figure_meta_forest(panels: Sequence[Mapping[str, Any]] | None) -> Figure | N
             _panel(fig, box, panel)
             top -= h
     return fig
+
+
+def figure_context(results: Mapping[str, Any]) -> Figure | None:
+    """The report's Context figure from ``results["context"]``; None when it is off."""
+    context = results.get("context")
+    if not isinstance(context, Mapping):
+        return None
+    endpoints = context.get("endpoints") or {}
+    return figure_meta_forest([b for b in endpoints.values() if isinstance(b, Mapping)])
