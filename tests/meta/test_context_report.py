@@ -69,3 +69,12 @@ def test_off_without_a_literature_file(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert "context" not in results
     assert not any(tmp_path.rglob("figure_context_forest.*"))
+
+
+def test_table_marks_an_unreached_limit(run: tuple[Path, dict[str, Any]]) -> None:
+    _, results = run
+    pfs = results["context"]["endpoints"]["pfs"]["this_study"]
+    table = context_table(results["context"])
+    if pfs["ci_upper"] is None:  # R's log-scale interval for 13 patients: upper not reached
+        assert table.rows[2].texts[2].endswith("–NR")
+        assert any("not reached" in n for n in table.footnotes)

@@ -62,3 +62,13 @@ def test_nothing_to_draw() -> None:
     assert figure_meta_forest([]) is None
     assert figure_meta_forest(None) is None
     assert figure_meta_forest([{"title": "x"}]) is None
+
+
+def test_an_unreached_upper_limit_reads_nr() -> None:
+    panel = panels()[1] | {
+        "this_study": {"label": "This study", "estimate": 2.89, "ci_lower": 1.97, "ci_upper": None}
+    }
+    fig = figure_meta_forest([panel])
+    assert fig is not None
+    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
+    assert "2.89 (1.97–NR)" in texts

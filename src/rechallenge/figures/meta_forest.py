@@ -140,8 +140,10 @@ def _fmt(row: MetaRow, unit: str) -> str:
     if row.estimate is None:
         return "NA"
     ci = ""
-    if row.lower is not None and row.upper is not None:
-        ci = f" ({k * row.lower:.{digits}f}–{k * row.upper:.{digits}f})"
+    if row.lower is not None or row.upper is not None:
+        lo = "NR" if row.lower is None else f"{k * row.lower:.{digits}f}"
+        hi = "NR" if row.upper is None else f"{k * row.upper:.{digits}f}"
+        ci = f" ({lo}–{hi})"  # NR: a limit not reached (Kaplan–Meier median)
     return f"{k * row.estimate:.{digits}f}{ci}"
 
 
@@ -195,6 +197,10 @@ def _draw_row(ax: Axes, y: float, row: MetaRow, unit: str, max_w: float) -> None
             linewidth=1.0,
             solid_capstyle="butt",
         )
+    elif row.lower is not None:  # upper limit not reached: run to the axis end, arrow
+        right = ax.get_xlim()[1]
+        ax.plot([k * row.lower, right], [y, y], color=colour, linewidth=1.0)
+        ax.plot([right], [y], marker=">", markersize=4, color=colour, clip_on=False)
     if row.kind == "this":
         ax.plot(
             [k * row.estimate],
@@ -247,6 +253,7 @@ def _panel(fig: Figure, box: tuple[float, float, float, float], panel: Mapping[s
     ax.text(COL_ESTIMATE, -1.2, est_head, ha="left", **head)
     ax.text(COL_WEIGHT, -1.2, "Weight %", ha="right", **head)
     max_w = max((r.weight or 0.0) for r in rows if r.kind == "study") or 1.0
+    ax.set_xlim(*_limits(rows, unit))
     for i, row in enumerate(rows):
         y = float(i) + (0.4 if row.kind in ("pooled", "prediction", "this") else 0.0)
         _draw_row(ax, y, row, unit, max_w)

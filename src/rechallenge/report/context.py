@@ -35,7 +35,7 @@ def _num(x: Any) -> float | None:
 
 def _fmt(x: float | None, unit: str) -> str:
     if x is None:
-        return "NA"
+        return "not reached" if unit == "months" else "NA"
     return f"{100 * x:.1f}%" if unit == "percent" else f"{x:.2f} months"
 
 

@@ -41,9 +41,12 @@ def _value(x: float | None, unit: str) -> str:
 
 
 def _interval(lo: float | None, hi: float | None, unit: str) -> str:
-    if lo is None or hi is None:
+    """``lo–hi``; a missing limit of a present pair reads NR (not reached)."""
+    if lo is None and hi is None:
         return DASH
-    return f"{_value(lo, unit)}–{_value(hi, unit)}"
+    left = "NR" if lo is None else _value(lo, unit)
+    right = "NR" if hi is None else _value(hi, unit)
+    return f"{left}–{right}"
 
 
 def _this(block: Mapping[str, Any]) -> tuple[str, str]:
@@ -119,7 +122,10 @@ def context_table(context: Mapping[str, Any]) -> Table:
         ),
         rows=tuple(data),
     )  # fmt: skip
-    return table.with_rows(*rows).with_footnotes(*_notes(context)).with_data(sheet)
+    notes = _notes(context)
+    if any("NR" in t for r in rows for t in r.texts):
+        notes.append("NR, confidence limit not reached (Kaplan–Meier median).")
+    return table.with_rows(*rows).with_footnotes(*notes).with_data(sheet)
 
 
 def _notes(context: Mapping[str, Any]) -> list[str]:
