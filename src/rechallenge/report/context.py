@@ -73,7 +73,10 @@ def _paragraph(block: Mapping[str, Any]) -> str:
         )
     excluded = block.get("excluded") or []
     if excluded:
-        text += f" Not reported with the needed numbers by {len(excluded)} listed studies."
+        text += (
+            f" {len(excluded)} of the listed studies do not report it with the numbers "
+            "needed and are not pooled."
+        )
     return text
 
 
