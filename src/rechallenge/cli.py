@@ -31,6 +31,7 @@ from rechallenge.errors import (
     Problem,
     RechallengeError,
 )
+from rechallenge.meta_cli import app as meta_app
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
 EXIT_CODES = (
@@ -373,6 +374,9 @@ def _mount_stats() -> None:
 
 
 _mount_stats()
+app.add_typer(
+    meta_app, name="meta", help="Meta-analysis of published studies (proportions, medians)."
+)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rechallenge.analysis.context import LiteratureSettings
 from rechallenge.errors import ConfigDeprecationWarning, ConfigError, did_you_mean, unknown_name
 from rechallenge.figures.settings import FigureStyle
 from rechallenge.labels import KINDS, default_catalogue, split_override_key
@@ -229,6 +230,11 @@ class StudyConfig(_Section):
     figures: FigureStyle = Field(
         default_factory=FigureStyle,
         description="Figure size, font, palette, annotations and per-patient layouts.",
+    )
+    literature: LiteratureSettings | None = Field(
+        None,
+        description="Published studies to pool this study against (report section "
+        "'Context'); unset, no Context section.",
     )
     labels: dict[str, str] = Field(
         default_factory=dict,

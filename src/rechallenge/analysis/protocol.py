@@ -21,6 +21,7 @@ from rechallenge.analysis.cohort import (
     cohort_section,
     resistance_section,
 )
+from rechallenge.analysis.context import context_results
 from rechallenge.analysis.efficacy import efficacy
 from rechallenge.analysis.formatting import clean
 from rechallenge.analysis.quality import ImputationLike, WarningLike, data_quality_section
@@ -89,4 +90,5 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     results["data_quality"] = data_quality_section(
         included, inputs.imputations, inputs.warnings, labels
     )
+    results.update(context_results(results, config))
     return clean(results)

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from rechallenge.figures.flow import figure_flow
 from rechallenge.figures.forest import figure_forest
 from rechallenge.figures.km import figure_km_by, figure_os, figure_pfs
+from rechallenge.figures.meta_forest import figure_context
 from rechallenge.figures.settings import FigureStyle
 from rechallenge.figures.style import journal_style, save_figure, style_from_config
 from rechallenge.figures.swimmer import figure_swimmer
@@ -142,6 +143,12 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         "rechallenge, with its 95% confidence band; tick marks, censored observations.",
         "km.OS",
         lambda r: figure_os(r.get("km") or {}, labels=labels_from_results(r)),
+    ),
+    FigureSpec(
+        "figure_context_forest",
+        "This study against the published studies.",
+        "context",
+        figure_context,
     ),
 )
 

@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 from rechallenge.figures.render import FIGURES
 from rechallenge.labels import Labels, labels_from_results
 from rechallenge.report import text
+from rechallenge.report.context import with_context
 from rechallenge.tables.model import Table
 from rechallenge.tables.study import build_tables
 
@@ -208,7 +209,9 @@ def build_document(
         if part == "abstract":
             blocks.append(Abstract(text.abstract(results, labels)))
         elif part == "results":
-            blocks += _results_blocks(results, labels, ex, placed)
+            blocks += with_context(
+                results, ex, placed, lambda: _results_blocks(results, labels, ex, placed)
+            )
         elif part == "methods":
             blocks += _methods_blocks(results, labels, ex, placed)
         elif part == "references":

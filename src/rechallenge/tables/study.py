@@ -36,6 +36,7 @@ from rechallenge.tables.common import (
     sentence,
     small_cell_threshold,
 )
+from rechallenge.tables.context import context_table
 from rechallenge.tables.cox import FIRTH_MARK, cox_table, table_terms
 from rechallenge.tables.model import (
     Cell,
@@ -673,6 +674,8 @@ def build_tables(results: Mapping[str, Any]) -> dict[str, Table]:
         if rows:
             models = cox_models.get(endpoint) or [] if isinstance(cox_models, Mapping) else []
             out.append(cox_table(rows, endpoint, ctx, models))
+    if isinstance(results.get("context"), Mapping):
+        out.append(context_table(results["context"]))
     size = page_size(results)
     return {t.id: t.with_page_size(size) for t in out}
 
