@@ -31,6 +31,7 @@ from rechallenge.errors import (
     Problem,
     RechallengeError,
 )
+from rechallenge.plan_cli import app as plan_app
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
 EXIT_CODES = (
@@ -373,6 +374,7 @@ def _mount_stats() -> None:
 
 
 _mount_stats()
+app.add_typer(plan_app, name="plan", help="Plan the prospective trial (events, Simon, simulation).")
 
 
 def main() -> None:
