@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rechallenge.planning.binary import ahern_single_stage, simon_two_stage
@@ -37,7 +40,9 @@ from rechallenge.planning.events import (
     lachin_foulkes,
     required_events,
 )
+from rechallenge.planning.simulate import Curve, TrialDesign, simulate_trial
 from rechallenge.planning.single_arm import one_sample_logrank
+from rechallenge.stats.parametric import DISTRIBUTIONS, fit_parametric
 
 app = typer.Typer(
     help="Plan the prospective trial: events, sample size, Simon two-stage, simulation.",
@@ -236,3 +241,119 @@ def one_arm_cmd(
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     _emit(res.to_dict(), as_json, "One-sample log-rank design")
+
+
+def _curve_from_data(data: Path, time_col: str, event_col: str, distribution: str) -> Curve:
+    """The intercept-only exponential or Weibull curve of a CSV's (time, event) columns."""
+    try:
+        frame = pd.read_csv(data)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read {data.name}: {exc}", EXIT_DATA) from exc
+    missing = [c for c in (time_col, event_col) if c not in frame.columns]
+    if missing:
+        raise _fail(f"no column {', '.join(missing)} in {data.name}")
+    t = pd.to_numeric(frame[time_col], errors="coerce")
+    e = pd.to_numeric(frame[event_col], errors="coerce")
+    bad = int((t.isna() | e.isna()).sum())
+    if bad:
+        raise _fail(f"{bad} rows with a missing or non-numeric time or event", EXIT_DATA)
+    try:
+        fit = fit_parametric(
+            t.to_numpy(),
+            e.to_numpy(),
+            distribution=distribution,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        raise _fail(str(exc), EXIT_DATA) from exc
+    return Curve(fit.shape, float(math.exp(fit.coef[0])))
+
+
+@app.command("simulate")
+def simulate_cmd(
+    hr: HrOpt,
+    n: Annotated[int, typer.Option("--n", help="Patients in the trial (both arms).")],
+    accrual: Annotated[float, typer.Option("--accrual", help="Accrual period (time units).")],
+    follow_up: Annotated[
+        float,
+        typer.Option("--follow-up", help="Follow-up after accrual (fixed-duration analysis)."),
+    ] = 0.0,
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="CSV with the cohort's (time, event) rows; the control curve is fitted.",
+            exists=True,
+            dir_okay=False,
+            metavar="[DATA]",
+            show_default=False,
+        ),
+    ] = None,
+    time_col: Annotated[str, typer.Option("--time", help="Time column of DATA.")] = "time",
+    event_col: Annotated[
+        str, typer.Option("--event", help="Event column of DATA (1 = event).")
+    ] = "event",
+    distribution: Annotated[
+        str, typer.Option("--distribution", help="weibull or exponential (with DATA).")
+    ] = "weibull",
+    median_control: Annotated[
+        float | None,
+        typer.Option("--median-control", help="Exponential control median, without DATA."),
+    ] = None,
+    events: Annotated[
+        int | None,
+        typer.Option("--events", help="Event-driven: analyse at this many events."),
+    ] = None,
+    dropout: Annotated[
+        float, typer.Option("--dropout", help="Dropout hazard per time unit.")
+    ] = 0.0,
+    allocation: AllocOpt = 1.0,
+    alpha: AlphaOpt = 0.05,
+    sides: SidesOpt = 2,
+    n_sim: Annotated[int, typer.Option("--n-sim", help="Simulated trials.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same numbers).")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate a proposed two-arm trial from the cohort's fitted curve: power, duration."""
+    if (data is None) == (median_control is None):
+        raise _fail("give either DATA (a fitted curve) or --median-control, not both")
+    if distribution not in DISTRIBUTIONS:
+        raise _fail(f"--distribution must be one of {', '.join(DISTRIBUTIONS)}")
+    if data is not None:
+        curve = _curve_from_data(data, time_col, event_col, distribution)
+    else:
+        assert median_control is not None
+        if not median_control > 0:
+            raise _fail("--median-control must be > 0")
+        curve = Curve.exponential_median(median_control)
+    design = TrialDesign(
+        n=n,
+        hr=hr,
+        accrual=accrual,
+        follow_up=follow_up,
+        allocation=allocation,
+        dropout=dropout,
+        alpha=alpha,
+        sides=sides,
+        target_events=events,
+    )
+    try:
+        design.check()
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    columns = (
+        TextColumn("Simulating trials"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("simulate", total=n_sim)
+        res = simulate_trial(
+            curve,
+            design,
+            n_sim=n_sim,
+            seed=seed,
+            progress=lambda i: bar.update(task, completed=i),
+        )
+    payload = res.to_dict()
+    payload["curve"]["median"] = curve.median
+    _emit(payload, as_json, "Simulated trial")
