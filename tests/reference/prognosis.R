@@ -45,3 +45,85 @@ for (name in names(cases)) {
   )
   writeLines(to_json(fixture), file.path(out_fix, paste0("prog_survreg_", name, ".json")))
 }
+
+# ---- validation metrics --------------------------------------------------------------------
+# Harrell's and Uno's C (survival::concordance, timewt "n" and "n/G2", with and without
+# ymax), the cumulative/dynamic AUC at t by its IPCW formula written out in base R (no
+# timeROC in Debian), the calibration slope (coxph on the linear predictor) and rms
+# validate's bootstrap optimism for Dxy and Slope. The bootstrap rows are those validate
+# draws (set.seed, then sample(n, replace = TRUE) per resample, as rms predab.resample
+# does); the script recomputes validate's table from them and stops if they disagree.
+suppressPackageStartupMessages(library(rms))
+G_minus <- function(time, status, at) {
+  # censoring KM, events leaving the risk set before censorings at the same time
+  cens <- sort(unique(time[status == 0]))
+  g <- numeric(length(cens)); level <- 1
+  for (k in seq_along(cens)) {
+    u <- cens[k]
+    level <- level * (1 - sum(time == u & status == 0) / (sum(time >= u) - sum(time == u & status == 1)))
+    g[k] <- level
+  }
+  vapply(at, function(a) { i <- sum(cens < a); if (i == 0) 1 else g[i] }, 0)
+}
+auc_at <- function(time, status, m, t) {
+  case <- time <= t & status == 1; ctrl <- time > t
+  w <- 1 / G_minus(time, status, time[case])
+  s <- outer(m[case], m[ctrl], ">") + 0.5 * outer(m[case], m[ctrl], "==")
+  sum(w * s) / (sum(w) * sum(ctrl))
+}
+val_cases <- list(
+  lung = list(file = "cox_lung.csv", covs = c("age", "sex", "ph.ecog"), times = c(180, 365, 540)),
+  veteran = list(file = "cox_veteran.csv", covs = c("trt", "karno", "age"), times = c(30, 90, 180))
+)
+for (name in names(val_cases)) {
+  vc <- val_cases[[name]]
+  d <- read.csv(file.path("tests/reference/data", vc$file))
+  d <- d[, c("time", "event", vc$covs)]
+  f <- as.formula(paste("Surv(time, event) ~", paste(vc$covs, collapse = " + ")))
+  fit <- coxph(f, data = d)
+  lp <- predict(fit, type = "lp")
+  harrell <- concordance(Surv(time, event) ~ lp, data = d, reverse = TRUE)$concordance
+  uno <- concordance(Surv(time, event) ~ lp, data = d, reverse = TRUE, timewt = "n/G2")$concordance
+  tau <- vc$times[3]
+  uno_tau <- concordance(Surv(time, event) ~ lp, data = d, reverse = TRUE, timewt = "n/G2",
+                         ymax = tau)$concordance
+  auc <- vapply(vc$times, function(t) auc_at(d$time, d$event, lp, t), 0)
+  slope <- unname(coef(coxph(Surv(d$time, d$event) ~ lp)))
+  cf <- cph(f, data = d, x = TRUE, y = TRUE, surv = TRUE)
+  B <- 40
+  set.seed(2026)
+  v <- validate(cf, B = B)
+  set.seed(2026)
+  idx <- t(vapply(seq_len(B), function(b) sample(nrow(d), replace = TRUE), integer(nrow(d))))
+  # recompute validate's Dxy and Slope rows from those rows
+  X <- as.matrix(d[, vc$covs]); tr <- te <- matrix(0, B, 2)
+  for (b in seq_len(B)) {
+    r <- idx[b, ]
+    fb <- coxph(Surv(time, event) ~ X, data = list(time = d$time[r], event = d$event[r], X = X[r, ]))
+    lpb <- drop(X[r, ] %*% coef(fb)); lpo <- drop(X %*% coef(fb))
+    cb <- concordance(Surv(d$time[r], d$event[r]) ~ lpb, reverse = TRUE)$concordance
+    co <- concordance(Surv(d$time, d$event) ~ lpo, reverse = TRUE)$concordance
+    tr[b, ] <- c(2 * (cb - 0.5), 1)
+    te[b, ] <- c(2 * (co - 0.5), unname(coef(coxph(Surv(d$time, d$event) ~ lpo))))
+  }
+  stopifnot(isTRUE(all.equal(colMeans(tr), unname(v[c("Dxy", "Slope"), "training"]), tolerance = 1e-6)))
+  # Dxy agrees to rounding; rms refits the slope with cph's looser default (eps = 1e-4)
+  stopifnot(isTRUE(all.equal(colMeans(te)[1], unname(v["Dxy", "test"]), tolerance = 1e-6)))
+  stopifnot(isTRUE(all.equal(colMeans(te)[2], unname(v["Slope", "test"]), tolerance = 1e-3)))
+  fixture <- list(
+    name = scalar(name), data = scalar(vc$file), covariates = vc$covs,
+    coef = unname(coef(fit)), harrell = scalar(harrell), uno = scalar(uno),
+    tau = scalar(tau), uno_tau = scalar(uno_tau), auc_times = vc$times, auc = auc,
+    slope = scalar(slope), B = scalar(B), indices = as.vector(t(idx)) - 1,
+    recomputed = list(training = colMeans(tr), test = colMeans(te)),
+    validate = list(
+      index = c("Dxy", "Slope"),
+      apparent = unname(v[c("Dxy", "Slope"), "index.orig"]),
+      training = unname(v[c("Dxy", "Slope"), "training"]),
+      test = unname(v[c("Dxy", "Slope"), "test"]),
+      optimism = unname(v[c("Dxy", "Slope"), "optimism"]),
+      corrected = unname(v[c("Dxy", "Slope"), "index.corrected"])
+    )
+  )
+  writeLines(to_json(fixture), file.path(out_fix, paste0("prog_validation_", name, ".json")))
+}
