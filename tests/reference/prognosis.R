@@ -127,3 +127,36 @@ for (name in names(val_cases)) {
   )
   writeLines(to_json(fixture), file.path(out_fix, paste0("prog_validation_", name, ".json")))
 }
+
+# ---- restricted cubic splines (rms::rcs) in a Cox model ------------------------------------
+# Knots from rms's defaults (Hmisc::rcspline.eval), the basis, and coxph coefficients with
+# rcs() terms: lung age (n >= 100), a 60-row subset (outer knots at the 5th values), and
+# ph.karno (few distinct values, an end value held by >= 5 % of rows).
+lung_s <- read.csv("tests/reference/data/cox_lung.csv")
+lung_k <- na.omit(survival::lung[, c("time", "status", "age", "sex", "ph.karno")])
+lung_k$event <- lung_k$status - 1
+spl <- list(
+  lung_age4 = list(d = lung_s, var = "age", nk = 4, other = "sex"),
+  lung_age3 = list(d = lung_s, var = "age", nk = 3, other = "sex"),
+  lung60_age5 = list(d = lung_s[1:60, ], var = "age", nk = 5, other = "sex"),
+  karno4 = list(d = lung_k[, c("time", "event", "age", "sex", "ph.karno")], var = "ph.karno",
+                nk = 4, other = "sex")
+)
+for (name in names(spl)) {
+  s <- spl[[name]]
+  d <- s$d
+  x <- d[[s$var]]
+  knots <- suppressWarnings(Hmisc::rcspline.eval(x, nk = s$nk, knots.only = TRUE))
+  basis <- Hmisc::rcspline.eval(x, knots = knots, inclx = TRUE)
+  f <- as.formula(sprintf("Surv(time, event) ~ rms::rcs(%s, %d) + %s", s$var, s$nk, s$other))
+  fit <- suppressWarnings(coxph(f, data = d))
+  write.csv(d[, c("time", "event", s$var, s$other)],
+            file.path("tests/reference/data", paste0("prog_spline_", name, ".csv")),
+            row.names = FALSE)
+  fixture <- list(
+    name = scalar(name), var = scalar(s$var), nk = scalar(s$nk), other = scalar(s$other),
+    knots = unname(knots), basis = as.vector(basis), coef = unname(coef(fit)),
+    se = unname(sqrt(diag(vcov(fit)))), loglik = scalar(fit$loglik[2])
+  )
+  writeLines(to_json(fixture), file.path(out_fix, paste0("prog_spline_", name, ".json")))
+}
