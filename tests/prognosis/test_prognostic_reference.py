@@ -17,6 +17,7 @@ from rechallenge.stats.prognostic import (
     check_events_per_variable,
     fit_prognostic_cox,
     model_df,
+    nomogram,
     rcs_basis,
     rcs_knots,
     rcs_names,
@@ -77,3 +78,22 @@ def test_events_per_variable_guard() -> None:
     assert model_df(frame, {"age": 4}) == 3 + 1 + 1
     with pytest.raises(ValueError, match="no terms"):
         check_events_per_variable(5, 0)
+
+
+def test_nomogram_matches_rms() -> None:
+    r = json.loads((REF / "fixtures" / "prog_nomogram_lung.json").read_text())
+    d = pd.read_csv(REF / "data" / r["data"])
+    fit = fit_prognostic_cox(d["time"], d["event"], d[["age", "sex"]], splines={"age": 4})
+    design = np.column_stack([rcs_basis(d["age"], fit.knots["age"]), d["sex"]])
+    center = float(np.mean(design @ np.asarray(fit.cox.coef)))
+    nom = nomogram(fit, {"age": r["age"], "sex": r["sex"]}, center=center)
+    # rms fits with cph's looser convergence (eps = 1e-4): agreement to 2e-5
+    np.testing.assert_allclose(nom.axes["age"][1], r["age_points"], rtol=2e-5, atol=1e-9)
+    np.testing.assert_allclose(nom.axes["sex"][1], r["sex_points"], rtol=2e-5, atol=1e-9)
+    np.testing.assert_allclose(nom.lp_to_points(r["lp_at"]), r["lp_points"], rtol=2e-5)
+    assert center == pytest.approx(r["center"], rel=2e-5)
+    assert nom.points_per_unit == pytest.approx(r["points_per_unit"], rel=2e-5)
+    assert max(nom.axes["age"][1]) == 100.0
+    np.testing.assert_allclose(nom.points_to_lp(nom.lp_to_points([0.3])), [0.3])
+    with pytest.raises(ValueError, match="not a numeric or spline term"):
+        nomogram(fit, {"stage": [1, 2]})

@@ -160,3 +160,16 @@ for (name in names(spl)) {
   )
   writeLines(to_json(fixture), file.path(out_fix, paste0("prog_spline_", name, ".json")))
 }
+
+# ---- nomogram points (rms::nomogram) --------------------------------------------------------
+d <- read.csv("tests/reference/data/prog_spline_lung_age4.csv")
+dd <- datadist(d); options(datadist = "dd")
+f <- cph(Surv(time, event) ~ rcs(age, 4) + sex, data = d, x = TRUE, y = TRUE, surv = TRUE)
+ages <- seq(40, 80, by = 10); lp_at <- c(-0.5, 0, 0.5)
+nom <- nomogram(f, age = ages, sex = c(1, 2), lp = TRUE, lp.at = lp_at)
+writeLines(to_json(list(
+  data = scalar("prog_spline_lung_age4.csv"), age = ages, sex = c(1, 2),
+  age_points = unname(nom$age$points), sex_points = unname(nom$sex$points),
+  lp_at = lp_at, lp_points = nom$lp$x, center = scalar(f$center),
+  points_per_unit = scalar(attr(nom, "info")$sc)
+)), file.path(out_fix, "prog_nomogram_lung.json"))

@@ -217,3 +217,73 @@ def fit_prognostic_cox(
     epv = check_events_per_variable(events, df, min_epv=min_epv)
     cox = fit_cox(time, event, design, reference=reference)
     return PrognosticFit(cox, knots, df, epv)
+
+
+@dataclass(frozen=True)
+class Nomogram:
+    """Points scales of a nomogram (rms ``nomogram``'s layout, ``maxscale`` points).
+
+    ``axes[name] = (values, points)``; the term whose contribution to the linear
+    predictor varies most over its values spans ``0..maxscale``, the others are on the same
+    scale (``points_per_unit`` points per unit of linear predictor). A linear predictor
+    ``lp`` (centred as the model's, ``center`` subtracted) sits at total points
+    ``(lp - lp_at_zero_points) * points_per_unit``.
+    """
+
+    axes: dict[str, tuple[list[float], list[float]]]
+    points_per_unit: float
+    lp_at_zero_points: float
+
+    def lp_to_points(self, lp: ArrayLike) -> FloatArray:
+        """Total points of linear-predictor values."""
+        return (np.asarray(lp, dtype=float) - self.lp_at_zero_points) * self.points_per_unit
+
+    def points_to_lp(self, points: ArrayLike) -> FloatArray:
+        """Linear predictor of total points."""
+        return np.asarray(points, dtype=float) / self.points_per_unit + self.lp_at_zero_points
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dictionary."""
+        return {
+            "axes": {k: {"values": v[0], "points": v[1]} for k, v in self.axes.items()},
+            "points_per_unit": self.points_per_unit,
+            "lp_at_zero_points": self.lp_at_zero_points,
+        }
+
+
+def nomogram(
+    fit: PrognosticFit,
+    values: Mapping[str, ArrayLike],
+    *,
+    center: float = 0.0,
+    maxscale: float = 100.0,
+) -> Nomogram:
+    """Nomogram scales for the numeric and spline terms of ``fit`` at the given values.
+
+    ``center`` is the mean linear predictor of the fitting data (rms ``cph``'s
+    ``center``), so that the linear-predictor axis is on the centred scale rms shows.
+    """
+    terms = list(fit.cox.terms)
+    coef = np.asarray(fit.cox.coef, dtype=float)
+    contributions: dict[str, tuple[FloatArray, FloatArray]] = {}
+    for name, vals in values.items():
+        v = np.asarray(vals, dtype=float).ravel()
+        if name in fit.knots:
+            cols = [terms.index(c) for c in rcs_names(name, len(fit.knots[name]))]
+            contrib = rcs_basis(v, fit.knots[name]) @ coef[cols]
+        elif name in terms:
+            contrib = coef[terms.index(name)] * v
+        else:
+            raise ValueError(f"{name!r} is not a numeric or spline term of the model")
+        contributions[name] = (v, contrib)
+    if not contributions:
+        raise ValueError("give the values of at least one term")
+    widest = max(float(np.ptp(c)) for _, c in contributions.values())
+    if widest == 0:
+        raise ValueError("no term varies over the given values")
+    scale = maxscale / widest
+    axes = {
+        k: (v.tolist(), ((c - c.min()) * scale).tolist()) for k, (v, c) in contributions.items()
+    }
+    offset = sum(float(c.min()) for _, c in contributions.values()) - center
+    return Nomogram(axes, scale, offset)
