@@ -32,6 +32,7 @@ from rechallenge.errors import (
     RechallengeError,
 )
 from rechallenge.meta_cli import app as meta_app
+from rechallenge.plan_cli import app as plan_app
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
 EXIT_CODES = (
@@ -377,6 +378,7 @@ _mount_stats()
 app.add_typer(
     meta_app, name="meta", help="Meta-analysis of published studies (proportions, medians)."
 )
+app.add_typer(plan_app, name="plan", help="Plan the prospective trial (events, Simon, simulation).")
 
 
 def main() -> None:
