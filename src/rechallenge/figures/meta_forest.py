@@ -29,7 +29,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 from matplotlib.transforms import Transform, blended_transform_factory
 
-from rechallenge.figures.style import DOUBLE_COLUMN_IN, current_style, font_size, journal_style
+from rechallenge.figures.settings import DOUBLE_COLUMN_IN
+from rechallenge.figures.style import current_style, font_size, journal_style
 from rechallenge.figures.style import palette as active_palette
 
 __all__ = ["MetaRow", "figure_context", "figure_meta_forest", "panel_rows"]
