@@ -1,0 +1,34 @@
+"""Shared fixtures: the example cohort, read once as the reference study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rechallenge.data.model import Study
+from rechallenge.data.validate import load_study
+
+COHORT = Path(__file__).resolve().parents[2] / "examples" / "seed_cohort"
+TABLES = ("patients", "treatments", "lesions", "adverse_events", "labs")
+
+
+@pytest.fixture(scope="session")
+def cohort_frames() -> dict[str, pd.DataFrame]:
+    """The example cohort's CSV files as text cells."""
+    return {t: pd.read_csv(COHORT / f"{t}.csv", dtype=str, keep_default_na=False) for t in TABLES}
+
+
+@pytest.fixture(scope="session")
+def reference_study() -> Study:
+    """The example cohort as the CSV folder gives it."""
+    return load_study(COHORT)
+
+
+def assert_same_study(study: Study, reference: Study) -> None:
+    """Every table of `study` equals the reference's, cell for cell (types included)."""
+    for name in TABLES:
+        got = getattr(study, name).reset_index(drop=True)
+        want = getattr(reference, name).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got[list(want.columns)], want, check_dtype=True)
