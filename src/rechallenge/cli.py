@@ -31,6 +31,7 @@ from rechallenge.errors import (
     Problem,
     RechallengeError,
 )
+from rechallenge.template_cli import template
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
 EXIT_CODES = (
@@ -373,6 +374,7 @@ def _mount_stats() -> None:
 
 
 _mount_stats()
+app.command(epilog=_epilog("rechallenge template study.xlsx"))(template)
 
 
 def main() -> None:
