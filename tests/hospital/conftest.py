@@ -26,9 +26,18 @@ def reference_study() -> Study:
     return load_study(COHORT)
 
 
-def assert_same_study(study: Study, reference: Study) -> None:
-    """Every table of `study` equals the reference's, cell for cell (types included)."""
+def assert_same_study(study: Study, reference: Study, sets: tuple[str, ...] = ()) -> None:
+    """Every table of `study` equals the reference's, cell for cell (types included).
+
+    `sets` names list columns (``patients.metastases``) compared as sets: a REDCap checkbox
+    keeps which items are ticked, not the order they were typed in.
+    """
     for name in TABLES:
         got = getattr(study, name).reset_index(drop=True)
         want = getattr(reference, name).reset_index(drop=True)
+        for key in sets:
+            table, column = key.split(".")
+            if table == name:
+                got[column] = got[column].map(lambda items: tuple(sorted(items)))
+                want = want.assign(**{column: want[column].map(lambda i: tuple(sorted(i)))})
         pd.testing.assert_frame_equal(got[list(want.columns)], want, check_dtype=True)

@@ -73,6 +73,7 @@ class RawTable:
     first_row: int = 2
     from_excel: bool = False
     date_system_1904: bool = False
+    rows: tuple[int, ...] | None = None  # the file's row of each record, when not consecutive
 
 
 @dataclass(frozen=True)
@@ -123,14 +124,18 @@ def read_study_files(
     if location.suffix.lower() in {".xlsx", ".xlsm"}:
         raw = _read_workbook(location)
         return apply_mappings(raw, mappings, {}) if mappings.declared else raw
+    if location.suffix.lower() == ".csv" and _is_redcap(location):
+        raw = _read_redcap(location)
+        return apply_mappings(raw, mappings, {}) if mappings.declared else raw
     raise DataValidationError(
         [
             Problem(
                 "FILE-001",
                 str(location.name),
-                "the study is neither a folder of CSV files nor an .xlsx workbook",
-                "point to a folder holding patients.csv, treatments.csv, ... or to a workbook "
-                "with one sheet per table",
+                "the study is neither a folder of CSV files, an .xlsx workbook nor a REDCap "
+                "CSV export",
+                "point to a folder holding patients.csv, treatments.csv, ..., to a workbook "
+                "with one sheet per table, or to a REDCap export (with redcap_repeat_instrument)",
             )
         ]
     )
@@ -165,6 +170,35 @@ def _read_folder(
     if problems:
         raise DataValidationError(problems)
     return RawStudy(folder, tables, checksums, applied=tuple(applied)), decimals
+
+
+def _is_redcap(path: Path) -> bool:
+    """Whether a single CSV file is a REDCap flat export (its header names the repeat columns)."""
+    from rechallenge.data.redcap import is_redcap_export
+
+    with path.open("rb") as handle:
+        first = handle.readline(MAX_CSV_LINE_BYTES).decode("utf-8", errors="replace")
+    return is_redcap_export(first)
+
+
+def _read_redcap(path: Path) -> RawStudy:
+    """A REDCap export, one table per instrument, each record keeping its row in the file."""
+    from rechallenge.data.redcap import BY_NAME, read_redcap_export
+
+    frames, problems = read_redcap_export(path)
+    if problems:
+        raise DataValidationError(problems)
+    instrument = {i.table: i.name for i in BY_NAME.values()}
+    tables = {
+        name: RawTable(
+            name,
+            f"{path.name}:{instrument[name]}",
+            frame.drop(columns="_row").reset_index(drop=True),
+            rows=tuple(int(r) for r in frame["_row"]),
+        )
+        for name, frame in frames.items()
+    }
+    return RawStudy(path, tables, {path.name: sha256_of(path)})
 
 
 def _find_file(folder: Path, table: str) -> Path | None:

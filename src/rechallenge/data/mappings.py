@@ -339,6 +339,8 @@ class _Column:
     problems: list[Problem]
 
     def _row(self, pos: int) -> int:
+        if self.table.rows is not None:
+            return self.table.rows[pos]
         return self.table.first_row + pos
 
     def _problem(self, code: str, pos: int, message: str, fix: str, value: object) -> None:
