@@ -1,9 +1,10 @@
 """REDCap: a data dictionary generated from the data contract, and its CSV export read back.
 
-The formats followed are those of REDCap's classic (non-longitudinal) projects as REDCap
-versions 8 to 14 write them (the data dictionary's 18 columns have not changed since
-repeating instruments came in 8.0; documented in REDCap's "Data Dictionary" help and its
-API documentation, "Export Records" with ``type=flat``):
+The formats followed are those of classic (non-longitudinal) projects with repeating
+instruments (a feature since 2017, REDCap 7.x), as the REDCap API documentation ("Export
+Records", ``type=flat``, ``rawOrLabel``), REDCap's "Repeating Instruments & Events" help and
+the 18-column data dictionary list (as the REDCapR and linkml-redcap projects give it)
+describe them; docs/hospital-data.md names the sources:
 
 - **Data dictionary** (`write_dictionary`): one row per field, 18 columns from
   ``Variable / Field Name`` to ``Field Annotation``; the first field is the record id. One
