@@ -118,6 +118,9 @@ def read_study_files(
                 )
             ]
         )
+    if location.is_dir() and _is_sdtm(location):
+        raw = _read_sdtm(location)
+        return apply_mappings(raw, mappings, {}) if mappings.declared else raw
     if location.is_dir():
         raw, decimals = _read_folder(location, encoding, mappings)
         return apply_mappings(raw, mappings, decimals) if mappings.declared else raw
@@ -170,6 +173,30 @@ def _read_folder(
     if problems:
         raise DataValidationError(problems)
     return RawStudy(folder, tables, checksums, applied=tuple(applied)), decimals
+
+
+def _is_sdtm(folder: Path) -> bool:
+    from rechallenge.data.sdtm import is_sdtm_folder
+
+    return is_sdtm_folder(folder)
+
+
+def _read_sdtm(folder: Path) -> RawStudy:
+    """SDTM domains mapped to the data model's tables (`rechallenge.data.sdtm`)."""
+    from rechallenge.data.sdtm import read_sdtm
+
+    frames, sources, problems = read_sdtm(folder)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DataValidationError(errors)
+    tables = {name: RawTable(name, sources[name], frame) for name, frame in frames.items()}
+    checksums = {
+        p.name: sha256_of(p)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.suffix.lower() in {".csv", ".xpt"}
+    }
+    warned = tuple(p for p in problems if p.severity != "error")
+    return RawStudy(folder, tables, checksums, warned)
 
 
 def _is_redcap(path: Path) -> bool:
