@@ -182,21 +182,9 @@ def _is_sdtm(folder: Path) -> bool:
 
 
 def _read_sdtm(folder: Path) -> RawStudy:
-    """SDTM domains mapped to the data model's tables (`rechallenge.data.sdtm`)."""
-    from rechallenge.data.sdtm import read_sdtm
+    from rechallenge.data.sdtm import read_sdtm_study
 
-    frames, sources, problems = read_sdtm(folder)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise DataValidationError(errors)
-    tables = {name: RawTable(name, sources[name], frame) for name, frame in frames.items()}
-    checksums = {
-        p.name: sha256_of(p)
-        for p in sorted(folder.iterdir())
-        if p.is_file() and p.suffix.lower() in {".csv", ".xpt"}
-    }
-    warned = tuple(p for p in problems if p.severity != "error")
-    return RawStudy(folder, tables, checksums, warned)
+    return read_sdtm_study(folder)
 
 
 def _is_redcap(path: Path) -> bool:
@@ -209,23 +197,9 @@ def _is_redcap(path: Path) -> bool:
 
 
 def _read_redcap(path: Path) -> RawStudy:
-    """A REDCap export, one table per instrument, each record keeping its row in the file."""
-    from rechallenge.data.redcap import BY_NAME, read_redcap_export
+    from rechallenge.data.redcap import read_redcap_study
 
-    frames, problems = read_redcap_export(path)
-    if problems:
-        raise DataValidationError(problems)
-    instrument = {i.table: i.name for i in BY_NAME.values()}
-    tables = {
-        name: RawTable(
-            name,
-            f"{path.name}:{instrument[name]}",
-            frame.drop(columns="_row").reset_index(drop=True),
-            rows=tuple(int(r) for r in frame["_row"]),
-        )
-        for name, frame in frames.items()
-    }
-    return RawStudy(path, tables, {path.name: sha256_of(path)})
+    return read_redcap_study(path)
 
 
 def _find_file(folder: Path, table: str) -> Path | None:

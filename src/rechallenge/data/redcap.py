@@ -40,6 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rechallenge.data.io import RawStudy, RawTable, sha256_of
 from rechallenge.data.schema import TABLES, TABLES_BY_NAME, ColumnSpec, Kind
 from rechallenge.errors import DataValidationError, Problem
 
@@ -50,6 +51,7 @@ __all__ = [
     "dictionary_fields",
     "is_redcap_export",
     "read_redcap_export",
+    "read_redcap_study",
     "write_dictionary",
 ]
 
@@ -218,6 +220,24 @@ def is_redcap_export(header_line: str) -> bool:
         or "redcap_event_name" in first
         or (len(first) > 2 and first[1:3] == ["Repeat Instrument", "Repeat Instance"])
     )
+
+
+def read_redcap_study(path: Path) -> RawStudy:
+    """A REDCap export as a study: one table per instrument, each record keeping its file row."""
+    frames, problems = read_redcap_export(path)
+    if problems:
+        raise DataValidationError(problems)
+    instrument = {i.table: i.name for i in INSTRUMENTS}
+    tables = {
+        name: RawTable(
+            name,
+            f"{path.name}:{instrument[name]}",
+            frame.drop(columns="_row").reset_index(drop=True),
+            rows=tuple(int(r) for r in frame["_row"]),
+        )
+        for name, frame in frames.items()
+    }
+    return RawStudy(path, tables, {path.name: sha256_of(path)})
 
 
 def read_redcap_export(path: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:

@@ -46,6 +46,7 @@ from typing import Any
 
 import pandas as pd
 
+from rechallenge.data.io import RawStudy, RawTable, sha256_of
 from rechallenge.errors import DataValidationError, Problem
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "XPT_SECONDS",
     "is_sdtm_folder",
     "read_sdtm",
+    "read_sdtm_study",
 ]
 
 DOMAINS = ("dm", "suppdm", "ex", "ec", "suppex", "rs", "tu", "tr", "ae", "suppae", "lb", "ds")
@@ -175,6 +177,22 @@ def _sas_number(value: float) -> str:
     if value != value:
         return ""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def read_sdtm_study(folder: Path) -> RawStudy:
+    """SDTM domains as a study of the data model's tables; raise with every error found."""
+    frames, sources, problems = read_sdtm(folder)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DataValidationError(errors)
+    tables = {name: RawTable(name, sources[name], frame) for name, frame in frames.items()}
+    checksums = {
+        p.name: sha256_of(p)
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.suffix.lower() in {".csv", ".xpt"}
+    }
+    warned = tuple(p for p in problems if p.severity != "error")
+    return RawStudy(folder, tables, checksums, warned)
 
 
 def read_sdtm(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
