@@ -33,6 +33,7 @@ from rechallenge.errors import (
 )
 from rechallenge.meta_cli import app as meta_app
 from rechallenge.plan_cli import app as plan_app
+from rechallenge.template_cli import template
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
 EXIT_CODES = (
@@ -379,6 +380,7 @@ app.add_typer(
     meta_app, name="meta", help="Meta-analysis of published studies (proportions, medians)."
 )
 app.add_typer(plan_app, name="plan", help="Plan the prospective trial (events, Simon, simulation).")
+app.command(epilog=_epilog("rechallenge template study.xlsx"))(template)
 
 
 def main() -> None:

@@ -46,6 +46,12 @@ import pandas as pd
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet._reader import WorkSheetParser
 
+from rechallenge.data.mappings import (
+    AppliedMapping,
+    DataMappings,
+    apply_mappings,
+    looks_delimited_by,
+)
 from rechallenge.data.schema import TABLES, TABLES_BY_NAME
 from rechallenge.errors import DataValidationError, Problem
 
@@ -67,6 +73,7 @@ class RawTable:
     first_row: int = 2
     from_excel: bool = False
     date_system_1904: bool = False
+    rows: tuple[int, ...] | None = None  # the file's row of each record, when not consecutive
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class RawStudy:
     tables: dict[str, RawTable]
     checksums: dict[str, str]
     warnings: tuple[Problem, ...] = ()
+    applied: tuple[AppliedMapping, ...] = ()  # declared mappings, counted (data.mappings)
 
 
 def sha256_of(path: Path) -> str:
@@ -88,9 +96,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_study_files(location: Path, encoding: str = "utf-8") -> RawStudy:
-    """Read a folder of `<table>.csv` files or one `.xlsx` workbook; raise on unreadable input."""
+def read_study_files(
+    location: Path, encoding: str = "utf-8", mappings: DataMappings | None = None
+) -> RawStudy:
+    """Read a folder of `<table>.csv` files or one `.xlsx` workbook; raise on unreadable input.
+
+    Declared `mappings` (``data:`` of the study configuration) give each CSV file's dialect
+    and are then applied to the cells, each rule counted (`rechallenge.data.mappings`).
+    """
     location = Path(location)
+    mappings = mappings or DataMappings()
     if not location.exists():
         raise DataValidationError(
             [
@@ -103,39 +118,88 @@ def read_study_files(location: Path, encoding: str = "utf-8") -> RawStudy:
                 )
             ]
         )
+    if location.is_dir() and _is_sdtm(location):
+        raw = _read_sdtm(location)
+        return apply_mappings(raw, mappings, {}) if mappings.declared else raw
     if location.is_dir():
-        return _read_folder(location, encoding)
+        raw, decimals = _read_folder(location, encoding, mappings)
+        return apply_mappings(raw, mappings, decimals) if mappings.declared else raw
     if location.suffix.lower() in {".xlsx", ".xlsm"}:
-        return _read_workbook(location)
+        raw = _read_workbook(location)
+        return apply_mappings(raw, mappings, {}) if mappings.declared else raw
+    if location.suffix.lower() == ".csv" and _is_redcap(location):
+        raw = _read_redcap(location)
+        return apply_mappings(raw, mappings, {}) if mappings.declared else raw
     raise DataValidationError(
         [
             Problem(
                 "FILE-001",
                 str(location.name),
-                "the study is neither a folder of CSV files nor an .xlsx workbook",
-                "point to a folder holding patients.csv, treatments.csv, ... or to a workbook "
-                "with one sheet per table",
+                "the study is neither a folder of CSV files, an .xlsx workbook nor a REDCap "
+                "CSV export",
+                "point to a folder holding patients.csv, treatments.csv, ..., to a workbook "
+                "with one sheet per table, or to a REDCap export (with redcap_repeat_instrument)",
             )
         ]
     )
 
 
-def _read_folder(folder: Path, encoding: str) -> RawStudy:
+def _read_folder(
+    folder: Path, encoding: str, mappings: DataMappings
+) -> tuple[RawStudy, dict[str, str]]:
+    """Every table's CSV file with its declared dialect, and the decimal separator per table."""
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     checksums: dict[str, str] = {}
+    decimals: dict[str, str] = {}
+    applied: list[AppliedMapping] = []
     for spec in TABLES:
         path = _find_file(folder, spec.name)
         if path is None:
             continue
         checksums[path.name] = sha256_of(path)
-        table, table_problems = _read_csv(path, spec.name, encoding)
+        delimiter, decimals[spec.name], file_encoding = mappings.dialect(path.name, encoding)
+        table, table_problems = _read_csv(path, spec.name, file_encoding, delimiter)
         problems.extend(table_problems)
         if table is not None:
             tables[spec.name] = table
+            declared = (delimiter, decimals[spec.name], file_encoding) != (",", ".", encoding)
+            if declared:
+                detail = (
+                    f"delimiter {delimiter!r}, decimal {decimals[spec.name]!r}, "
+                    f"encoding {file_encoding}"
+                )
+                applied.append(AppliedMapping("dialect", path.name, None, detail, len(table.cells)))
     if problems:
         raise DataValidationError(problems)
-    return RawStudy(folder, tables, checksums)
+    return RawStudy(folder, tables, checksums, applied=tuple(applied)), decimals
+
+
+def _is_sdtm(folder: Path) -> bool:
+    from rechallenge.data.sdtm import is_sdtm_folder
+
+    return is_sdtm_folder(folder)
+
+
+def _read_sdtm(folder: Path) -> RawStudy:
+    from rechallenge.data.sdtm import read_sdtm_study
+
+    return read_sdtm_study(folder)
+
+
+def _is_redcap(path: Path) -> bool:
+    """Whether a single CSV file is a REDCap flat export (its header names the repeat columns)."""
+    from rechallenge.data.redcap import is_redcap_export
+
+    with path.open("rb") as handle:
+        first = handle.readline(MAX_CSV_LINE_BYTES).decode("utf-8", errors="replace")
+    return is_redcap_export(first)
+
+
+def _read_redcap(path: Path) -> RawStudy:
+    from rechallenge.data.redcap import read_redcap_study
+
+    return read_redcap_study(path)
 
 
 def _find_file(folder: Path, table: str) -> Path | None:
@@ -151,7 +215,9 @@ def _find_file(folder: Path, table: str) -> Path | None:
 MAX_CSV_LINE_BYTES = 1024 * 1024
 
 
-def _read_csv(path: Path, table: str, encoding: str) -> tuple[RawTable | None, list[Problem]]:
+def _read_csv(
+    path: Path, table: str, encoding: str, delimiter: str = ","
+) -> tuple[RawTable | None, list[Problem]]:
     data = path.read_bytes()
     if data.startswith(UTF8_BOM) and encoding.lower().replace("_", "-") in {"utf-8", "utf8"}:
         data = data[len(UTF8_BOM) :]
@@ -170,10 +236,13 @@ def _read_csv(path: Path, table: str, encoding: str) -> tuple[RawTable | None, l
                 f"export the {table} table with a header row and at least one data row",
             )
         ]
-    fast = _fast_frame(data, text, encoding)
+    other = _other_delimiter(text, path.name, delimiter)
+    if other is not None:
+        return None, [other]
+    fast = _fast_frame(data, text, encoding, delimiter)
     if fast is not None:
         return RawTable(table, path.name, fast), []
-    rows, problem = _careful_rows(data, encoding, path.name)
+    rows, problem = _careful_rows(data, encoding, path.name, delimiter)
     if problem is not None:
         return None, [problem]
     header = [h.strip().lower() for h in rows[0]]
@@ -185,14 +254,39 @@ def _read_csv(path: Path, table: str, encoding: str) -> tuple[RawTable | None, l
     return RawTable(table, path.name, frame), []
 
 
-def _careful_rows(data: bytes, encoding: str, file: str) -> tuple[list[list[str]], Problem | None]:
+def _other_delimiter(text: str, file: str, delimiter: str) -> Problem | None:
+    """FILE-010 when the header holds no declared delimiter but another one (a `;` export)."""
+    header = text.split("\n", 1)[0]
+    if delimiter != "," or "," in header:
+        return None
+    seen = looks_delimited_by(header)
+    if seen is None:
+        return None
+    shown = {"\t": "tab", ";": "';'", "|": "'|'"}[seen]
+    quoted = '"\\t"' if seen == "\t" else f'"{seen}"'
+    decimal = ', decimal: ","' if seen == ";" else ""
+    return Problem(
+        "FILE-010",
+        file,
+        f"the file looks {shown}-separated: its header has no comma but "
+        f"{header.count(seen)} {shown} character(s)",
+        f"declare the dialect in the study configuration, for every CSV file "
+        f"`data: {{csv: {{delimiter: {quoted}{decimal}}}}}` or for this one "
+        f"`data: {{files: {{{file}: {{delimiter: {quoted}}}}}}}`",
+        row=1,
+    )
+
+
+def _careful_rows(
+    data: bytes, encoding: str, file: str, delimiter: str = ","
+) -> tuple[list[list[str]], Problem | None]:
     """Every record by the csv module, decoding as it goes (no whole-file copy of the text).
 
     Its refusals (a field over `csv.field_size_limit()`, a NUL byte) become FILE-009 at the
     line where the refused record starts.
     """
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(text, delimiter=delimiter)
     rows: list[list[str]] = []
     start = 1
     try:
@@ -245,7 +339,7 @@ def _long_line(data: bytes, file: str) -> Problem | None:
     return None
 
 
-def _fast_frame(data: bytes, text: str, encoding: str) -> pd.DataFrame | None:
+def _fast_frame(data: bytes, text: str, encoding: str, delimiter: str = ",") -> pd.DataFrame | None:
     """Well-formed CSV read by pandas' C parser; None sends the file to the careful reader.
 
     Anything unusual (a blank line, a short or long row, a repeated column name, an empty
@@ -253,7 +347,7 @@ def _fast_frame(data: bytes, text: str, encoding: str) -> pd.DataFrame | None:
     problem by row. UTF-8 bytes go to pandas as they are (no second, wider copy of the text).
     """
     first_line = text.split("\n", 1)[0]
-    header = [h.strip().lower() for h in next(csv.reader([first_line]), [])]
+    header = [h.strip().lower() for h in next(csv.reader([first_line], delimiter=delimiter), [])]
     if not header or len(set(header)) != len(header) or "\n\n" in text.replace("\r", ""):
         return None
     utf8 = encoding.lower().replace("_", "-") in {"utf-8", "utf8"}
@@ -262,7 +356,7 @@ def _fast_frame(data: bytes, text: str, encoding: str) -> pd.DataFrame | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             frame = pd.read_csv(
-                source, dtype=object, keep_default_na=False, na_filter=False,
+                source, sep=delimiter, dtype=object, keep_default_na=False, na_filter=False,
                 index_col=False, skip_blank_lines=False, encoding="utf-8" if utf8 else None,
             )  # fmt: skip
     except (ValueError, pd.errors.ParserError, Warning):

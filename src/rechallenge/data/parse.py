@@ -446,7 +446,8 @@ def _explain_date(raw: object, pos: int, ctx: ColumnContext, options: ParseOptio
         pos,
         "DATE-002",
         "the date is not in ISO format YYYY-MM-DD (formats such as 03/04/2021 are ambiguous)",
-        "write dates as YYYY-MM-DD",
+        "write dates as YYYY-MM-DD, or declare the format the export uses in the study "
+        'configuration (`data.date_format: "%d/%m/%Y"`, or per column under `data.date_formats`)',
     )
     return pd.NaT
 
@@ -643,7 +644,11 @@ def parse_number(values: pd.Series, ctx: ColumnContext) -> pd.Series:
     for pos in unparsed:
         text = str(values.iloc[pos]).strip()
         if re.match(r"^[+-]?\d+,\d+$", text):
-            message, fix = "the number uses a decimal comma", "use a decimal point (1.5, not 1,5)"
+            message = "the number uses a decimal comma"
+            fix = (
+                "use a decimal point (1.5, not 1,5), or declare the file's decimal comma in the "
+                'study configuration (`data: {csv: {decimal: ","}}`)'
+            )
         elif re.match(r"^[<>≤≥]=?\s*\d", text):
             message = "the value has a qualifier (< or >), not a number"
             fix = "enter the numeric value; record the qualifier in an extra column"
@@ -776,7 +781,9 @@ def _explain_enum(value: str, pos: int, ctx: ColumnContext) -> None:
             pos,
             "ENUM-001",
             "the value is not one of the permitted values",
-            f"use one of: {allowed}",
+            f"use one of: {allowed}; or declare what the export's codes mean in the study "
+            f"configuration (`data.value_maps: {{{ctx.table}.{ctx.column.name}: "
+            f"{{<code>: {ctx.column.values[0]}}}}}`)",
             value=value,
             identifying=False,
         )
