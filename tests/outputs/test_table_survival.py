@@ -68,7 +68,20 @@ def test_medians() -> None:
 
 
 def test_median_follow_up_row_and_note(results: dict[str, Any]) -> None:
-    assert not any("Median follow-up" in n for n in survival_table(results).footnotes)
+    own = survival_table(results)  # the example run's follow-up: 12.4 months (10.1–NR)
+    assert _rows_of(own, "Overall survival from the start of rechallenge (OS)")[1] == (
+        "Median follow-up",
+        "13",
+        "",
+        "12.4 (10.1–NR)",
+        "",
+        "",
+        "",
+    )
+    without = dict(results)
+    del without["follow_up"]
+    assert not any("Median follow-up" in n for n in survival_table(without).footnotes)
+    assert not any(r.texts[0] == "Median follow-up" for r in survival_table(without).rows)
     results["follow_up"] = dict(FOLLOW_UP)
     t = build_tables(results)["table5_survival"]
     os_rows = _rows_of(t, "Overall survival from the start of rechallenge (OS)")
