@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rechallenge.tables.model import Table
 from rechallenge.tables.study import build_tables, survival_table
 from rechallenge.tables.survival import median_text, rate_text
@@ -103,3 +105,10 @@ def test_skips_non_curve_entries(results: dict[str, Any]) -> None:
     results["km"]["PFSR"]["days_per_month"] = 30.4375  # as real results carry
     t = survival_table(results)
     assert "Days per month" not in [r.texts[0] for r in t.rows]
+
+
+def test_no_table_when_no_curve_was_estimated(results: dict[str, Any]) -> None:
+    results["km"] = {"PFSR": {"days_per_month": 30.4375}}
+    assert "table5_survival" not in build_tables(results)
+    with pytest.raises(ValueError, match="no Kaplan–Meier curves"):
+        survival_table(results)
