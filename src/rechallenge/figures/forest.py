@@ -235,6 +235,16 @@ Line = tuple[str, ForestRow | None, str]
 """(kind, row, text): kind is 'model', 'variable', 'row' or 'more' (a wrapped label's rest)."""
 
 
+def _marked(row: ForestRow, text: str) -> str:
+    """A row label with the Firth mark at its end (so a wrapped label ends with it)."""
+    return f"{text}{FIRTH_MARK}" if row.firth else text
+
+
+def _room_for_mark(text: str) -> str:
+    """A label as measured: every label keeps room for a Firth mark, so columns align."""
+    return text if text.endswith(FIRTH_MARK) else f"{text}{FIRTH_MARK}"
+
+
 def _lines(blocks: Sequence[tuple[str, list[ForestRow]]]) -> list[Line]:
     """Display lines top to bottom: model headings, variable headings, indented rows."""
     lines: list[Line] = []
@@ -246,11 +256,11 @@ def _lines(blocks: Sequence[tuple[str, list[ForestRow]]]) -> list[Line]:
             while i + len(group) < len(rows) and rows[i + len(group)].variable == rows[i].variable:
                 group.append(rows[i + len(group)])
             if len(group) == 1 and group[0].kind != "reference" and group[0].continuous:
-                lines.append(("row", group[0], group[0].label))
+                lines.append(("row", group[0], _marked(group[0], group[0].label)))
             else:
                 head = next((r for r in group if r.global_p is not None), group[0])
                 lines.append(("variable", head, head.variable_label))
-                lines += [("row", r, INDENT + r.level_label) for r in group]
+                lines += [("row", r, _marked(r, INDENT + r.level_label)) for r in group]
             i += len(group)
     return lines
 
@@ -413,11 +423,10 @@ def _draw_line(
             p = f"{_p_text(row.global_p)}‡"
             ax.text(cols.x["p"], y, p, transform=tr, ha="right", va="center")
         return
-    mark = FIRTH_MARK if row.firth else ""
     ax.text(
         cols.label,
         y,
-        f"{text}{mark}",
+        text,
         transform=tr,
         ha="left",
         va="center",
@@ -450,14 +459,14 @@ def figure_forest(
     with journal_style():
         width = current_style().width_in(DOUBLE_COLUMN_IN)
         label_in = _label_width(
-            Figure(), [f"{t}{FIRTH_MARK}" for _, _, t in lines], [k == "model" for k, _, _ in lines]
+            Figure(), [_room_for_mark(t) for _, _, t in lines], [k == "model" for k, _, _ in lines]
         )
         cols, fitted = _fit_columns(width, label_in)
         if fitted > width:  # even without text columns: wrap the longest labels
             lines = _wrap_labels(lines, width - (fitted - label_in))
             label_in = _label_width(
                 Figure(),
-                [f"{t}{FIRTH_MARK}" for _, _, t in lines],
+                [_room_for_mark(t) for _, _, t in lines],
                 [k == "model" for k, _, _ in lines],
             )
             cols, fitted = _fit_columns(width, label_in)
@@ -493,7 +502,7 @@ def _wrap_labels(lines: Sequence[Line], max_in: float) -> list[Line]:
     out: list[Line] = []
     scratch = Figure()
     for kind, row, text in lines:
-        width = _label_width(scratch, [f"{text}{FIRTH_MARK}"], [kind == "model"])
+        width = _label_width(scratch, [_room_for_mark(text)], [kind == "model"])
         if kind == "model" or width <= max_in:
             out.append((kind, row, text))
             continue
