@@ -343,6 +343,7 @@ def test_a_single_column_forest_wraps_long_labels(results: dict[str, Any]) -> No
     assert fig is not None
     assert fig.get_figwidth() == pytest.approx(SINGLE_COLUMN_IN)
     texts = [t.get_text().strip() for t in fig.axes[0].texts]
-    wrapped = [t for t in texts if t.endswith("adenocarcinoma")]
+    wrapped = [t for t in texts if t.removesuffix(FIRTH_MARK).endswith("adenocarcinoma")]
     assert wrapped, "the long histology labels continue on a second line"
+    assert all(FIRTH_MARK not in t[:-1] for t in texts), "a wrapped label ends with its mark"
     assert len(_drawn(fig, "label")) == 3  # still one labelled line per term

@@ -185,14 +185,27 @@ def test_annotations_switch_off(results: dict[str, Any]) -> None:
 
 
 def test_firth_hazard_ratio_is_annotated_with_its_test(results: dict[str, Any]) -> None:
-    from rechallenge.figures.km import subgroup_annotation
+    from rechallenge.figures.km import _cox_row, subgroup_annotation
 
-    row = next(r for r in results["cox"]["PFSR"] if r["firth"])
+    row = _cox_row(results["cox"]["PFSR"], "stage")
+    assert row is not None and row["term"] == "stage=IV"
     text = subgroup_annotation(None, row)
     assert text is not None
-    assert "(Cox, Firth penalised)" in text
+    assert "(Cox, Firth penalised), IV vs III:" in text
     assert "penalised likelihood-ratio test p = 0.131" in text
-    assert "Wald" not in text
+    assert "Wald" not in text and "NA" not in text
+
+
+def test_reference_and_inestimable_rows_give_no_hazard_ratio(results: dict[str, Any]) -> None:
+    from rechallenge.figures.km import _cox_row, subgroup_annotation
+
+    rows = results["cox"]["PFSR"]
+    reference = next(r for r in rows if r["firth"] and r["is_reference"])
+    assert subgroup_annotation(None, reference) is None
+    test = {"p": 0.02}
+    assert subgroup_annotation(test, reference) == "Log-rank test: p = 0.020"
+    lost = [{**r, "estimable": False, "hr": None} if r["term"] == "stage=IV" else r for r in rows]
+    assert _cox_row(lost, "stage") is None
 
 
 def test_plot_km_needs_a_curve() -> None:

@@ -196,9 +196,11 @@ def test_forest_rows_and_firth_mark(results: dict[str, Any]) -> None:
     labels = [
         t.get_text().strip() for t in texts if (t.get_gid() or "").startswith("forest-label-")
     ]
-    assert "IV vs III†" in labels  # under its heading "Stage"
-    assert "Age, years: per 10 years" in labels
+    assert labels.index("IV†") == labels.index("III") + 1  # under its heading "Stage"
+    assert "Age, years (per 10 years)" in labels
+    assert "III†" not in labels  # a reference row carries no Firth mark
     assert len(hr) == len(results["cox"]["PFSR"])
+    assert hr.count("Reference") == sum(r["is_reference"] for r in results["cox"]["PFSR"])
     assert fig.axes[0].get_xscale() == "log"
 
 

@@ -46,8 +46,9 @@ def test_every_table_is_a_native_word_table_numbered_in_order(
 ) -> None:
     doc = Document(str(manuscript))
     expected = build_tables(results)
-    assert len(doc.tables) == len(expected) + 1  # and the data-quality warnings by kind
-    assert _captions(doc, "Table") == ["1", "2", "3", "4", "5", "A1", "A2"]
+    # and the appendix's data completeness and data-quality warnings by kind
+    assert len(doc.tables) == len(expected) + 2
+    assert _captions(doc, "Table") == ["1", "2", "3", "4", "5", "6", "A1", "A2", "A3"]
     order = ("abstract", "methods", "results", "references", "appendix")
     placed = [b for b in build_document(results, (), order=order) if isinstance(b, TableBlock)]
     assert placed[0].key == "table1_resistance"  # cited first, in Methods

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import re
 from pathlib import Path
@@ -58,7 +59,9 @@ def test_all_tables_and_figures_inlined(report_html: str) -> None:
     numbers = re.findall(r"<figcaption><b>Figure (\d+)\.</b>", report_html)
     assert numbers == [str(i) for i in range(1, 9)]
     tables = re.findall(r"<caption>Table (A?\d+)\.", report_html)
-    assert tables == ["1", "2", "3", "4", "5", "A1", "A2"]
+    assert tables == ["1", "2", "3", "4", "5", "6", "A1", "A2", "A3"]
+    for tid in ("table5_survival", "table_completeness", "table_warnings"):
+        assert f'id="{tid}"' in report_html
 
 
 def test_svg_ids_are_unique_across_figures(report_html: str) -> None:
@@ -109,7 +112,11 @@ def test_results_and_methods_read_results(results: dict[str, Any]) -> None:
 
 
 def test_absent_parts_are_noted_not_fatal(results: dict[str, Any]) -> None:
-    for key in ("waterfall", "swimmer", "adverse_events", "warnings", "manifest", "cox"):
+    dq_counts = copy.deepcopy(results)
+    del dq_counts["warnings"]  # the counts by kind in data_quality are enough for the table
+    assert 'id="table_warnings"' in render_report(dq_counts)
+    keys = ("waterfall", "swimmer", "adverse_events", "warnings", "data_quality", "manifest", "cox")
+    for key in keys:
         del results[key]
     html = render_report(results)
     assert "Best percentage change from baseline" in html

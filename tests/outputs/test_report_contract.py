@@ -333,3 +333,13 @@ def test_the_patient_listing_is_capped_and_numbered(results: dict[str, Any]) -> 
     results["study"]["show_ids"] = True
     html = render_report(results)
     assert f"Q{MAX_LISTED_PATIENTS - 1}<" in html and f"Q{MAX_LISTED_PATIENTS}<" not in html
+
+
+def test_firth_terms_counted_without_reference_rows_and_their_ties_named(
+    results: dict[str, Any],
+) -> None:
+    text = methods_text(results, labels_from_results(results))
+    firth = [r for r in results["cox"]["PFSR"] if r["firth"]]
+    assert len(firth) == 5 and sum(not r["is_reference"] for r in firth) == 3
+    assert "this applied to 3 terms." in text
+    assert "penalised likelihood-ratio tests and Breslow's method for tied event times" in text

@@ -224,6 +224,9 @@ def test_table_terms_in_display_order(results: dict[str, Any]) -> None:
         "smoking=ever",
         "stage=III",
         "stage=IV",
+        "histology=adenocarcinoma",
+        "histology=adenosquamous",
+        "histology=squamous",
         "age_per_10",
     ]
     assert cox_table_terms(results, "PFSR", "multivariable", reference=False) == [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rechallenge.tables.model import Table
 from rechallenge.tables.study import build_tables, survival_table
 from rechallenge.tables.survival import median_text, rate_text
@@ -68,7 +70,20 @@ def test_medians() -> None:
 
 
 def test_median_follow_up_row_and_note(results: dict[str, Any]) -> None:
-    assert not any("Median follow-up" in n for n in survival_table(results).footnotes)
+    own = survival_table(results)  # the example run's follow-up: 12.4 months (10.1–NR)
+    assert _rows_of(own, "Overall survival from the start of rechallenge (OS)")[1] == (
+        "Median follow-up",
+        "13",
+        "",
+        "12.4 (10.1–NR)",
+        "",
+        "",
+        "",
+    )
+    without = dict(results)
+    del without["follow_up"]
+    assert not any("Median follow-up" in n for n in survival_table(without).footnotes)
+    assert not any(r.texts[0] == "Median follow-up" for r in survival_table(without).rows)
     results["follow_up"] = dict(FOLLOW_UP)
     t = build_tables(results)["table5_survival"]
     os_rows = _rows_of(t, "Overall survival from the start of rechallenge (OS)")
@@ -90,3 +105,10 @@ def test_skips_non_curve_entries(results: dict[str, Any]) -> None:
     results["km"]["PFSR"]["days_per_month"] = 30.4375  # as real results carry
     t = survival_table(results)
     assert "Days per month" not in [r.texts[0] for r in t.rows]
+
+
+def test_no_table_when_no_curve_was_estimated(results: dict[str, Any]) -> None:
+    results["km"] = {"PFSR": {"days_per_month": 30.4375}}
+    assert "table5_survival" not in build_tables(results)
+    with pytest.raises(ValueError, match="no Kaplan–Meier curves"):
+        survival_table(results)

@@ -95,6 +95,8 @@ class ForestRow:
     ties: str | None
     continuous: bool
     """A per-unit term (no reference level): drawn on one line with its full label."""
+    global_test: str | None = None
+    """The test behind ``global_p`` (``LR`` or ``firth_lr``)."""
 
 
 def _num(value: Any) -> float | None:
@@ -198,6 +200,7 @@ def rows_for_model(
                 global_p=_num(row.get("global_p")),
                 ties=str(row["ties"]) if row.get("ties") else None,
                 continuous=str(row.get("reference") or "") in CONTINUOUS_REFERENCES,
+                global_test=str(row["global_test"]) if row.get("global_test") else None,
             )
         )
     return out
@@ -232,6 +235,16 @@ Line = tuple[str, ForestRow | None, str]
 """(kind, row, text): kind is 'model', 'variable', 'row' or 'more' (a wrapped label's rest)."""
 
 
+def _marked(row: ForestRow, text: str) -> str:
+    """A row label with the Firth mark at its end (so a wrapped label ends with it)."""
+    return f"{text}{FIRTH_MARK}" if row.firth else text
+
+
+def _room_for_mark(text: str) -> str:
+    """A label as measured: every label keeps room for a Firth mark, so columns align."""
+    return text if text.endswith(FIRTH_MARK) else f"{text}{FIRTH_MARK}"
+
+
 def _lines(blocks: Sequence[tuple[str, list[ForestRow]]]) -> list[Line]:
     """Display lines top to bottom: model headings, variable headings, indented rows."""
     lines: list[Line] = []
@@ -243,11 +256,11 @@ def _lines(blocks: Sequence[tuple[str, list[ForestRow]]]) -> list[Line]:
             while i + len(group) < len(rows) and rows[i + len(group)].variable == rows[i].variable:
                 group.append(rows[i + len(group)])
             if len(group) == 1 and group[0].kind != "reference" and group[0].continuous:
-                lines.append(("row", group[0], group[0].label))
+                lines.append(("row", group[0], _marked(group[0], group[0].label)))
             else:
                 head = next((r for r in group if r.global_p is not None), group[0])
                 lines.append(("variable", head, head.variable_label))
-                lines += [("row", r, INDENT + r.level_label) for r in group]
+                lines += [("row", r, _marked(r, INDENT + r.level_label)) for r in group]
             i += len(group)
     return lines
 
@@ -410,11 +423,10 @@ def _draw_line(
             p = f"{_p_text(row.global_p)}‡"
             ax.text(cols.x["p"], y, p, transform=tr, ha="right", va="center")
         return
-    mark = FIRTH_MARK if row.firth else ""
     ax.text(
         cols.label,
         y,
-        f"{text}{mark}",
+        text,
         transform=tr,
         ha="left",
         va="center",
@@ -447,14 +459,14 @@ def figure_forest(
     with journal_style():
         width = current_style().width_in(DOUBLE_COLUMN_IN)
         label_in = _label_width(
-            Figure(), [f"{t}{FIRTH_MARK}" for _, _, t in lines], [k == "model" for k, _, _ in lines]
+            Figure(), [_room_for_mark(t) for _, _, t in lines], [k == "model" for k, _, _ in lines]
         )
         cols, fitted = _fit_columns(width, label_in)
         if fitted > width:  # even without text columns: wrap the longest labels
             lines = _wrap_labels(lines, width - (fitted - label_in))
             label_in = _label_width(
                 Figure(),
-                [f"{t}{FIRTH_MARK}" for _, _, t in lines],
+                [_room_for_mark(t) for _, _, t in lines],
                 [k == "model" for k, _, _ in lines],
             )
             cols, fitted = _fit_columns(width, label_in)
@@ -469,7 +481,8 @@ def figure_forest(
         notes = [w for n in notes for w in textwrap.wrap(n, chars)]
         row_h = font_size() / 72 * 1.9
         note_h = len(notes) * font_size(-1.5) / 72 * 1.3
-        bottom_in = 0.5 + note_h
+        xlabel = _xlabel(endpoint, cols.plot_width * width)
+        bottom_in = 0.5 + note_h + xlabel.count("\n") * font_size() / 72 * 1.2
         height = bottom_in + 0.1 + row_h * (len(lines) + 2)
         fig = Figure(figsize=(width, height))
         bottom = bottom_in / height
@@ -479,7 +492,7 @@ def figure_forest(
         for y, line in enumerate(lines):
             _draw_line(ax, tr, cols, y, line, lim)
         ax.axvline(1.0, color=palette().role("muted"), linewidth=0.7, linestyle=(0, (3, 2)))
-        _axis(ax, lim, len(lines), endpoint)
+        _axis(ax, lim, len(lines), xlabel)
         _footnote(fig, notes, cols)
     return fig
 
@@ -489,7 +502,7 @@ def _wrap_labels(lines: Sequence[Line], max_in: float) -> list[Line]:
     out: list[Line] = []
     scratch = Figure()
     for kind, row, text in lines:
-        width = _label_width(scratch, [f"{text}{FIRTH_MARK}"], [kind == "model"])
+        width = _label_width(scratch, [_room_for_mark(text)], [kind == "model"])
         if kind == "model" or width <= max_in:
             out.append((kind, row, text))
             continue
@@ -514,7 +527,15 @@ def _counts_in_headings(
     return [(k, r, t + counts.get(t, "")) if k == "model" else (k, r, t) for k, r, t in lines]
 
 
-def _axis(ax: Axes, lim: tuple[float, float], n_lines: int, endpoint: str) -> None:
+def _xlabel(endpoint: str, plot_in: float) -> str:
+    """The axis title, on two lines when one would run past the plot (a narrow figure)."""
+    text = f"Hazard ratio for {endpoint} (log scale)"
+    if _label_width(Figure(), [text], [False]) <= plot_in:
+        return text
+    return f"Hazard ratio for {endpoint}\n(log scale)"
+
+
+def _axis(ax: Axes, lim: tuple[float, float], n_lines: int, xlabel: str) -> None:
     """Log x axis with readable ticks; rows top to bottom."""
     ax.set_xscale("log")
     ax.set_xlim(*lim)
@@ -527,7 +548,7 @@ def _axis(ax: Axes, lim: tuple[float, float], n_lines: int, endpoint: str) -> No
     ax.set_ylim(n_lines - 0.5, -1.7)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
-    ax.set_xlabel(f"Hazard ratio for {endpoint} (log scale)")
+    ax.set_xlabel(xlabel)
 
 
 def footnotes(rows: Sequence[ForestRow], labels: Labels) -> list[str]:
@@ -542,12 +563,29 @@ def footnotes(rows: Sequence[ForestRow], labels: Labels) -> list[str]:
             "is monotone): 95% CI by profile penalised likelihood, p by penalised "
             "likelihood-ratio test."
         )
-    if any(r.global_p is not None for r in rows):
-        notes.append("‡ Global p of the variable, likelihood-ratio test.")
-    ties = sorted({r.ties for r in rows if r.ties})
+    global_tests = sorted(
+        {test_words(r.global_test or "LR") for r in rows if r.global_p is not None}
+    )
+    if global_tests:
+        notes.append(f"‡ Global p of the variable, {' / '.join(global_tests)}.")
+    ties = _ties_note(rows, labels)
     if ties:
-        notes.append("Ties: " + "; ".join(labels.method("cox_ties", t) for t in ties) + ".")
+        notes.append(ties)
     return notes
+
+
+def _ties_note(rows: Sequence[ForestRow], labels: Labels) -> str | None:
+    """How tied event times were handled, naming the Firth fits apart when theirs differs."""
+    plain = sorted({r.ties for r in rows if r.ties and r.kind == "estimate" and not r.firth})
+    firth = sorted({r.ties for r in rows if r.ties and r.firth})
+    if not plain and not firth:
+        return None
+    if not plain or not firth or plain == firth:
+        ties = sorted({*plain, *firth})
+        return "Ties: " + "; ".join(labels.method("cox_ties", t) for t in ties) + "."
+    words = "; ".join(labels.method("cox_ties", t) for t in plain)
+    firth_words = "; ".join(labels.method("cox_ties", t) for t in firth)
+    return f"Ties: {words}; for the Firth estimates ({FIRTH_MARK}), {firth_words}."
 
 
 def _footnote(fig: Figure, notes: Sequence[str], cols: _Columns) -> None:

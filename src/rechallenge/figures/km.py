@@ -454,8 +454,7 @@ def _cox_row(cox_rows: Sequence[Mapping[str, Any]], variable: str) -> Mapping[st
         for r in cox_rows
         if r.get("variable") == variable
         and r.get("model", "univariable") == "univariable"
-        and not r.get("is_reference")
-        and r.get("hr") is not None
+        and _has_estimate(r)
     ]
     firth = [r for r in candidates if r.get("firth")]
     chosen = firth or candidates
@@ -471,9 +470,18 @@ def subgroup_annotation(
     parts: list[str] = []
     if test is not None:
         parts.append(f"Log-rank test: {fmt_p(test.get('p'))}")
-    if cox_row is not None:
+    if cox_row is not None and _has_estimate(cox_row):
         parts.append(hr_words(cox_row, labels or Labels(), sep="\n"))
     return "\n".join(parts) if parts else None
+
+
+def _has_estimate(row: Mapping[str, Any]) -> bool:
+    """Whether a Cox row carries a hazard ratio to quote: not a reference level, estimable."""
+    return (
+        not row.get("is_reference")
+        and row.get("estimable", True) is not False
+        and row.get("hr") is not None
+    )
 
 
 def short_level(text: str) -> str:

@@ -867,12 +867,14 @@ def _cox_methods(results: Mapping[str, Any], labels: Labels) -> str | None:
         f"Hazard ratios were estimated by Cox proportional-hazards regression "
         f"{cite('cox1972')}, using {ties}, with Wald confidence intervals and Wald tests."
     )
-    firth = [r for r in every if r.get("firth")]
+    firth = [r for r in every if r.get("firth") and not r.get("is_reference")]
+    firth_ties = sorted({str(r["ties"]) for r in firth if r.get("ties")} - {m.get("cox_ties")})
+    firth_ties_words = "".join(f" and {labels.method('cox_ties', tie)}" for tie in firth_ties)
     t.add(
         "Where the partial likelihood was monotone (an estimate diverging to infinity, as "
         "with sparse events), Firth's penalised likelihood was used instead "
         f"{cite('firth1993', 'heinze2001')}, with profile penalised-likelihood confidence "
-        "intervals and penalised likelihood-ratio tests"
+        f"intervals and penalised likelihood-ratio tests{firth_ties_words}"
         + (
             f"; this applied to {len(firth)} term{'s' if len(firth) != 1 else ''}."
             if firth

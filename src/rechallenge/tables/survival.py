@@ -49,6 +49,12 @@ def _strata(curves: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {k: v for k, v in curves.items() if isinstance(v, Mapping)}
 
 
+def has_curves(km: Any) -> bool:
+    """Whether ``results["km"]`` holds at least one curve (an endpoint may hold only scalars,
+    e.g. ``days_per_month``, when no curve could be estimated)."""
+    return bool(curves_by_endpoint({"km": km}))
+
+
 def landmarks(km: Mapping[str, Any]) -> list[float]:
     """Every landmark time (months) that any curve reports a rate for, ascending."""
     times = {
