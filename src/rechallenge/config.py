@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rechallenge.analysis.context import LiteratureSettings
+from rechallenge.data.mappings import DataMappings
 from rechallenge.errors import ConfigDeprecationWarning, ConfigError, did_you_mean, unknown_name
 from rechallenge.figures.settings import FigureStyle
 from rechallenge.labels import KINDS, default_catalogue, split_override_key
@@ -52,7 +53,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class DataSettings(_Section):
+class DataSettings(DataMappings, _Section):
     """How input files are read; each transformation is off unless named here."""
 
     encoding: str = Field("utf-8", description="Text encoding of the CSV files.")

@@ -74,7 +74,11 @@ def load_validated(data: Path, config: StudyConfig) -> Study:
 
     options = ParseOptions(config.data.partial_dates, config.data.excel_serial_dates)
     study = load_study(
-        data, encoding=config.data.encoding, options=options, cutoff=config.endpoints.data_cutoff
+        data,
+        encoding=config.data.encoding,
+        options=options,
+        cutoff=config.endpoints.data_cutoff,
+        mappings=config.data,
     )
     facts = derive_patient_facts(study, config)  # raises for data no response can come from
     problems = endpoint_problems(facts.table, facts.responses, config.endpoints)
@@ -236,7 +240,20 @@ def build_results(run: StudyRun, config: StudyConfig, show_ids: bool) -> dict[st
             "cutoff": run.study.cutoff.as_dict() if run.study.cutoff else None,
             "show_ids": show_ids,
         },
-        "methods": methods(config) | {"software": manifest(run.study, config)["versions"]},
+        "methods": methods(config)
+        | {
+            "data_mappings": [
+                {
+                    "rule": m.rule,
+                    "source": m.source,
+                    "column": m.column,
+                    "detail": m.detail,
+                    "count": m.count,
+                }
+                for m in run.study.mappings_applied
+            ],
+            "software": manifest(run.study, config)["versions"],
+        },
         **run.results,
         "manifest": manifest(run.study, config),
     }

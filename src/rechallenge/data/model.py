@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rechallenge.data.mappings import AppliedMapping
 from rechallenge.errors import Problem
 
 
@@ -87,6 +88,7 @@ class Study:
     imputations: tuple[Imputation, ...] = ()
     warnings: tuple[Problem, ...] = ()
     cutoff: CutoffRecord | None = None  # set when `endpoints.data_cutoff` was applied
+    mappings_applied: tuple[AppliedMapping, ...] = ()  # declared mappings, each counted
 
     def has(self, table: str) -> bool:
         """True when the user supplied `table` (an empty optional table is not supplied)."""

@@ -32,6 +32,7 @@ from pandera.errors import SchemaErrors
 from rechallenge.data.cutoff import apply_cutoff
 from rechallenge.data.drugs import DrugDictionary, load_dictionary
 from rechallenge.data.io import RawStudy, RawTable, read_study_files
+from rechallenge.data.mappings import DataMappings
 from rechallenge.data.model import Imputation, Study
 from rechallenge.data.parse import ColumnContext, ParseOptions, normalise_unit, parse_column
 from rechallenge.data.schema import LAB_PLAUSIBLE, LAB_UNITS, TABLES, Kind, TableSpec
@@ -51,13 +52,17 @@ def load_study(
     encoding: str = "utf-8",
     options: ParseOptions | None = None,
     cutoff: str | dt.date | None = None,
+    mappings: DataMappings | None = None,
 ) -> Study:
     """Read and validate a study folder or workbook; `DataValidationError` lists all problems.
+
+    Declared `mappings` (the `data:` section: dialects, renames, value maps, date formats)
+    are applied while reading, each counted in `Study.mappings_applied`.
 
     With a `cutoff` (`endpoints.data_cutoff`) the valid study is cut to what was known on
     that day by the declared rule of `data.cutoff` (counted in `Study.cutoff`).
     """
-    raw = read_study_files(Path(location), encoding)
+    raw = read_study_files(Path(location), encoding, mappings)
     return apply_cutoff(validate_raw_study(raw, options or ParseOptions()), cutoff)
 
 
@@ -102,6 +107,7 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
         checksums=dict(raw.checksums),
         imputations=tuple(imputations),
         warnings=tuple(raw.warnings) + tuple(p for p in problems if p.severity != "error"),
+        mappings_applied=tuple(raw.applied),
     )
 
 
@@ -165,7 +171,11 @@ def _parse_table(
 ) -> pd.DataFrame:
     """Parse every contract column; extra columns are kept as text."""
     cells = raw.cells if _numbered_from_zero(raw.cells) else raw.cells.reset_index(drop=True)
-    rows = np.arange(raw.first_row, raw.first_row + len(cells))
+    rows = (
+        np.asarray(raw.rows)
+        if raw.rows is not None
+        else np.arange(raw.first_row, raw.first_row + len(cells))
+    )
     ids = _patient_ids(cells["patient_id"])
     parsed: dict[str, pd.Series] = {}
     for col in spec.columns:

@@ -890,10 +890,57 @@ def _cox_methods(results: Mapping[str, Any], labels: Labels) -> str | None:
     return t.paragraph()
 
 
+MAPPING_WORDS: dict[str, str] = {
+    "dialect": "file dialects",
+    "rename": "column renames",
+    "value_map": "value maps",
+    "date_format": "date formats",
+    "decimal": "decimal commas",
+}
+
+
+def _cutoff_sentence(results: Mapping[str, Any]) -> str | None:
+    """The declared data cut-off and what it changed (counts only)."""
+    cutoff = (results.get("study") or {}).get("cutoff")
+    if not isinstance(cutoff, Mapping) or not cutoff.get("date"):
+        return None
+    rows = sum(int(v) for v in (cutoff.get("rows_excluded") or {}).values())
+    deaths = int(cutoff.get("deaths_censored") or 0)
+    progressions = int(cutoff.get("progressions_censored") or 0)
+    return (
+        f"Data were cut off on {cutoff['date']}: {rows} record{'s' if rows != 1 else ''} "
+        f"dated after it {'were' if rows != 1 else 'was'} excluded, and {deaths} death"
+        f"{'s' if deaths != 1 else ''} and {progressions} progression"
+        f"{'s' if progressions != 1 else ''} after it were censored at the cut-off."
+    )
+
+
+def _mappings_sentence(results: Mapping[str, Any]) -> str | None:
+    """The declared data mappings applied while reading, counted by kind."""
+    applied = (results.get("methods") or {}).get("data_mappings") or []
+    counts: dict[str, int] = {}
+    for item in applied:
+        if isinstance(item, Mapping):
+            rule = str(item.get("rule", ""))
+            counts[rule] = counts.get(rule, 0) + int(item.get("count") or 0)
+    if not counts:
+        return None
+    parts = [
+        f"{MAPPING_WORDS.get(rule, humanise(rule).lower())} ({n})" for rule, n in counts.items()
+    ]
+    return (
+        "Declared data mappings were applied before validation: "
+        f"{join_words(parts)}; each is listed in the run log."
+    )
+
+
 def _data_paragraph(results: Mapping[str, Any], labels: Labels) -> str | None:
     dq = results.get("data_quality")
     warnings = results.get("warnings") or []
     t = _Text()
+    for sentence in (_cutoff_sentence(results), _mappings_sentence(results)):
+        if sentence:
+            t.add(sentence)
     if isinstance(dq, Mapping):
         imputations = [i for i in dq.get("imputations") or [] if isinstance(i, Mapping)]
         total = sum(int(i.get("count") or 0) for i in imputations)
