@@ -26,7 +26,8 @@ Algorithm for the log partial likelihood, score and information at one ``beta``
    product ``X' diag(w (A - B)) X`` (no ``n x p x p`` intermediate; the weights are
    non-negative, so it is computed as ``Y' Y``); the second part,
    ``sum_r S1_r S1_r' / S0_r^2``, is expanded in ``f_r`` and needs only the per-event-time
-   sums ``S1`` and ``D1`` (``m x p`` arrays, ``m`` = number of event times).
+   means ``S1 / S0`` and ``D1 / S0`` (``m x p`` arrays, ``m`` = number of event times),
+   with the ``1 / S0_r^2`` sums scaled by ``S0^2`` so that nothing overflows.
 5. Optional per-event-time weights ``h`` give ``sum_t h(t) U_t`` and ``sum_t h(t) I_t``,
    which is what the proportional-hazards score test needs (Grambsch & Therneau 1994).
 
@@ -229,8 +230,11 @@ def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray) -> _RiskSums
 class _TieSums:
     """Per event time: ``sum_r log S0_r`` and the five sums of step 4 (``c`` = ``1/S0_r``).
 
-    ``a = sum c``, ``b = sum f c``, ``c0 = sum c^2``, ``c1 = sum f c^2``,
-    ``c2 = sum f^2 c^2`` with ``f = r / d`` (zero for Breslow).
+    ``a = sum c``, ``b = sum f c`` and, scaled by ``S0^2`` (``S0`` = the whole risk set),
+    ``c0 = sum (S0 c)^2``, ``c1 = sum f (S0 c)^2``, ``c2 = sum f^2 (S0 c)^2`` with
+    ``f = r / d`` (zero for Breslow). ``S0 c`` lies in ``[1, d]``, so the scaled sums stay
+    finite when a diverging fit makes ``S0`` so small that ``1 / S0^2`` overflows (R's
+    ``coxfit6`` forms ``(cmat - a a' / S0) / S0`` for the same reason).
     """
 
     log_denom: float
@@ -264,13 +268,13 @@ def _tie_chunk(
     offset = int(layout.pair_start[first])
     starts = layout.pair_start[first:stop] - offset
     a, b, c0, c1, c2 = coeffs
-    inv = np.repeat(s0[first:stop], deaths)
+    whole = s0[first:stop]
+    inv = np.repeat(whole, deaths)
     if layout.pair_frac is None:
         log_sum = float(np.sum(np.log(inv)))
         np.divide(1.0, inv, out=inv)
         a[first:stop] = np.add.reduceat(inv, starts)
-        inv *= inv
-        c0[first:stop] = np.add.reduceat(inv, starts)
+        c0[first:stop] = deaths.astype(np.float64)
         return log_sum
     frac = layout.pair_frac[offset : offset + inv.shape[0]]
     tmp = np.repeat(d0[first:stop], deaths)
@@ -280,6 +284,7 @@ def _tie_chunk(
     np.divide(1.0, inv, out=inv)
     a[first:stop] = np.add.reduceat(inv, starts)
     b[first:stop] = np.add.reduceat(np.multiply(frac, inv, out=tmp), starts)
+    inv *= np.repeat(whole, deaths)
     inv *= inv
     c0[first:stop] = np.add.reduceat(inv, starts)
     c1[first:stop] = np.add.reduceat(np.multiply(frac, inv, out=tmp), starts)
@@ -338,7 +343,9 @@ def _derivatives(
     c = _row_weights(layout, w, a, b)
     info = _weighted_crossprod(x, c, nonnegative=time_weight is None)
     score = _score(layout, x, c, time_weight)
-    s1, d1 = sums.s1, sums.d1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s1 = sums.s1 / sums.s0[:, None]
+        d1 = sums.d1 / sums.s0[:, None]
     info -= (s1.T * c0) @ s1
     if layout.efron:
         cross = (s1.T * c1) @ d1

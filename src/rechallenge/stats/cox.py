@@ -468,7 +468,10 @@ def _fit(
     p = xs.shape[1]
 
     def evaluate(beta: FloatArray) -> kernel.Derivatives:
-        return kernel.evaluate(layout, xs, beta)
+        # a trial step of a diverging fit may overflow exp(eta): the result is then not
+        # finite and the step is halved, as in R
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return kernel.evaluate(layout, xs, beta)
 
     start = evaluate(np.zeros(p))
     chol0 = kernel.cholesky2(start.information, toler_chol)
@@ -476,15 +479,18 @@ def _fit(
     score_stat = float(start.score @ step0)
     state = _newton(evaluate, start, step0, eps, toler_chol, iter_max)
     chol = kernel.cholesky2(state.deriv.information, toler_chol)
-    var_s = kernel.chinv(state.deriv.information, chol)
-    singular = chol.redundant
+    var_s = _variance(state, chol, iter_max)
+    # R marks singular columns only after convergence (coxfit6's flag 1000 skips it): a fit
+    # that ran out of iterations keeps its coefficient (0 when never moved) and variance 0.
+    singular = chol.redundant if state.converged else np.zeros(p, dtype=bool)
     coef = state.beta * scale
     var = var_s * np.outer(scale, scale)
     score_final = state.deriv.score / scale
     coef_out = np.where(singular, np.nan, coef)
     se = np.where(singular, np.nan, np.sqrt(np.diag(var)))
     df = int(p - singular.sum())
-    messages = _fit_warnings(state, coef, var, score_final, eps, design.names, iter_max)
+    lp_max = float(np.max(xs @ state.beta)) if data.time.shape[0] else 0.0
+    messages = _fit_warnings(state, coef, var, score_final, eps, design.names, iter_max, lp_max)
     wald_stat = _wald(coef[~singular], var[np.ix_(~singular, ~singular)], toler_chol)
     lr_stat = 2.0 * (state.loglik - start.loglik)
     conc = None
@@ -552,9 +558,29 @@ def _newton(
         step = kernel.chsolve(kernel.cholesky2(deriv.information, toler_chol), deriv.score)
         state.beta, state.loglik, state.deriv = new_beta, deriv.loglik, deriv
         new_beta = new_beta + step
-    final = evaluate(state.beta)
-    state.loglik, state.deriv = final.loglik, final
+    # R's loop counter ends one past the limit (coxph reports iter = iter.max + 1); the
+    # derivatives are those of the last accepted beta (for iter.max > 1, as coxfit6).
+    state.iterations = iter_max + 1
+    if iter_max > 1:
+        final = evaluate(state.beta)
+        state.loglik, state.deriv = final.loglik, final
     return state
+
+
+def _variance(state: _Newton, chol: kernel.Cholesky, iter_max: int) -> FloatArray:
+    """Inverse information (scaled), or R's value when the iteration limit was reached.
+
+    On running out of iterations, ``coxfit6`` recomputes the information at the last
+    accepted beta and passes it to ``chinv2`` without factoring it first; ``chinv2`` then
+    reads an empty lower triangle, so R's variance is ``diag(1 / I_jj)`` (0 where
+    ``I_jj <= 0``). Equal to the inverse for one covariate; reproduced for every ``p``.
+    """
+    info = state.deriv.information
+    if state.converged or iter_max <= 1:
+        return kernel.chinv(info, chol)
+    diag = np.diag(info)
+    with np.errstate(divide="ignore"):
+        return np.diag(np.where(diag > 0, 1.0 / diag, 0.0))
 
 
 def _relative_change(old: float, new: float) -> float:
@@ -574,20 +600,31 @@ def _fit_warnings(
     eps: float,
     names: tuple[str, ...],
     iter_max: int,
+    lp_max: float,
 ) -> tuple[str, ...]:
-    """R ``coxph.fit`` warnings (step 6), issued and returned."""
+    """R ``coxph.fit`` warnings (step 6), issued and returned.
+
+    After convergence, a coefficient whose next Newton step is still large is named.
+    On running out of iterations (``iter_max > 1``) R adds "one or more coefficients may
+    be infinite" when the centred linear predictor exceeds 500 or a step is not finite.
+    """
     messages: list[str] = []
-    lp_large = False
+    step = np.abs(score @ var)
     if not state.converged:
         msg = f"Ran out of iterations ({iter_max}) and did not converge"
         messages.append(msg)
         warnings.warn(msg, CoxConvergenceWarning, stacklevel=4)
-        lp_large = True
-    step = np.abs(score @ var)
-    if state.converged and iter_max > 1:
+        if iter_max > 1 and (lp_max > 500 or not np.isfinite(step).all()):
+            msg = (
+                "One or more coefficients may be infinite (monotone likelihood, e.g. a "
+                "subgroup without events); consider the Firth fit"
+            )
+            messages.append(msg)
+            warnings.warn(msg, MonotoneLikelihoodWarning, stacklevel=4)
+        return tuple(messages)
+    infinite = np.zeros(coef.shape[0], dtype=bool)
+    if iter_max > 1:
         infinite = ~np.isfinite(score) | ((step > eps) & (step > math.sqrt(eps) * np.abs(coef)))
-    else:
-        infinite = np.zeros(coef.shape[0], dtype=bool) | (lp_large & ~np.isfinite(step))
     if infinite.any():
         which = ", ".join(names[j] for j in np.flatnonzero(infinite))
         msg = (

@@ -348,6 +348,12 @@ class KaplanMeierResult:
         tau = float(tau)
         if not np.isfinite(tau) or tau < 0:
             raise ValueError(f"tau must be finite and >= 0, got {tau!r}")
+        if self.time.shape[0] and tau < float(self.time[0]):
+            # R survmean: "Truncation point for the mean is < smallest survival"
+            raise ValueError(
+                f"tau = {tau:g} is below the first time of the curve ({float(self.time[0]):g}); "
+                "the restricted mean needs tau at or after it"
+            )
         keep = self.time <= tau
         tt = np.concatenate((self.time[keep], [tau]))
         ss = np.concatenate(([1.0], self.surv[keep]))
@@ -609,7 +615,8 @@ def _spss_quantile(fit: _Curve, p: float) -> tuple[float, float, float]:
        none); ``l`` = the first event time with ``S <= 1 - p - 0.05`` (SE undefined if none).
     3. ``f = (S(u) - S(l)) / (l - u)``;
        ``SE = sqrt(Greenwood Var[S(estimate)]) / f``.
-    4. Interval ``estimate ± z SE`` (not truncated).
+    4. Interval ``estimate ± z SE``, the lower limit truncated at 0 (a time is never
+       negative; an early median with a wide SE would otherwise give a negative limit).
     """
     tol = R_TOLERANCE
     q = 1.0 - p
@@ -633,7 +640,7 @@ def _spss_quantile(fit: _Curve, p: float) -> tuple[float, float, float]:
     z = float(norm.ppf(1.0 - (1.0 - fit.conf_level) / 2.0))
     if not np.isfinite(se):
         return est, float("nan"), float("nan")
-    return est, est - z * se, est + z * se
+    return est, max(0.0, est - z * se), est + z * se
 
 
 # --------------------------------------------------------------------------- public API
