@@ -1,4 +1,4 @@
-"""``rechallenge stats km | logrank | cox``: survival statistics on any CSV file.
+"""``rechallenge stats km | logrank | cox | cif | finegray``: survival statistics on a CSV file.
 
 Checked before any statistic, each refusal with a rule code, spreadsheet rows (the header
 is row 1) and values shown plainly (STATS-001 unreadable CSV, STATS-002 censoring flag as
@@ -17,7 +17,7 @@ option value, missing option).
 
 JSON keys (``--json``):
 
-Every command's JSON also has ``event_definition`` (``"event"`` or ``"1 - <column>"``)
+The JSON of km, logrank and cox also has ``event_definition`` (``"event"`` or ``"1 - <column>"``)
 and ``dropped_rows``.
 
 - ``km``: ``command``, ``conf_type``, ``conf_level``, ``n_dropped``, ``groups`` — a map
@@ -31,6 +31,13 @@ and ``dropped_rows``.
 - ``cox``: ``command``, ``n_dropped``, ``ties``, ``cox`` (``CoxResult.to_dict()``: per term
   ``term, coef, se, hr, hr_lower, hr_upper, z, p``; ``tests`` ``lr/wald/score``; ...)
   and ``zph`` (``cox_zph`` result).
+- ``cif`` (``--status``: 0 = censored, 1..k = causes; STATS-006 otherwise): ``command``,
+  ``n_dropped``, ``dropped_rows``, ``curves`` (per group and cause ``group, cause, time,
+  cif, variance``), ``at_times`` (``group, cause, time, cif, variance`` at ``--times``;
+  null after a group's last follow-up), ``gray`` (per cause ``cause, stat, df, p``;
+  empty without ``--group``).
+- ``finegray``: ``command``, ``n_dropped``, ``dropped_rows``, ``cause``, ``n``,
+  ``coefficients`` (``term, coef, se, z, p, hr``; robust SE), ``loglik``, ``iterations``.
 """
 
 from __future__ import annotations
@@ -163,6 +170,25 @@ def _load(
     drop_missing: bool = False,
 ) -> Loaded:
     """Read the CSV, check the columns exist (usage error), then check every used value."""
+    if CENSORING_FLAG.fullmatch(event) and not cnsr:
+        _read_used(path, [time, event, *others], True)  # unknown columns first, as before
+        raise BadData(
+            f"[STATS-002] --event {event}: the name says it is a censoring flag (as CDISC "
+            "CNSR: 1 = censored, 0 = event), the opposite of what --event expects; pass --cnsr to "
+            "invert it (event = 1 - flag), or give a column with 1 = event"
+        )
+    used, dropped = _read_used(path, [time, event, *others], drop_missing)
+    used[time] = _checked_time(used[time], time)
+    flag = _checked_event(used[event], event)
+    used[event] = 1 - flag if cnsr else flag
+    definition = f"1 - {event}" if cnsr else "event"
+    return Loaded(used.reset_index(drop=True), dropped, definition)
+
+
+def _read_used(
+    path: Path, columns: list[str], drop_missing: bool
+) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """The used columns of the CSV (a copy), incomplete rows refused or dropped."""
     try:
         frame = pd.read_csv(path, skip_blank_lines=False)
     except (
@@ -173,17 +199,11 @@ def _load(
         OverflowError,
     ) as exc:
         raise BadData(f"[STATS-001] cannot read {path.name} as CSV: {exc}") from exc
-    columns = list(dict.fromkeys([time, event, *others]))
+    columns = list(dict.fromkeys(columns))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         known = ", ".join(map(str, frame.columns))
         raise typer.BadParameter(f"column(s) {', '.join(missing)} not in {path.name} ({known})")
-    if CENSORING_FLAG.fullmatch(event) and not cnsr:
-        raise BadData(
-            f"[STATS-002] --event {event}: the name says it is a censoring flag (as CDISC "
-            "CNSR: 1 = censored, 0 = event), the opposite of what --event expects; pass --cnsr to "
-            "invert it (event = 1 - flag), or give a column with 1 = event"
-        )
     used = frame[columns]
     incomplete = used.isna().any(axis=1)
     dropped: tuple[int, ...] = ()
@@ -192,12 +212,7 @@ def _load(
             raise BadData(_missing_message(used, incomplete))
         dropped = tuple(int(i) + 2 for i in used.index[incomplete])
         used = used[~incomplete]
-    used = used.copy()
-    used[time] = _checked_time(used[time], time)
-    flag = _checked_event(used[event], event)
-    used[event] = 1 - flag if cnsr else flag
-    definition = f"1 - {event}" if cnsr else "event"
-    return Loaded(used.reset_index(drop=True), dropped, definition)
+    return used.copy(), dropped
 
 
 def _missing_message(used: pd.DataFrame, incomplete: pd.Series) -> str:
@@ -488,3 +503,163 @@ def cox(
     for name, test in result.get("tests", {}).items():
         console.print(f"{name}: {json.dumps(_clean_json(test))}")
     _notes(loaded, event)
+
+
+# ----------------------------------------------------------------------------- competing risks
+
+StatusOpt = Annotated[
+    str,
+    typer.Option(
+        "--status",
+        help="Column with 0 = censored, 1, 2, ... = cause of the event.",
+        metavar="COLUMN",
+    ),
+]
+
+
+def _checked_status(values: pd.Series, column: str) -> pd.Series:
+    """Whole numbers >= 0 (0 = censored, k = cause k), as cmprsk's default coding."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() | (numbers < 0) | (numbers != numbers.round())
+    if bad.any():
+        shown = ", ".join(_plain(v) for v in pd.unique(values[bad])[:5])
+        raise BadData(
+            f"[STATS-006] --status {column}: {int(bad.sum())} value(s) that are not whole "
+            f"numbers >= 0 ({shown}), at rows {_rows(values.index[bad])}; code 0 = censored "
+            "and 1, 2, ... = the cause of the event"
+        )
+    return numbers.astype(int)
+
+
+def _load_competing(
+    path: Path, time: str, status: str, others: list[str], drop_missing: bool
+) -> Loaded:
+    """Read and check the time and status columns of a competing-risks command."""
+    try:
+        used, dropped = _read_used(path, [time, status, *others], drop_missing)
+        used[time] = _checked_time(used[time], time)
+        used[status] = _checked_status(used[status], status)
+    except BadData as exc:
+        raise _fail(exc) from None
+    return Loaded(used.reset_index(drop=True), dropped, "status")
+
+
+def _parse_times(text: str | None) -> list[float]:
+    """``"3,6,12"`` -> ``[3.0, 6.0, 12.0]`` (usage error if not numbers)."""
+    if not text:
+        return []
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"--times must be comma-separated numbers, got {text!r}") from None
+
+
+@app.command(
+    epilog=_epilog(
+        "rechallenge stats cif data.csv --time months --status outcome --group arm "
+        "--times 3,6,12 --json"
+    )
+)
+def cif(
+    data: DataArg,
+    time: TimeOpt,
+    status: StatusOpt,
+    group: GroupOpt = None,
+    times: Annotated[
+        str | None,
+        typer.Option("--times", help="Comma-separated times for the CIF table.", metavar="T,..."),
+    ] = None,
+    drop_missing: DropOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cumulative incidence per cause (and group) with Gray's test, as R cmprsk cuminc."""
+    from rechallenge.stats.competing import cumulative_incidence
+
+    grid = _parse_times(times)
+    loaded = _load_competing(data, time, status, [group] if group else [], drop_missing)
+    frame = loaded.frame
+    try:
+        res = cumulative_incidence(
+            frame[time],
+            frame[status],
+            group=None if group is None else frame[group].to_numpy(dtype=object),
+            times=grid,
+        )
+    except ValueError as exc:
+        raise _fail(exc) from exc
+    out = res.to_dict()
+    if as_json:
+        keys = loaded.json_keys()
+        keys.pop("event_definition")
+        _emit_json({"command": "cif"} | keys | out)
+        return
+    table = Table(title="Cumulative incidence (Aalen–Johansen; variance as cmprsk)")
+    for col in ("group", "cause", "time", "CIF", "SE"):
+        table.add_column(col)
+    for r in out["at_times"]:
+        se = None if r["variance"] is None else math.sqrt(r["variance"])
+        table.add_row(str(r["group"]), str(r["cause"]), _fmt(r["time"]), _fmt(r["cif"]), _fmt(se))
+    if grid:
+        console.print(table)
+    for g in out["gray"]:
+        console.print(
+            f"Gray's test, cause {g['cause']}: stat = {_fmt(g['stat'])} on {g['df']} df, "
+            f"p = {_fmt(g['p'])}"
+        )
+    _notes(loaded, status)
+
+
+@app.command(
+    epilog=_epilog(
+        "rechallenge stats finegray data.csv --time months --status outcome --cause 1 "
+        "--covariates age,ecog --json"
+    )
+)
+def finegray(
+    data: DataArg,
+    time: TimeOpt,
+    status: StatusOpt,
+    covariates: Annotated[
+        str,
+        typer.Option("--covariates", help="Comma-separated covariate columns.", metavar="COLUMNS"),
+    ],
+    cause: Annotated[int, typer.Option("--cause", help="The cause modelled (crr failcode).")] = 1,
+    drop_missing: DropOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fine–Gray subdistribution-hazard regression, as R cmprsk crr (to the maximum)."""
+    from rechallenge.stats.finegray import fit_fine_gray
+
+    covs = [c.strip() for c in covariates.split(",") if c.strip()]
+    if not covs:
+        raise typer.BadParameter("--covariates needs at least one column")
+    loaded = _load_competing(data, time, status, covs, drop_missing)
+    frame = loaded.frame
+    try:
+        fit = fit_fine_gray(frame[time], frame[status], frame[covs], cause=cause)
+    except ValueError as exc:
+        raise _fail(exc) from exc
+    out = fit.to_dict()
+    if as_json:
+        keys = loaded.json_keys()
+        keys.pop("event_definition")
+        _emit_json({"command": "finegray"} | keys | out)
+        return
+    table = Table(title=f"Fine–Gray regression, cause {cause} (robust SE)")
+    for col in ("term", "coef", "se", "sHR", "z", "p"):
+        table.add_column(col)
+    for r in out["coefficients"]:
+        table.add_row(
+            str(r["term"]),
+            _fmt(r["coef"]),
+            _fmt(r["se"]),
+            _fmt(r["hr"]),
+            _fmt(r["z"]),
+            _fmt(r["p"]),
+        )
+    console.print(table)
+    console.print(
+        f"n = {out['n']}, log pseudo-likelihood = {_fmt(out['loglik'], 6)}, "
+        f"{out['iterations']} iterations"
+    )
+    _notes(loaded, status)
