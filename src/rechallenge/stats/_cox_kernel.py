@@ -78,6 +78,11 @@ class RiskSetLayout:
         pair_chunks: ``(first, stop)`` event-group ranges of about ``CHUNK_ROWS`` terms,
             so the per-term arrays are only ever built one chunk at a time.
         efron: whether the Efron approximation is used.
+        entry_bin: counting-process data ``(start, stop]`` only: per row, its bin in an
+            array of ``m + n_strata`` entries, ``e + s`` where ``e`` is the first event
+            group (global index) with time ``> start`` in the row's stratum ``s``; the row
+            is not at risk at the event groups before ``e``.
+        entry_strata: ``(first, stop, s)`` event-group ranges of each stratum.
     """
 
     split_row: NDArray[np.signedinteger]
@@ -91,6 +96,8 @@ class RiskSetLayout:
     pair_frac: FloatArray | None
     pair_chunks: tuple[tuple[int, int], ...]
     efron: bool
+    entry_bin: IntArray | None = None
+    entry_strata: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def group(self) -> IntArray:
@@ -99,9 +106,18 @@ class RiskSetLayout:
 
 
 def build_layout(
-    time: FloatArray, event: NDArray[np.int8], strata: IntArray | None, efron: bool
+    time: FloatArray,
+    event: NDArray[np.int8],
+    strata: IntArray | None,
+    efron: bool,
+    start: FloatArray | None = None,
 ) -> RiskSetLayout:
-    """Number the (stratum, time) groups and describe ties; ``strata`` = integer codes."""
+    """Number the (stratum, time) groups and describe ties; ``strata`` = integer codes.
+
+    With ``start`` (entry times, ``start < time``) the data are ``(start, time]`` intervals
+    as R ``Surv(start, stop, event)``: the risk set at ``t`` is every row with
+    ``start < t <= time``.
+    """
     dtype = _index_dtype(time.shape[0])
     split_row, n_groups, strata_groups = _group_codes(time, strata, dtype)
     np.add(split_row, event.astype(dtype) * dtype(n_groups), out=split_row)
@@ -109,6 +125,12 @@ def build_layout(
     event_group = np.flatnonzero(deaths_all)
     deaths = deaths_all[event_group].astype(np.intp)
     pair_start = np.cumsum(deaths) - deaths
+    entry_bin: IntArray | None = None
+    entry_strata: tuple[tuple[int, int, int], ...] = ()
+    if start is not None:
+        entry_bin, entry_strata = _entry_bins(
+            time, event, strata, start, split_row, n_groups, strata_groups, event_group
+        )
     return RiskSetLayout(
         split_row=split_row,
         column_start=np.arange(time.shape[0] + 1, dtype=dtype),
@@ -121,7 +143,70 @@ def build_layout(
         pair_frac=_tie_fractions(deaths, pair_start) if efron else None,
         pair_chunks=_pair_chunks(deaths, pair_start),
         efron=efron,
+        entry_bin=entry_bin,
+        entry_strata=entry_strata,
     )
+
+
+def _entry_bins(
+    time: FloatArray,
+    event: NDArray[np.int8],
+    strata: IntArray | None,
+    start: FloatArray,
+    split_row: NDArray[np.signedinteger],
+    n_groups: int,
+    strata_groups: tuple[tuple[int, ...], ...],
+    event_group: IntArray,
+) -> tuple[IntArray, tuple[tuple[int, int, int], ...]]:
+    """Per row, the first event group after its entry time, shifted by its stratum."""
+    group = split_row - n_groups * event.astype(split_row.dtype)
+    # time of each event group: any row of that group has it
+    group_time = np.empty(n_groups)
+    group_time[group] = time
+    event_time = group_time[event_group]
+    bins = np.empty(time.shape[0], dtype=np.intp)
+    bounds: list[tuple[int, int, int]] = []
+    codes = np.zeros(time.shape[0], dtype=np.intp) if strata is None else strata
+    order_codes = np.unique(codes)
+    for s, (first, stop) in enumerate(strata_groups):
+        a = int(np.searchsorted(event_group, first))
+        b = int(np.searchsorted(event_group, stop))
+        rows = np.flatnonzero(codes == order_codes[s])
+        bins[rows] = a + np.searchsorted(event_time[a:b], start[rows], side="right") + s
+        bounds.append((a, b, s))
+    return bins, tuple(bounds)
+
+
+def _late_entry_sums(layout: RiskSetLayout, values: FloatArray) -> FloatArray:
+    """Per event group ``e``: the sum of ``values`` over rows of its stratum with
+    ``start >= t_e`` (already counted by the stop times, but not at risk at ``t_e``)."""
+    assert layout.entry_bin is not None
+    m = layout.event_group.shape[0]
+    size = m + len(layout.entry_strata)
+    if values.ndim == 1:
+        binned = np.bincount(layout.entry_bin, weights=values, minlength=size)
+    else:
+        summing = sparse.csc_array(
+            (np.ones(values.shape[0]), layout.entry_bin, np.arange(values.shape[0] + 1)),
+            shape=(size, values.shape[0]),
+        )
+        binned = np.asarray(summing @ values)
+    out = np.zeros((m, *values.shape[1:]))
+    for a, b, s in layout.entry_strata:
+        local = binned[a + s : b + s + 1]
+        tail = np.cumsum(local[::-1], axis=0)[::-1]
+        out[a:b] = tail[1:]
+    return out
+
+
+def _entry_cumulative(layout: RiskSetLayout, a: FloatArray) -> FloatArray:
+    """Per row, ``sum a`` over the event groups of its stratum at or before its entry."""
+    assert layout.entry_bin is not None
+    m = layout.event_group.shape[0]
+    table = np.zeros(m + len(layout.entry_strata))
+    for first, stop, s in layout.entry_strata:
+        table[first + s + 1 : stop + s + 1] = np.cumsum(a[first:stop])
+    return table[layout.entry_bin]
 
 
 def _group_codes(
@@ -218,12 +303,12 @@ def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray) -> _RiskSums
         (w, layout.split_row, layout.column_start), shape=(2 * g, w.shape[0])
     )
     sums = np.asarray(summing @ x)
-    return _RiskSums(
-        s0=_reverse_cumsum(both[:g] + both[g:], layout)[eg],
-        d0=both[g:][eg],
-        s1=_reverse_cumsum(sums[:g] + sums[g:], layout)[eg],
-        d1=sums[g:][eg],
-    )
+    s0 = _reverse_cumsum(both[:g] + both[g:], layout)[eg]
+    s1 = _reverse_cumsum(sums[:g] + sums[g:], layout)[eg]
+    if layout.entry_bin is not None:
+        s0 -= _late_entry_sums(layout, w)
+        s1 -= _late_entry_sums(layout, w[:, None] * x)
+    return _RiskSums(s0=s0, d0=both[g:][eg], s1=s1, d1=sums[g:][eg])
 
 
 @dataclass(frozen=True)
@@ -368,9 +453,13 @@ def _row_weights(layout: RiskSetLayout, w: FloatArray, a: FloatArray, b: FloatAr
     _forward_cumsum(cum_a, layout)
     table[g:] = cum_a
     table[g + layout.event_group] -= b
+    before_entry = None if layout.entry_bin is None else _entry_cumulative(layout, a)
     for start in range(0, w.shape[0], CHUNK_ROWS):
         block = w[start : start + CHUNK_ROWS]
-        block *= table[layout.split_row[start : start + CHUNK_ROWS]]
+        factor = table[layout.split_row[start : start + CHUNK_ROWS]]
+        if before_entry is not None:
+            factor -= before_entry[start : start + CHUNK_ROWS]
+        block *= factor
     return w
 
 

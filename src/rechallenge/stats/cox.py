@@ -52,7 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from rechallenge.stats import _cox_kernel as kernel
-from rechallenge.stats.survdata import as_survdata
+from rechallenge.stats.survdata import as_survdata, check_start
 
 __all__ = [
     "Concordance",
@@ -123,6 +123,7 @@ class CoxData:
     event: NDArray[np.int8]
     x: FloatArray
     strata: NDArray[np.intp] | None
+    start: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -365,6 +366,7 @@ def fit_cox(
     toler_chol: float = TOLER_CHOL_DEFAULT,
     iter_max: int = ITER_MAX_DEFAULT,
     concordance: bool = True,
+    start: ArrayLike | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model as R ``coxph`` does (see the module docstring).
 
@@ -378,7 +380,11 @@ def fit_cox(
         reference: reference level per categorical column, e.g. ``{"arm": "A"}``.
         conf_level: level of the hazard-ratio confidence intervals (default 0.95).
         eps, toler_chol, iter_max: R ``coxph.control`` defaults (1e-9, eps^0.75, 20).
-        concordance: compute Harrell's C and its standard error (default ``True``).
+        concordance: compute Harrell's C and its standard error (default ``True``; not
+            available for counting-process data, where it is ``None``).
+        start: entry times for counting-process data ``(start, time]`` (delayed entry,
+            time-varying covariates: one row per interval), as R
+            ``coxph(Surv(start, stop, event) ~ ...)``; every row must have ``start < time``.
 
     Returns:
         A :class:`CoxResult`. Warnings (:class:`MonotoneLikelihoodWarning`,
@@ -393,8 +399,9 @@ def fit_cox(
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
     if iter_max < 1:
         raise ValueError(f"iter_max must be >= 1, got {iter_max}")
-    data, design = _cox_data(time, event, X, strata, reference)
-    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, concordance)
+    data, design = _cox_data(time, event, X, strata, reference, start)
+    want_c = concordance and data.start is None
+    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, want_c)
 
 
 def _cox_data(
@@ -403,9 +410,11 @@ def _cox_data(
     X: pd.DataFrame | ArrayLike,
     strata: ArrayLike | None,
     reference: Mapping[str, Any] | None,
+    start: ArrayLike | None = None,
 ) -> tuple[CoxData, Design]:
     """Validated data and design; validation temporaries (label copies) end here."""
     surv = as_survdata(time, event, strata=strata)
+    entry = None if start is None else _readonly(check_start(start, surv.time))
     design = build_design(X, reference, surv.n)
     codes = None if surv.strata is None else pd.factorize(surv.strata, sort=True)[0]
     data = CoxData(
@@ -413,6 +422,7 @@ def _cox_data(
         event=surv.event,
         x=_readonly(design.x),
         strata=None if codes is None else _readonly(codes.astype(np.intp, copy=False)),
+        start=entry,
     )
     return data, design
 
@@ -463,7 +473,9 @@ def _fit(
     want_concordance: bool,
 ) -> CoxResult:
     """Fit on validated data (steps 2-7)."""
-    layout = kernel.build_layout(data.time, data.event, data.strata, ties == "efron")
+    layout = kernel.build_layout(
+        data.time, data.event, data.strata, ties == "efron", start=data.start
+    )
     xs, means, scale = _scaled_design(data.x)
     p = xs.shape[1]
 

@@ -50,15 +50,22 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from rechallenge.stats.survdata import SurvData, as_survdata, count_by_time, encode_labels
+from rechallenge.stats.survdata import (
+    SurvData,
+    as_survdata,
+    check_start,
+    count_by_time,
+    encode_labels,
+)
 
 __all__ = [
     "CONF_TYPES",
@@ -228,6 +235,9 @@ class KaplanMeierResult:
         conf_type, conf_level: requested interval type and level.
         median: median with CI (R ``print.survfit`` rule for R types; SAS / SPSS rules
             for ``"sas"`` / ``"spss"``).
+        entry: for counting-process data ``(start, stop]``, the sorted entry and exit
+            times of every row (the numbers at risk on any grid come from them); ``n``
+            is then the number of rows (R's ``records``).
     """
 
     time: FloatArray
@@ -244,6 +254,7 @@ class KaplanMeierResult:
     conf_type: str
     conf_level: float
     median: QuantileEstimate
+    entry: tuple[FloatArray, FloatArray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def band_type(self) -> str:
@@ -326,7 +337,13 @@ class KaplanMeierResult:
         cum_ce = np.concatenate(([0], np.cumsum(self.n_censor)))
         upto = np.searchsorted(self.time, t, side="right")
         before = np.searchsorted(self.time, t, side="left")
-        n_risk = self.n - cum_rows[before]
+        if self.entry is None:
+            n_risk = self.n - cum_rows[before]
+        else:
+            starts, stops = self.entry
+            n_risk = (stops.shape[0] - np.searchsorted(stops, t, side="left")) - (
+                starts.shape[0] - np.searchsorted(starts, t, side="left")
+            )
         ev = cum_ev[upto]
         ce = cum_ce[upto]
         return RiskTable(
@@ -659,11 +676,55 @@ def _fit(data: SurvData, conf_type: str, conf_level: float) -> KaplanMeierResult
     return _fit_counts(ut, n_risk, n_event, conf_type, conf_level)
 
 
+def _tabulate_counting(
+    start: FloatArray, stop: FloatArray, event: NDArray[np.int8]
+) -> tuple[FloatArray, IntArray, IntArray, IntArray, tuple[FloatArray, FloatArray]]:
+    """Step table of ``(start, stop]`` data, as R ``survfit(Surv(start, stop, event))``.
+
+    Rows are reported at the distinct stop times; at ``t`` the risk set is every row with
+    ``start < t <= stop``: ``n_risk = #(stop >= t) - #(start >= t)`` (two sorts and
+    searchsorted). Censorings are the censored rows stopping at ``t``.
+    """
+    stops = np.sort(stop)
+    starts = np.sort(start)
+    ut = np.unique(stops)
+    n_risk = (stops.shape[0] - np.searchsorted(stops, ut, side="left")) - (
+        starts.shape[0] - np.searchsorted(starts, ut, side="left")
+    )
+    ev = event.astype(bool)
+    te = np.sort(stop[ev])
+    tc = np.sort(stop[~ev])
+    n_event = np.diff(np.searchsorted(te, ut, side="right"), prepend=0)
+    n_censor = np.diff(np.searchsorted(tc, ut, side="right"), prepend=0)
+    return (
+        ut,
+        n_risk.astype(np.int64),
+        n_event.astype(np.int64),
+        n_censor.astype(np.int64),
+        (_ro(starts), _ro(stops)),
+    )
+
+
+def _fit_start_stop(
+    start: FloatArray, data: SurvData, conf_type: str, conf_level: float
+) -> KaplanMeierResult:
+    """One counting-process curve on validated data."""
+    ut, n_risk, n_event, n_censor, entry = _tabulate_counting(start, data.time, data.event)
+    fit = _fit_counts(ut, n_risk, n_event, conf_type, conf_level, n_censor=n_censor)
+    return dataclasses.replace(fit, n=int(data.time.shape[0]), entry=entry)
+
+
 def _fit_counts(
-    ut: FloatArray, n_risk: IntArray, n_event: IntArray, conf_type: str, conf_level: float
+    ut: FloatArray,
+    n_risk: IntArray,
+    n_event: IntArray,
+    conf_type: str,
+    conf_level: float,
+    n_censor: IntArray | None = None,
 ) -> KaplanMeierResult:
     """Curve, SEs, band and median from the step-table counts."""
-    n_censor = n_risk - np.concatenate((n_risk[1:], [0])) - n_event
+    if n_censor is None:
+        n_censor = n_risk - np.concatenate((n_risk[1:], [0])) - n_event
     surv, se_log = _greenwood(n_risk, n_event)
     with np.errstate(invalid="ignore"):
         se = surv * se_log
@@ -693,12 +754,15 @@ def kaplan_meier(
     *,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
+    start: ArrayLike | None = None,
 ) -> KaplanMeierResult:
     """Kaplan–Meier estimate of one survival curve, as R ``survfit(Surv(time, event) ~ 1)``.
 
     Args:
-        time: follow-up times (``>= 0``, finite).
+        time: follow-up times (``>= 0``, finite); with ``start``, the exit times.
         event: 1/True = event, 0/False = censored.
+        start: entry times for counting-process data ``(start, time]`` (delayed entry,
+            several rows per subject), as R ``Surv(start, stop, event)``.
         conf_type: one of ``"log"`` (R default), ``"log-log"`` (SAS and lifelines default
             band), ``"plain"``, ``"logit"``, ``"arcsin"``, ``"sas"``, ``"spss"`` (see the
             module docstring for the formulas and median rules).
@@ -718,7 +782,10 @@ def kaplan_meier(
             or options.
     """
     _check_options(conf_type, conf_level)
-    return _fit(as_survdata(time, event), conf_type, conf_level)
+    data = as_survdata(time, event)
+    if start is not None:
+        return _fit_start_stop(check_start(start, data.time), data, conf_type, conf_level)
+    return _fit(data, conf_type, conf_level)
 
 
 def kaplan_meier_by_group(
@@ -728,6 +795,7 @@ def kaplan_meier_by_group(
     *,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
+    start: ArrayLike | None = None,
 ) -> Mapping[Any, KaplanMeierResult]:
     """One Kaplan–Meier curve per group level, as R ``survfit(Surv(time, event) ~ group)``.
 
@@ -740,6 +808,17 @@ def kaplan_meier_by_group(
     data = as_survdata(time, event, group=group)
     labels = data.group if data.group is not None else np.zeros(data.n)
     levels, codes = encode_labels(labels)
+    if start is not None:
+        entry = check_start(start, data.time)
+        return {
+            level: _fit_start_stop(
+                entry[codes == i],
+                as_survdata(data.time[codes == i], data.event[codes == i]),
+                conf_type,
+                conf_level,
+            )
+            for i, level in enumerate(levels.tolist())
+        }
     times, events, rows = count_by_time(data.time, data.event, codes, int(levels.shape[0]))
     out: dict[Any, KaplanMeierResult] = {}
     for i, level in enumerate(levels.tolist()):

@@ -290,3 +290,35 @@ def count_by_time(
     key += cls[order]
     cnt = np.bincount(key, minlength=u * 2 * k).reshape(u, k, 2)
     return ts[change], cnt[:, :, 1], cnt.sum(axis=2)
+
+
+def check_start(start: ArrayLike, stop: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Validate entry times of counting-process data ``(start, stop]`` (R ``Surv(start, stop, e)``).
+
+    ``start`` is numeric, one value per row, without NaN, finite and strictly below
+    ``stop`` (R: "Stop time must be > start time"); negative entry times are allowed, as
+    in R. Returns the float copy.
+    """
+    raw = _as_1d("start", start)
+    if raw.shape[0] != stop.shape[0]:
+        raise ValueError(f"start has {raw.shape[0]} rows but time has {stop.shape[0]}")
+    if raw.dtype == np.bool_ or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == object):
+        raise ValueError(f"start must be numeric, got dtype {raw.dtype}")
+    try:
+        s = raw.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("start must be numeric; some values cannot be read as numbers") from exc
+    bad = ~np.isfinite(s)
+    if bad.any():
+        raise ValueError(
+            f"start has {int(bad.sum())} missing or infinite value(s), first at row "
+            f"{int(np.flatnonzero(bad)[0])}"
+        )
+    late = s >= stop
+    if late.any():
+        first = int(np.flatnonzero(late)[0])
+        raise ValueError(
+            f"start must be < stop (time); {int(late.sum())} row(s) with start >= stop, first "
+            f"at row {first} ({s[first]!r} >= {stop[first]!r})"
+        )
+    return s
