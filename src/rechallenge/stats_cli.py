@@ -30,7 +30,11 @@ and ``dropped_rows``.
   oe2_over_v``), ``variance``.
 - ``cox``: ``command``, ``n_dropped``, ``ties``, ``cox`` (``CoxResult.to_dict()``: per term
   ``term, coef, se, hr, hr_lower, hr_upper, z, p``; ``tests`` ``lr/wald/score``; ...)
-  and ``zph`` (``cox_zph`` result).
+  and ``zph`` (``cox_zph`` result; null with ``--start``).
+- ``km`` and ``cox`` with ``--start START``: the rows are intervals ``(START, TIME]``
+  (delayed entry, time-varying covariates; R ``Surv(start, stop, event)``), same keys;
+  ``n`` is then the number of rows; a start that is not a number below the row's time
+  is refused (STATS-007); the Cox concordance is null (not implemented for such data).
 - ``cif`` (``--status``: 0 = censored, 1..k = causes; STATS-006 otherwise): ``command``,
   ``n_dropped``, ``dropped_rows``, ``curves`` (per group and cause ``group, cause, time,
   cif, variance``), ``at_times`` (``group, cause, time, cif, variance`` at ``--times``;
@@ -305,6 +309,30 @@ def _notes(loaded: Loaded, event: str) -> None:
 GroupOpt = Annotated[
     str | None, typer.Option("--group", help="Column with groups.", metavar="COLUMN")
 ]
+StartOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--start",
+        help="Column with entry times: rows are (start, time] intervals (delayed entry, "
+        "time-varying covariates), as R Surv(start, stop, event).",
+        metavar="COLUMN",
+    ),
+]
+
+
+def _checked_start(frame: pd.DataFrame, start: str, time: str) -> pd.Series:
+    """Entry times: numbers, finite, below the row's --time (STATS-007)."""
+    values = frame[start]
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() | ~np.isfinite(numbers.fillna(0)) | (numbers >= frame[time])
+    if bad.any():
+        first = values[bad].iloc[0]
+        raise BadData(
+            f"[STATS-007] --start {start}: {int(bad.sum())} value(s) that are not numbers "
+            f"below --time {time}, at rows {_rows(values.index[bad])} (first: {_plain(first)}); "
+            "each row is the interval (start, time]"
+        )
+    return numbers.astype(float)
 
 
 @app.command(
@@ -321,6 +349,7 @@ def km(
         str, typer.Option("--conf-type", help=f"CI type: {', '.join(CONF_TYPES)}.")
     ] = "log",
     tau: Annotated[float | None, typer.Option("--tau", help="RMST horizon.")] = None,
+    start: StartOpt = None,
     cnsr: CnsrOpt = False,
     drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
@@ -328,8 +357,10 @@ def km(
     """Kaplan–Meier curves with median (95% CI) per group, as R survfit/print."""
     if conf_type not in CONF_TYPES:
         raise typer.BadParameter(f"--conf-type must be one of {', '.join(CONF_TYPES)}")
-    loaded = _load_or_exit(data, time, event, [group] if group else [], cnsr, drop_missing)
+    others = ([group] if group else []) + ([start] if start else [])
+    loaded = _load_or_exit(data, time, event, others, cnsr, drop_missing)
     frame = loaded.frame
+    entry = _start_or_exit(frame, start, time)
     try:
         if group:
             fits = kaplan_meier_by_group(
@@ -337,9 +368,17 @@ def km(
                 frame[event],
                 frame[group],
                 conf_type=conf_type,  # type: ignore[arg-type]
+                start=entry,
             )
         else:
-            fits = {"all": kaplan_meier(frame[time], frame[event], conf_type=conf_type)}  # type: ignore[arg-type]
+            fits = {
+                "all": kaplan_meier(
+                    frame[time],
+                    frame[event],
+                    conf_type=conf_type,  # type: ignore[arg-type]
+                    start=entry,
+                )
+            }
         groups: dict[str, Any] = {}
         for level, fit in fits.items():
             entry = fit.to_dict()
@@ -366,6 +405,16 @@ def km(
         table.add_row(*row)
     console.print(table)
     _notes(loaded, event)
+
+
+def _start_or_exit(frame: pd.DataFrame, start: str | None, time: str) -> pd.Series | None:
+    """The checked --start column, or ``None`` without --start (exit 1 on bad values)."""
+    if start is None:
+        return None
+    try:
+        return _checked_start(frame, start, time)
+    except BadData as exc:
+        raise _fail(exc) from None
 
 
 def _load_or_exit(
@@ -452,6 +501,7 @@ def cox(
     ],
     strata: StrataOpt = None,
     ties: Annotated[str, typer.Option("--ties", help="efron (R default) or breslow.")] = "efron",
+    start: StartOpt = None,
     cnsr: CnsrOpt = False,
     drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
@@ -464,9 +514,10 @@ def cox(
         raise typer.BadParameter("--covariates needs at least one column")
     from rechallenge.stats.cox import fit_cox
 
-    others = [*covs] + ([strata] if strata else [])
+    others = [*covs] + ([strata] if strata else []) + ([start] if start else [])
     loaded = _load_or_exit(data, time, event, others, cnsr, drop_missing)
     frame = loaded.frame
+    entry = _start_or_exit(frame, start, time)
     try:
         fit = fit_cox(
             frame[time],
@@ -474,8 +525,10 @@ def cox(
             frame[covs],
             strata=None if strata is None else frame[strata],
             ties=ties,  # type: ignore[arg-type]
+            start=entry,
         )
-        zph = _zph_function()(fit)
+        # cox.zph is not implemented for (start, stop] data
+        zph = None if entry is not None else _zph_function()(fit)
     except ValueError as exc:
         raise _fail(exc) from exc
     result = fit.to_dict()
@@ -483,7 +536,7 @@ def cox(
         _emit_json(
             {"command": "cox", "ties": ties}
             | loaded.json_keys()
-            | {"cox": result, "zph": zph.to_dict()}
+            | {"cox": result, "zph": None if zph is None else zph.to_dict()}
         )
         return
     table = Table(title=f"Cox proportional hazards (ties = {ties})")
