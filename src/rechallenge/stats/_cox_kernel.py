@@ -83,6 +83,9 @@ class RiskSetLayout:
             group (global index) with time ``> start`` in the row's stratum ``s``; the row
             is not at risk at the event groups before ``e``.
         entry_strata: ``(first, stop, s)`` event-group ranges of each stratum.
+        case_weight: case weights per row (R ``coxph(weights=)``), or ``None``.
+        death_weight: per event group, the mean case weight of its events (``wtave`` of
+            ``coxfit6``): each of the group's ``d`` Efron/Breslow terms counts that much.
     """
 
     split_row: NDArray[np.signedinteger]
@@ -98,6 +101,8 @@ class RiskSetLayout:
     efron: bool
     entry_bin: IntArray | None = None
     entry_strata: tuple[tuple[int, int, int], ...] = ()
+    case_weight: FloatArray | None = None
+    death_weight: FloatArray | None = None
 
     @property
     def group(self) -> IntArray:
@@ -111,6 +116,7 @@ def build_layout(
     strata: IntArray | None,
     efron: bool,
     start: FloatArray | None = None,
+    weights: FloatArray | None = None,
 ) -> RiskSetLayout:
     """Number the (stratum, time) groups and describe ties; ``strata`` = integer codes.
 
@@ -131,6 +137,10 @@ def build_layout(
         entry_bin, entry_strata = _entry_bins(
             time, event, strata, start, split_row, n_groups, strata_groups, event_group
         )
+    death_weight = None
+    if weights is not None:
+        total = np.bincount(split_row, weights=weights, minlength=2 * n_groups)[n_groups:]
+        death_weight = total[event_group] / deaths
     return RiskSetLayout(
         split_row=split_row,
         column_start=np.arange(time.shape[0] + 1, dtype=dtype),
@@ -145,6 +155,8 @@ def build_layout(
         efron=efron,
         entry_bin=entry_bin,
         entry_strata=entry_strata,
+        case_weight=weights,
+        death_weight=death_weight,
     )
 
 
@@ -334,6 +346,8 @@ def _tie_sums(layout: RiskSetLayout, s0: FloatArray, d0: FloatArray) -> _TieSums
     for first, stop in layout.pair_chunks:
         log_denom += _tie_chunk(layout, s0, d0, first, stop, coeffs)
     a, b, c0, c1, c2 = coeffs
+    if layout.death_weight is not None:
+        a, b, c0, c1, c2 = (v * layout.death_weight for v in coeffs)
     return _TieSums(log_denom=log_denom, coeffs=(a, b, c0, c1, c2))
 
 
@@ -355,8 +369,11 @@ def _tie_chunk(
     a, b, c0, c1, c2 = coeffs
     whole = s0[first:stop]
     inv = np.repeat(whole, deaths)
+    term_weight = (
+        None if layout.death_weight is None else np.repeat(layout.death_weight[first:stop], deaths)
+    )
     if layout.pair_frac is None:
-        log_sum = float(np.sum(np.log(inv)))
+        log_sum = _log_sum(inv, term_weight)
         np.divide(1.0, inv, out=inv)
         a[first:stop] = np.add.reduceat(inv, starts)
         c0[first:stop] = deaths.astype(np.float64)
@@ -365,7 +382,7 @@ def _tie_chunk(
     tmp = np.repeat(d0[first:stop], deaths)
     tmp *= frac
     inv -= tmp
-    log_sum = float(np.sum(np.log(inv)))
+    log_sum = _log_sum(inv, term_weight)
     np.divide(1.0, inv, out=inv)
     a[first:stop] = np.add.reduceat(inv, starts)
     b[first:stop] = np.add.reduceat(np.multiply(frac, inv, out=tmp), starts)
@@ -379,11 +396,20 @@ def _tie_chunk(
     return log_sum
 
 
+def _log_sum(denominators: FloatArray, term_weight: FloatArray | None) -> float:
+    """``sum log S0_r``, each term weighted by its group's mean case weight if any."""
+    logs = np.log(denominators)
+    return float(np.sum(logs) if term_weight is None else logs @ term_weight)
+
+
 def evaluate(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> Derivatives:
     """Derivatives at ``beta``; ``exp(eta)`` overwrites ``eta`` (one n-vector per call)."""
     w = x @ beta
-    eta_events = _event_sum(layout.event, w)
+    cw = layout.case_weight
+    eta_events = _event_sum(layout.event, w if cw is None else w * cw)
     np.exp(w, out=w)
+    if cw is not None:
+        w *= cw
     return _derivatives(layout, x, w, eta_events, None)
 
 
@@ -470,9 +496,13 @@ def _score(
     g = layout.n_groups
     table = np.zeros(2 * g)
     table[g + layout.event_group] = 1.0 if time_weight is None else time_weight
+    cw = layout.case_weight
     for start in range(0, c.shape[0], CHUNK_ROWS):
         block = c[start : start + CHUNK_ROWS]
-        np.subtract(table[layout.split_row[start : start + CHUNK_ROWS]], block, out=block)
+        delta = table[layout.split_row[start : start + CHUNK_ROWS]]
+        if cw is not None:
+            delta = delta * cw[start : start + CHUNK_ROWS]
+        np.subtract(delta, block, out=block)
     return np.asarray(x.T @ c)
 
 
@@ -707,3 +737,53 @@ def _remove_tied_events(
     size_tr = np.bincount(trgroup)[trgroup]
     counts[idx, 0] -= size_t - size_tr
     counts[idx, 2] -= size_tr - 1
+
+
+def score_residuals(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> FloatArray:
+    """Per-row score residuals at ``beta`` (R ``residuals.coxph(type = "score")``, unweighted).
+
+    For row ``i`` with risk ``e_i = exp(x_i' beta)``, over the event groups ``g`` whose
+    time lies in its risk interval and each term ``r`` of ``g`` (mean case weight ``v_g``,
+    ``m_r = S1_r / S0_r``, Efron's ``f_r``):
+    ``delta_i (x_i - mean_r m_r) - e_i sum_g sum_r v_g (1 - f_r [i dies in g]) (x_i - m_r) / S0_r``.
+    Written as ``x_i (A_i - B_i)`` minus its ``m``-weighted twin, with the same lookups
+    as the score (cumulative sums over event groups).
+    """
+    eta = x @ beta
+    e = np.exp(eta)
+    cw = layout.case_weight
+    sums = _risk_sums(layout, x, e if cw is None else e * cw)
+    deaths = layout.deaths
+    frac = np.zeros(int(deaths.sum())) if layout.pair_frac is None else layout.pair_frac
+    grp = np.repeat(np.arange(deaths.shape[0]), deaths)
+    s0_r = sums.s0[grp] - frac * sums.d0[grp]
+    m_r = (sums.s1[grp] - frac[:, None] * sums.d1[grp]) / s0_r[:, None]
+    v = np.ones(deaths.shape[0]) if layout.death_weight is None else layout.death_weight
+    inv = v[grp] / s0_r
+    starts = layout.pair_start
+    a = np.add.reduceat(inv, starts)
+    b = np.add.reduceat(frac * inv, starts)
+    ma = np.add.reduceat(m_r * inv[:, None], starts, axis=0)
+    mb = np.add.reduceat(m_r * (frac * inv)[:, None], starts, axis=0)
+    md = np.add.reduceat(m_r, starts, axis=0) / deaths[:, None]
+    g = layout.n_groups
+    p = x.shape[1]
+    table = np.zeros((2 * g, p + 1))
+    cum = table[:g]
+    cum[layout.event_group, 0] = a
+    cum[layout.event_group, 1:] = ma
+    _forward_cumsum(cum, layout)
+    table[g:] = cum
+    table[g + layout.event_group, 0] -= b
+    table[g + layout.event_group, 1:] -= mb
+    per_row = table[layout.split_row]
+    if layout.entry_bin is not None:
+        per_row[:, 0] -= _entry_cumulative(layout, a)
+        for j in range(p):
+            per_row[:, 1 + j] -= _entry_cumulative(layout, ma[:, j])
+    resid = -e[:, None] * (x * per_row[:, :1] - per_row[:, 1:])
+    dead = layout.event.astype(bool)
+    own = np.zeros((2 * g, p))
+    own[g + layout.event_group] = md
+    resid[dead] += x[dead] - own[layout.split_row[dead]]
+    return resid

@@ -124,6 +124,7 @@ class CoxData:
     x: FloatArray
     strata: NDArray[np.intp] | None
     start: FloatArray | None = None
+    weights: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,7 @@ def fit_cox(
     iter_max: int = ITER_MAX_DEFAULT,
     concordance: bool = True,
     start: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model as R ``coxph`` does (see the module docstring).
 
@@ -385,6 +387,10 @@ def fit_cox(
         start: entry times for counting-process data ``(start, time]`` (delayed entry,
             time-varying covariates: one row per interval), as R
             ``coxph(Surv(start, stop, event) ~ ...)``; every row must have ``start < time``.
+        weights: case weights (finite, > 0), as R ``coxph(weights = )``: each row's risk
+            and event count that much; Efron's tied terms use the mean weight of the tied
+            events (``coxfit6``). The variance is the inverse information (R's default
+            without ``robust``); concordance is ``None`` with weights.
 
     Returns:
         A :class:`CoxResult`. Warnings (:class:`MonotoneLikelihoodWarning`,
@@ -399,8 +405,8 @@ def fit_cox(
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
     if iter_max < 1:
         raise ValueError(f"iter_max must be >= 1, got {iter_max}")
-    data, design = _cox_data(time, event, X, strata, reference, start)
-    want_c = concordance and data.start is None
+    data, design = _cox_data(time, event, X, strata, reference, start, weights)
+    want_c = concordance and data.start is None and data.weights is None
     return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, want_c)
 
 
@@ -411,10 +417,12 @@ def _cox_data(
     strata: ArrayLike | None,
     reference: Mapping[str, Any] | None,
     start: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
 ) -> tuple[CoxData, Design]:
     """Validated data and design; validation temporaries (label copies) end here."""
     surv = as_survdata(time, event, strata=strata)
     entry = None if start is None else _readonly(check_start(start, surv.time))
+    case_weight = None if weights is None else _readonly(_check_weights(weights, surv.n))
     design = build_design(X, reference, surv.n)
     codes = None if surv.strata is None else pd.factorize(surv.strata, sort=True)[0]
     data = CoxData(
@@ -423,8 +431,23 @@ def _cox_data(
         x=_readonly(design.x),
         strata=None if codes is None else _readonly(codes.astype(np.intp, copy=False)),
         start=entry,
+        weights=case_weight,
     )
     return data, design
+
+
+def _check_weights(weights: ArrayLike, n: int) -> FloatArray:
+    """Case weights: one finite value > 0 per row (R refuses negative weights)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"weights must have one value per row ({n}), got shape {w.shape}")
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        raise ValueError(
+            f"weights must be finite and > 0; {int(bad.sum())} value(s) are not, first at row "
+            f"{int(np.flatnonzero(bad)[0])}"
+        )
+    return w
 
 
 @dataclass
@@ -474,7 +497,7 @@ def _fit(
 ) -> CoxResult:
     """Fit on validated data (steps 2-7)."""
     layout = kernel.build_layout(
-        data.time, data.event, data.strata, ties == "efron", start=data.start
+        data.time, data.event, data.strata, ties == "efron", start=data.start, weights=data.weights
     )
     xs, means, scale = _scaled_design(data.x)
     p = xs.shape[1]
@@ -497,6 +520,9 @@ def _fit(
     singular = chol.redundant if state.converged else np.zeros(p, dtype=bool)
     coef = state.beta * scale
     var = var_s * np.outer(scale, scale)
+    if data.weights is not None and np.any(data.weights != np.floor(data.weights)):
+        # R's default with non-integer case weights: the robust (sandwich) variance
+        var = _robust_variance(layout, xs, state.beta, scale, var, data.weights)
     score_final = state.deriv.score / scale
     coef_out = np.where(singular, np.nan, coef)
     se = np.where(singular, np.nan, np.sqrt(np.diag(var)))
@@ -577,6 +603,21 @@ def _newton(
         final = evaluate(state.beta)
         state.loglik, state.deriv = final.loglik, final
     return state
+
+
+def _robust_variance(
+    layout: kernel.RiskSetLayout,
+    xs: FloatArray,
+    beta_s: FloatArray,
+    scale: FloatArray,
+    var: FloatArray,
+    weights: FloatArray,
+) -> FloatArray:
+    """``D' D`` with ``D`` the weighted dfbeta residuals ``w_i r_i' V`` (R ``coxph``'s
+    robust variance, one cluster per row); ``r_i`` are the score residuals."""
+    resid = kernel.score_residuals(layout, xs, beta_s) / scale
+    dfbeta = (weights[:, None] * resid) @ var
+    return np.asarray(dfbeta.T @ dfbeta)
 
 
 def _variance(state: _Newton, chol: kernel.Cholesky, iter_max: int) -> FloatArray:
