@@ -77,3 +77,35 @@ def test_unit_weights_change_nothing_and_bad_weights_are_refused() -> None:
         fit_cox([1.0, 2.0], [1, 1], [[0.0], [1.0]], weights=[1.0, 0.0])
     with pytest.raises(ValueError, match="case weights"):
         cox_zph(ones)
+
+
+CLUSTER = {
+    c["name"]: c for c in json.loads((FIXTURE.parent / "coxx_cluster.json").read_text())["cases"]
+}
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize("name", sorted(CLUSTER))
+def test_cluster_robust_variance_matches_r(name: str, ties: str) -> None:
+    case = CLUSTER[name]
+    r = case[ties]
+    fit = fit_cox(
+        np.asarray(case["time"], dtype=float),
+        np.asarray(case["event"]),
+        np.column_stack(case["x"]),
+        start=case["start"],
+        weights=case["w"],
+        cluster=case["cluster"],
+        ties=ties,  # type: ignore[arg-type]
+    )
+    np.testing.assert_allclose(fit.coef, r["coef"], rtol=1e-9)
+    np.testing.assert_allclose(fit.var.ravel(order="F"), r["var"], rtol=1e-8)
+    naive = fit_cox(
+        np.asarray(case["time"], dtype=float),
+        np.asarray(case["event"]),
+        np.column_stack(case["x"]),
+        start=case["start"],
+        weights=case["w"],
+        ties=ties,  # type: ignore[arg-type]
+    )
+    np.testing.assert_allclose(naive.var.ravel(order="F"), r["naive_var"], rtol=1e-8)

@@ -369,6 +369,7 @@ def fit_cox(
     concordance: bool = True,
     start: ArrayLike | None = None,
     weights: ArrayLike | None = None,
+    cluster: ArrayLike | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model as R ``coxph`` does (see the module docstring).
 
@@ -391,6 +392,10 @@ def fit_cox(
             and event count that much; Efron's tied terms use the mean weight of the tied
             events (``coxfit6``). The variance is the inverse information (R's default
             without ``robust``); concordance is ``None`` with weights.
+        cluster: cluster labels (e.g. patient for several rows each): the variance is
+            then the robust sandwich with dfbeta residuals summed within clusters, as R
+            ``coxph(..., cluster = id)``; it is also used, one cluster per row, when the
+            weights are not whole numbers (R's default).
 
     Returns:
         A :class:`CoxResult`. Warnings (:class:`MonotoneLikelihoodWarning`,
@@ -407,7 +412,15 @@ def fit_cox(
         raise ValueError(f"iter_max must be >= 1, got {iter_max}")
     data, design = _cox_data(time, event, X, strata, reference, start, weights)
     want_c = concordance and data.start is None and data.weights is None
-    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, want_c)
+    clusters = None
+    if cluster is not None:
+        labels = np.asarray(cluster, dtype=object)
+        if labels.shape != (data.time.shape[0],):
+            raise ValueError("cluster must have one label per row")
+        if pd.isna(labels).any():
+            raise ValueError("cluster has missing values; remove incomplete rows first")
+        clusters = pd.factorize(labels)[0]
+    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, want_c, clusters)
 
 
 def _cox_data(
@@ -494,6 +507,7 @@ def _fit(
     toler_chol: float,
     iter_max: int,
     want_concordance: bool,
+    clusters: NDArray[np.intp] | None = None,
 ) -> CoxResult:
     """Fit on validated data (steps 2-7)."""
     layout = kernel.build_layout(
@@ -520,9 +534,10 @@ def _fit(
     singular = chol.redundant if state.converged else np.zeros(p, dtype=bool)
     coef = state.beta * scale
     var = var_s * np.outer(scale, scale)
-    if data.weights is not None and np.any(data.weights != np.floor(data.weights)):
-        # R's default with non-integer case weights: the robust (sandwich) variance
-        var = _robust_variance(layout, xs, state.beta, scale, var, data.weights)
+    fractional = data.weights is not None and bool(np.any(data.weights != np.floor(data.weights)))
+    if clusters is not None or fractional:
+        # R's default with a cluster or non-integer case weights: the robust variance
+        var = _robust_variance(layout, xs, state.beta, scale, var, data.weights, clusters)
     score_final = state.deriv.score / scale
     coef_out = np.where(singular, np.nan, coef)
     se = np.where(singular, np.nan, np.sqrt(np.diag(var)))
@@ -611,12 +626,19 @@ def _robust_variance(
     beta_s: FloatArray,
     scale: FloatArray,
     var: FloatArray,
-    weights: FloatArray,
+    weights: FloatArray | None,
+    clusters: NDArray[np.intp] | None,
 ) -> FloatArray:
-    """``D' D`` with ``D`` the weighted dfbeta residuals ``w_i r_i' V`` (R ``coxph``'s
-    robust variance, one cluster per row); ``r_i`` are the score residuals."""
+    """``D' D`` with ``D`` the weighted dfbeta residuals ``w_i r_i' V`` summed within
+    clusters (one per row without ``clusters``); R ``coxph``'s robust variance."""
     resid = kernel.score_residuals(layout, xs, beta_s) / scale
-    dfbeta = (weights[:, None] * resid) @ var
+    if weights is not None:
+        resid *= weights[:, None]
+    if clusters is not None:
+        summed = np.zeros((int(clusters.max()) + 1, resid.shape[1]))
+        np.add.at(summed, clusters, resid)
+        resid = summed
+    dfbeta = resid @ var
     return np.asarray(dfbeta.T @ dfbeta)
 
 
