@@ -309,6 +309,10 @@ def _notes(loaded: Loaded, event: str) -> None:
 GroupOpt = Annotated[
     str | None, typer.Option("--group", help="Column with groups.", metavar="COLUMN")
 ]
+ConfLevelOpt = Annotated[
+    float,
+    typer.Option("--conf-level", help="Confidence level, strictly between 0 and 1.", min=0.0),
+]
 StartOpt = Annotated[
     str | None,
     typer.Option(
@@ -350,6 +354,23 @@ def km(
     ] = "log",
     tau: Annotated[float | None, typer.Option("--tau", help="RMST horizon.")] = None,
     start: StartOpt = None,
+    conf_level: ConfLevelOpt = 0.95,
+    quantiles: Annotated[
+        str | None,
+        typer.Option(
+            "--quantiles",
+            help="Comma-separated probabilities, e.g. 0.25,0.75 (R quantile.survfit).",
+            metavar="P,...",
+        ),
+    ] = None,
+    landmarks: Annotated[
+        str | None,
+        typer.Option(
+            "--landmarks",
+            help="Comma-separated times for survival with CI (R summary(fit, times =)).",
+            metavar="T,...",
+        ),
+    ] = None,
     cnsr: CnsrOpt = False,
     drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
@@ -357,6 +378,12 @@ def km(
     """Kaplan–Meier curves with median (95% CI) per group, as R survfit/print."""
     if conf_type not in CONF_TYPES:
         raise typer.BadParameter(f"--conf-type must be one of {', '.join(CONF_TYPES)}")
+    if not 0.0 < conf_level < 1.0:
+        raise typer.BadParameter("--conf-level must be strictly between 0 and 1")
+    probs = _parse_numbers(quantiles, "--quantiles")
+    if any(not 0.0 < p < 1.0 for p in probs):
+        raise typer.BadParameter("--quantiles must be probabilities strictly between 0 and 1")
+    grid = _parse_numbers(landmarks, "--landmarks")
     others = ([group] if group else []) + ([start] if start else [])
     loaded = _load_or_exit(data, time, event, others, cnsr, drop_missing)
     frame = loaded.frame
@@ -368,6 +395,7 @@ def km(
                 frame[event],
                 frame[group],
                 conf_type=conf_type,  # type: ignore[arg-type]
+                conf_level=conf_level,
                 start=entry,
             )
         else:
@@ -376,6 +404,7 @@ def km(
                     frame[time],
                     frame[event],
                     conf_type=conf_type,  # type: ignore[arg-type]
+                    conf_level=conf_level,
                     start=entry,
                 )
             }
@@ -384,18 +413,23 @@ def km(
             entry = fit.to_dict()
             if tau is not None:
                 entry["rmst"] = fit.rmst(tau).to_dict()
+            if probs:
+                entry["quantiles"] = [q.to_dict() for q in fit.quantile(probs)]
+            if grid:
+                entry["landmarks"] = fit.survival_at(grid).to_dict()
             groups[str(level)] = entry
     except ValueError as exc:
         raise _fail(exc) from exc
     if as_json:
         _emit_json(
-            {"command": "km", "conf_type": conf_type, "conf_level": 0.95}
+            {"command": "km", "conf_type": conf_type, "conf_level": conf_level}
             | loaded.json_keys()
             | {"groups": groups}
         )
         return
     table = Table(title=f"Kaplan–Meier ({conf_type} CI)")
-    for col in ("group", "n", "events", "median", "95% CI") + (("RMST (SE)",) if tau else ()):
+    ci = f"{100 * conf_level:g}% CI"
+    for col in ("group", "n", "events", "median", ci) + (("RMST (SE)",) if tau else ()):
         table.add_column(col)
     for level, g in groups.items():
         row = [level, str(g["n"]), str(g["events"]), _fmt(g["median"])]
@@ -404,7 +438,33 @@ def km(
             row.append(f"{_fmt(g['rmst']['rmst'])} ({_fmt(g['rmst']['se'])})")
         table.add_row(*row)
     console.print(table)
+    for level, g in groups.items():
+        for q in g.get("quantiles", []):
+            console.print(
+                f"{level}: {100 * q['prob']:g}th percentile {_fmt(q['estimate'])} "
+                f"({ci} {_fmt(q['lower'])} – {_fmt(q['upper'])})"
+            )
+        lm = g.get("landmarks")
+        if lm:
+            for t, sv, lo, hi, nr in zip(
+                lm["time"], lm["surv"], lm["lower"], lm["upper"], lm["n_risk"], strict=True
+            ):
+                console.print(
+                    f"{level}: S({_fmt(t)}) = {_fmt(sv)} ({ci} {_fmt(lo)} – {_fmt(hi)}), "
+                    f"{nr} at risk"
+                )
     _notes(loaded, event)
+
+
+def _parse_numbers(text: str | None, option: str) -> list[float]:
+    """``"0.25,0.75"`` -> ``[0.25, 0.75]`` (usage error if not numbers)."""
+    if not text:
+        return []
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        message = f"{option} must be comma-separated numbers, got {text!r}"
+        raise typer.BadParameter(message) from None
 
 
 def _start_or_exit(frame: pd.DataFrame, start: str | None, time: str) -> pd.Series | None:
@@ -502,6 +562,17 @@ def cox(
     strata: StrataOpt = None,
     ties: Annotated[str, typer.Option("--ties", help="efron (R default) or breslow.")] = "efron",
     start: StartOpt = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            help="Reference level of a text covariate, COLUMN=LEVEL (repeatable). Default: "
+            "the first level in code-point order; R's factor() sorts by the locale's "
+            "collation, so give the level R uses to get R's parametrisation.",
+            metavar="COLUMN=LEVEL",
+        ),
+    ] = None,
+    conf_level: ConfLevelOpt = 0.95,
     cnsr: CnsrOpt = False,
     drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
@@ -509,9 +580,20 @@ def cox(
     """Cox proportional-hazards model with global tests and cox.zph, as R coxph."""
     if ties not in ("efron", "breslow"):
         raise typer.BadParameter("--ties must be efron or breslow")
+    if not 0.0 < conf_level < 1.0:
+        raise typer.BadParameter("--conf-level must be strictly between 0 and 1")
+    refs: dict[str, str] = {}
+    for item in reference or []:
+        column, sep, level = item.partition("=")
+        if not sep or not column or not level:
+            raise typer.BadParameter(f"--reference must be COLUMN=LEVEL, got {item!r}")
+        refs[column.strip()] = level.strip()
     covs = [c.strip() for c in covariates.split(",") if c.strip()]
     if not covs:
         raise typer.BadParameter("--covariates needs at least one column")
+    unknown = sorted(set(refs) - set(covs))
+    if unknown:
+        raise typer.BadParameter(f"--reference names column(s) not in --covariates: {unknown}")
     from rechallenge.stats.cox import fit_cox
 
     others = [*covs] + ([strata] if strata else []) + ([start] if start else [])
@@ -526,6 +608,8 @@ def cox(
             strata=None if strata is None else frame[strata],
             ties=ties,  # type: ignore[arg-type]
             start=entry,
+            reference=_typed_references(frame, refs),
+            conf_level=conf_level,
         )
         # cox.zph is not implemented for (start, stop] data
         zph = None if entry is not None else _zph_function()(fit)
@@ -599,12 +683,7 @@ def _load_competing(
 
 def _parse_times(text: str | None) -> list[float]:
     """``"3,6,12"`` -> ``[3.0, 6.0, 12.0]`` (usage error if not numbers)."""
-    if not text:
-        return []
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"--times must be comma-separated numbers, got {text!r}") from None
+    return _parse_numbers(text, "--times")
 
 
 @app.command(
@@ -716,3 +795,17 @@ def finegray(
         f"{out['iterations']} iterations"
     )
     _notes(loaded, status)
+
+
+def _typed_references(frame: pd.DataFrame, refs: dict[str, str]) -> dict[str, Any]:
+    """``--reference`` levels as the column holds them (a CSV level ``"2"`` may be text)."""
+    out: dict[str, Any] = {}
+    for column, level in refs.items():
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise typer.BadParameter(
+                f"--reference {column}={level}: {column} is numeric (a single slope); "
+                "a reference level needs a text column"
+            )
+        out[column] = level
+    return out
