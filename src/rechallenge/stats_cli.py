@@ -573,6 +573,9 @@ def cox(
         ),
     ] = None,
     conf_level: ConfLevelOpt = 0.95,
+    show_zph: Annotated[
+        bool, typer.Option("--zph", help="Also print the cox.zph table.", metavar="")
+    ] = False,
     cnsr: CnsrOpt = False,
     drop_missing: DropOpt = False,
     as_json: JsonOpt = False,
@@ -623,22 +626,9 @@ def cox(
             | {"cox": result, "zph": None if zph is None else zph.to_dict()}
         )
         return
-    table = Table(title=f"Cox proportional hazards (ties = {ties})")
-    for col in ("term", "coef", "se", "HR", "95% CI", "z", "p"):
-        table.add_column(col)
-    for t in result["terms"]:
-        table.add_row(
-            str(t["term"]),
-            _fmt(t["coef"]),
-            _fmt(t["se"]),
-            _fmt(t["hr"]),
-            f"{_fmt(t['hr_lower'])} – {_fmt(t['hr_upper'])}",
-            _fmt(t["z"]),
-            _fmt(t["p"]),
-        )
-    console.print(table)
-    for name, test in result.get("tests", {}).items():
-        console.print(f"{name}: {json.dumps(_clean_json(test))}")
+    typer.echo(_r_summary(result, conf_level))
+    if show_zph and zph is not None:
+        typer.echo(_zph_summary(zph.to_dict()))
     _notes(loaded, event)
 
 
@@ -809,3 +799,76 @@ def _typed_references(frame: pd.DataFrame, refs: dict[str, str]) -> dict[str, An
             )
         out[column] = level
     return out
+
+
+def _sig(x: Any, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits, as R's ``print(signif(x))``."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "NA"
+    return f"{float(x):.{digits}g}"
+
+
+def _pval(p: Any) -> str:
+    """R's ``format.pval(p, digits = 1)`` for the global tests (``<2e-16`` below eps)."""
+    if p is None:
+        return "NA"
+    if p < 2.2e-16:
+        return "<2e-16"
+    return f"{p:.1g}" if p < 1e-3 else f"{p:.2g}"
+
+
+def _r_summary(result: dict[str, Any], conf_level: float) -> str:
+    """The layout of R ``summary(coxph(...))``: n, events, both coefficient tables,
+    concordance and the three global tests."""
+    terms = result["terms"]
+    width = max([len(t["term"]) for t in terms] + [4])
+    head = f"{'':{width}}  {'coef':>10} {'exp(coef)':>10} {'se(coef)':>10} {'z':>8} {'Pr(>|z|)':>9}"
+    lines = [f"  n= {result['n']}, number of events= {result['events']}", "", head]
+    for t in terms:
+        lines.append(
+            f"{t['term']:{width}}  {_sig(t['coef']):>10} {_sig(t['hr']):>10} "
+            f"{_sig(t['se']):>10} {_sig(t['z']):>8} {_sig(t['p'], 3):>9}"
+        )
+    pct = f"{conf_level:g}".lstrip("0")
+    lines += [
+        "",
+        f"{'':{width}}  {'exp(coef)':>10} {'exp(-coef)':>10} {'lower ' + pct:>10} "
+        f"{'upper ' + pct:>10}",
+    ]
+    for t in terms:
+        inv = None if t["hr"] in (None, 0) else 1.0 / t["hr"]
+        lines.append(
+            f"{t['term']:{width}}  {_sig(t['hr']):>10} {_sig(inv):>10} "
+            f"{_sig(t['hr_lower']):>10} {_sig(t['hr_upper']):>10}"
+        )
+    c = result["concordance"]
+    lines.append("")
+    if c["c"] is not None:
+        lines.append(f"Concordance= {_sig(c['c'], 3)}  (se = {round(c['se'], 3):g} )")
+    tests = result["tests"]
+    for label, key in (
+        ("Likelihood ratio test", "lr"),
+        ("Wald test            ", "wald"),
+        ("Score (logrank) test ", "score"),
+    ):
+        t = tests[key]
+        lines.append(f"{label}= {_sig(t['chi2'], 4)}  on {t['df']} df,   p={_pval(t['p'])}")
+    for w in result.get("warnings", []):
+        lines.append(f"Warning: {w}")
+    return "\n".join(lines)
+
+
+def _zph_summary(zph: dict[str, Any]) -> str:
+    """The layout of R ``print(cox.zph(fit))``: chisq, df, p per term and GLOBAL."""
+    rows = [*zph["terms"], {"term": "GLOBAL", **zph["global"]}]
+    width = max(len(r["term"]) for r in rows)
+    lines = [
+        "",
+        f"cox.zph (transform = {zph['transform']})",
+        f"{'':{width}}  {'chisq':>8} {'df':>3} {'p':>8}",
+    ]
+    for r in rows:
+        lines.append(
+            f"{r['term']:{width}}  {_sig(r['chisq'], 3):>8} {r['df']:>3} {_sig(r['p'], 3):>8}"
+        )
+    return "\n".join(lines)

@@ -68,3 +68,19 @@ def test_bad_reference_and_level_are_usage_errors() -> None:
     assert _run(*base, "--conf-level", "1.5")[0] == 2
     code, out = _run(*base, "--reference", "celltype=huge")
     assert code == 1 and "huge" in out
+
+
+def test_cox_prints_an_r_like_summary_and_zph() -> None:
+    code, out = _run(
+        "cox", DATA, "--time", "time", "--event", "event", "--covariates", "celltype,karno",
+        "--reference", "celltype=large", "--zph",
+    )  # fmt: skip
+    assert code == 0, out
+    # the lines of R summary(coxph(Surv(time, event) ~ celltype + karno)) on this file,
+    # with celltype releveled to "large" (as tests/reference/cli_parity.R)
+    assert "n= 137, number of events= 128" in out
+    assert "Likelihood ratio test= 59.37  on 4 df,   p=4e-12" in out
+    assert "Wald test            = 61.26  on 4 df,   p=2e-12" in out
+    assert "Score (logrank) test = 63.94  on 4 df,   p=4e-13" in out
+    assert "Concordance= 0.734  (se = 0.023 )" in out
+    assert "GLOBAL        23.6   4" in out and "celltype      14.1   3  0.00282" in out
