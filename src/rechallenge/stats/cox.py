@@ -52,6 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from rechallenge.stats import _cox_kernel as kernel
+from rechallenge.stats import survdata
 from rechallenge.stats.survdata import as_survdata, check_start
 
 __all__ = [
@@ -370,6 +371,7 @@ def fit_cox(
     start: ArrayLike | None = None,
     weights: ArrayLike | None = None,
     cluster: ArrayLike | None = None,
+    timefix: bool = False,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model as R ``coxph`` does (see the module docstring).
 
@@ -396,6 +398,9 @@ def fit_cox(
             then the robust sandwich with dfbeta residuals summed within clusters, as R
             ``coxph(..., cluster = id)``; it is also used, one cluster per row, when the
             weights are not whole numbers (R's default).
+        timefix: merge times closer than ``sqrt(eps)`` first, as R's default
+            ``coxph(timefix = TRUE)`` (:func:`~rechallenge.stats.survdata.timefix`);
+            off by default (times compared exactly; whole-day data are unaffected).
 
     Returns:
         A :class:`CoxResult`. Warnings (:class:`MonotoneLikelihoodWarning`,
@@ -410,6 +415,8 @@ def fit_cox(
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
     if iter_max < 1:
         raise ValueError(f"iter_max must be >= 1, got {iter_max}")
+    if timefix:
+        time, start = survdata.timefix(time, start)
     data, design = _cox_data(time, event, X, strata, reference, start, weights)
     want_c = concordance and data.start is None and data.weights is None
     clusters = None

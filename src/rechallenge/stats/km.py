@@ -66,6 +66,7 @@ from rechallenge.stats.survdata import (
     count_by_time,
     encode_labels,
 )
+from rechallenge.stats.survdata import timefix as survdata_timefix
 
 __all__ = [
     "CONF_TYPES",
@@ -755,6 +756,7 @@ def kaplan_meier(
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
     start: ArrayLike | None = None,
+    timefix: bool = False,
 ) -> KaplanMeierResult:
     """Kaplan–Meier estimate of one survival curve, as R ``survfit(Surv(time, event) ~ 1)``.
 
@@ -763,6 +765,8 @@ def kaplan_meier(
         event: 1/True = event, 0/False = censored.
         start: entry times for counting-process data ``(start, time]`` (delayed entry,
             several rows per subject), as R ``Surv(start, stop, event)``.
+        timefix: merge times closer than ``sqrt(eps)`` first, as R's default
+            (:func:`~rechallenge.stats.survdata.timefix`); off by default.
         conf_type: one of ``"log"`` (R default), ``"log-log"`` (SAS and lifelines default
             band), ``"plain"``, ``"logit"``, ``"arcsin"``, ``"sas"``, ``"spss"`` (see the
             module docstring for the formulas and median rules).
@@ -782,6 +786,8 @@ def kaplan_meier(
             or options.
     """
     _check_options(conf_type, conf_level)
+    if timefix:
+        time, start = survdata_timefix(time, start)
     data = as_survdata(time, event)
     if start is not None:
         return _fit_start_stop(check_start(start, data.time), data, conf_type, conf_level)

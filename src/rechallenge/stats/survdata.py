@@ -322,3 +322,42 @@ def check_start(start: ArrayLike, stop: NDArray[np.float64]) -> NDArray[np.float
             f"at row {first} ({s[first]!r} >= {stop[first]!r})"
         )
     return s
+
+
+def timefix(
+    time: ArrayLike, start: ArrayLike | None = None, tolerance: float = 2.0**-26
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Merge near-tied times as R survival's ``aeqSurv`` (``timefix = TRUE``).
+
+    1. Take the sorted distinct times (entry and exit times together).
+    2. Two neighbours are tied when their gap is ``<= tolerance`` or ``<= tolerance``
+       times the mean absolute time (default ``sqrt(.Machine$double.eps)``).
+    3. Every time is replaced by the first time of its run of ties (``findInterval``
+       on the run starts). An interval ``(start, stop]`` whose ends fall in one run is
+       an error, as in R.
+
+    Returns the (possibly unchanged) times and start times as float arrays; without
+    near-ties the inputs are returned as they are.
+    """
+    t = np.asarray(time, dtype=np.float64)
+    s = None if start is None else np.asarray(start, dtype=np.float64)
+    both = t if s is None else np.concatenate((s, t))
+    y = np.unique(both[np.isfinite(both)])
+    if y.shape[0] < 2:
+        return t, s
+    dy = np.diff(y)
+    tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
+    if not tied.any():
+        return t, s
+    cuts = y[np.concatenate(([True], ~tied))]
+
+    def snap(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(cuts[np.searchsorted(cuts, v, side="right") - 1], dtype=np.float64)
+
+    new_t = snap(t)
+    if s is None:
+        return new_t, None
+    new_s = snap(s)
+    if np.any((new_s == new_t) & (s != t)):
+        raise ValueError("timefix: an interval (start, stop] has effective length 0")
+    return new_t, new_s
