@@ -740,6 +740,13 @@ def _remove_tied_events(
 
 
 def score_residuals(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> FloatArray:
+    """Per-row score residuals at ``beta`` (see :func:`residual_parts`)."""
+    return residual_parts(layout, x, beta)[0]
+
+
+def residual_parts(
+    layout: RiskSetLayout, x: FloatArray, beta: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per-row score residuals at ``beta`` (R ``residuals.coxph(type = "score")``, unweighted).
 
     For row ``i`` with risk ``e_i = exp(x_i' beta)``, over the event groups ``g`` whose
@@ -748,6 +755,10 @@ def score_residuals(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> F
     ``delta_i (x_i - mean_r m_r) - e_i sum_g sum_r v_g (1 - f_r [i dies in g]) (x_i - m_r) / S0_r``.
     Written as ``x_i (A_i - B_i)`` minus its ``m``-weighted twin, with the same lookups
     as the score (cumulative sums over event groups).
+
+    Returns the score residuals, the martingale residuals ``delta_i - e_i (A_i - B_i)``
+    (R ``type = "martingale"``) and, per row, the Efron mean ``mean_r m_r`` of its own
+    event time (events only, else 0; the Schoenfeld residual is ``x_i`` minus it).
     """
     eta = x @ beta
     e = np.exp(eta)
@@ -785,5 +796,8 @@ def score_residuals(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> F
     dead = layout.event.astype(bool)
     own = np.zeros((2 * g, p))
     own[g + layout.event_group] = md
-    resid[dead] += x[dead] - own[layout.split_row[dead]]
-    return resid
+    own_mean = np.zeros_like(x)
+    own_mean[dead] = own[layout.split_row[dead]]
+    resid[dead] += x[dead] - own_mean[dead]
+    martingale = layout.event.astype(np.float64) - e * per_row[:, 0]
+    return resid, martingale, own_mean
