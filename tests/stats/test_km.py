@@ -199,3 +199,13 @@ def test_grouped_fit_equals_separate_fits(shift: float) -> None:
         np.testing.assert_array_equal(fit.n_censor, ref.n_censor)
         np.testing.assert_array_equal(fit.surv, ref.surv)
         assert fit.median == ref.median and fit.n == ref.n and fit.n_events == ref.n_events
+
+
+def test_spss_lower_limit_is_truncated_at_zero() -> None:
+    # median 12 with half-width z SE = 13.86: the untruncated lower limit would be -1.86
+    t = [13, 2, 17, 18, 1, 12, 19, 3, 3]
+    e = [0, 1, 0, 1, 0, 1, 1, 1, 1]
+    m = kaplan_meier(t, e, conf_type="spss").median
+    assert m.estimate == 12.0
+    assert m.upper is not None and m.upper - m.estimate > m.estimate
+    assert m.lower == 0.0

@@ -26,7 +26,8 @@ Algorithm for the log partial likelihood, score and information at one ``beta``
    product ``X' diag(w (A - B)) X`` (no ``n x p x p`` intermediate; the weights are
    non-negative, so it is computed as ``Y' Y``); the second part,
    ``sum_r S1_r S1_r' / S0_r^2``, is expanded in ``f_r`` and needs only the per-event-time
-   sums ``S1`` and ``D1`` (``m x p`` arrays, ``m`` = number of event times).
+   means ``S1 / S0`` and ``D1 / S0`` (``m x p`` arrays, ``m`` = number of event times),
+   with the ``1 / S0_r^2`` sums scaled by ``S0^2`` so that nothing overflows.
 5. Optional per-event-time weights ``h`` give ``sum_t h(t) U_t`` and ``sum_t h(t) I_t``,
    which is what the proportional-hazards score test needs (Grambsch & Therneau 1994).
 
@@ -77,6 +78,14 @@ class RiskSetLayout:
         pair_chunks: ``(first, stop)`` event-group ranges of about ``CHUNK_ROWS`` terms,
             so the per-term arrays are only ever built one chunk at a time.
         efron: whether the Efron approximation is used.
+        entry_bin: counting-process data ``(start, stop]`` only: per row, its bin in an
+            array of ``m + n_strata`` entries, ``e + s`` where ``e`` is the first event
+            group (global index) with time ``> start`` in the row's stratum ``s``; the row
+            is not at risk at the event groups before ``e``.
+        entry_strata: ``(first, stop, s)`` event-group ranges of each stratum.
+        case_weight: case weights per row (R ``coxph(weights=)``), or ``None``.
+        death_weight: per event group, the mean case weight of its events (``wtave`` of
+            ``coxfit6``): each of the group's ``d`` Efron/Breslow terms counts that much.
     """
 
     split_row: NDArray[np.signedinteger]
@@ -90,6 +99,10 @@ class RiskSetLayout:
     pair_frac: FloatArray | None
     pair_chunks: tuple[tuple[int, int], ...]
     efron: bool
+    entry_bin: IntArray | None = None
+    entry_strata: tuple[tuple[int, int, int], ...] = ()
+    case_weight: FloatArray | None = None
+    death_weight: FloatArray | None = None
 
     @property
     def group(self) -> IntArray:
@@ -98,9 +111,19 @@ class RiskSetLayout:
 
 
 def build_layout(
-    time: FloatArray, event: NDArray[np.int8], strata: IntArray | None, efron: bool
+    time: FloatArray,
+    event: NDArray[np.int8],
+    strata: IntArray | None,
+    efron: bool,
+    start: FloatArray | None = None,
+    weights: FloatArray | None = None,
 ) -> RiskSetLayout:
-    """Number the (stratum, time) groups and describe ties; ``strata`` = integer codes."""
+    """Number the (stratum, time) groups and describe ties; ``strata`` = integer codes.
+
+    With ``start`` (entry times, ``start < time``) the data are ``(start, time]`` intervals
+    as R ``Surv(start, stop, event)``: the risk set at ``t`` is every row with
+    ``start < t <= time``.
+    """
     dtype = _index_dtype(time.shape[0])
     split_row, n_groups, strata_groups = _group_codes(time, strata, dtype)
     np.add(split_row, event.astype(dtype) * dtype(n_groups), out=split_row)
@@ -108,6 +131,16 @@ def build_layout(
     event_group = np.flatnonzero(deaths_all)
     deaths = deaths_all[event_group].astype(np.intp)
     pair_start = np.cumsum(deaths) - deaths
+    entry_bin: IntArray | None = None
+    entry_strata: tuple[tuple[int, int, int], ...] = ()
+    if start is not None:
+        entry_bin, entry_strata = _entry_bins(
+            time, event, strata, start, split_row, n_groups, strata_groups, event_group
+        )
+    death_weight = None
+    if weights is not None:
+        total = np.bincount(split_row, weights=weights, minlength=2 * n_groups)[n_groups:]
+        death_weight = total[event_group] / deaths
     return RiskSetLayout(
         split_row=split_row,
         column_start=np.arange(time.shape[0] + 1, dtype=dtype),
@@ -120,7 +153,72 @@ def build_layout(
         pair_frac=_tie_fractions(deaths, pair_start) if efron else None,
         pair_chunks=_pair_chunks(deaths, pair_start),
         efron=efron,
+        entry_bin=entry_bin,
+        entry_strata=entry_strata,
+        case_weight=weights,
+        death_weight=death_weight,
     )
+
+
+def _entry_bins(
+    time: FloatArray,
+    event: NDArray[np.int8],
+    strata: IntArray | None,
+    start: FloatArray,
+    split_row: NDArray[np.signedinteger],
+    n_groups: int,
+    strata_groups: tuple[tuple[int, ...], ...],
+    event_group: IntArray,
+) -> tuple[IntArray, tuple[tuple[int, int, int], ...]]:
+    """Per row, the first event group after its entry time, shifted by its stratum."""
+    group = split_row - n_groups * event.astype(split_row.dtype)
+    # time of each event group: any row of that group has it
+    group_time = np.empty(n_groups)
+    group_time[group] = time
+    event_time = group_time[event_group]
+    bins = np.empty(time.shape[0], dtype=np.intp)
+    bounds: list[tuple[int, int, int]] = []
+    codes = np.zeros(time.shape[0], dtype=np.intp) if strata is None else strata
+    order_codes = np.unique(codes)
+    for s, (first, stop) in enumerate(strata_groups):
+        a = int(np.searchsorted(event_group, first))
+        b = int(np.searchsorted(event_group, stop))
+        rows = np.flatnonzero(codes == order_codes[s])
+        bins[rows] = a + np.searchsorted(event_time[a:b], start[rows], side="right") + s
+        bounds.append((a, b, s))
+    return bins, tuple(bounds)
+
+
+def _late_entry_sums(layout: RiskSetLayout, values: FloatArray) -> FloatArray:
+    """Per event group ``e``: the sum of ``values`` over rows of its stratum with
+    ``start >= t_e`` (already counted by the stop times, but not at risk at ``t_e``)."""
+    assert layout.entry_bin is not None
+    m = layout.event_group.shape[0]
+    size = m + len(layout.entry_strata)
+    if values.ndim == 1:
+        binned = np.bincount(layout.entry_bin, weights=values, minlength=size)
+    else:
+        summing = sparse.csc_array(
+            (np.ones(values.shape[0]), layout.entry_bin, np.arange(values.shape[0] + 1)),
+            shape=(size, values.shape[0]),
+        )
+        binned = np.asarray(summing @ values)
+    out = np.zeros((m, *values.shape[1:]))
+    for a, b, s in layout.entry_strata:
+        local = binned[a + s : b + s + 1]
+        tail = np.cumsum(local[::-1], axis=0)[::-1]
+        out[a:b] = tail[1:]
+    return out
+
+
+def _entry_cumulative(layout: RiskSetLayout, a: FloatArray) -> FloatArray:
+    """Per row, ``sum a`` over the event groups of its stratum at or before its entry."""
+    assert layout.entry_bin is not None
+    m = layout.event_group.shape[0]
+    table = np.zeros(m + len(layout.entry_strata))
+    for first, stop, s in layout.entry_strata:
+        table[first + s + 1 : stop + s + 1] = np.cumsum(a[first:stop])
+    return table[layout.entry_bin]
 
 
 def _group_codes(
@@ -217,20 +315,23 @@ def _risk_sums(layout: RiskSetLayout, x: FloatArray, w: FloatArray) -> _RiskSums
         (w, layout.split_row, layout.column_start), shape=(2 * g, w.shape[0])
     )
     sums = np.asarray(summing @ x)
-    return _RiskSums(
-        s0=_reverse_cumsum(both[:g] + both[g:], layout)[eg],
-        d0=both[g:][eg],
-        s1=_reverse_cumsum(sums[:g] + sums[g:], layout)[eg],
-        d1=sums[g:][eg],
-    )
+    s0 = _reverse_cumsum(both[:g] + both[g:], layout)[eg]
+    s1 = _reverse_cumsum(sums[:g] + sums[g:], layout)[eg]
+    if layout.entry_bin is not None:
+        s0 -= _late_entry_sums(layout, w)
+        s1 -= _late_entry_sums(layout, w[:, None] * x)
+    return _RiskSums(s0=s0, d0=both[g:][eg], s1=s1, d1=sums[g:][eg])
 
 
 @dataclass(frozen=True)
 class _TieSums:
     """Per event time: ``sum_r log S0_r`` and the five sums of step 4 (``c`` = ``1/S0_r``).
 
-    ``a = sum c``, ``b = sum f c``, ``c0 = sum c^2``, ``c1 = sum f c^2``,
-    ``c2 = sum f^2 c^2`` with ``f = r / d`` (zero for Breslow).
+    ``a = sum c``, ``b = sum f c`` and, scaled by ``S0^2`` (``S0`` = the whole risk set),
+    ``c0 = sum (S0 c)^2``, ``c1 = sum f (S0 c)^2``, ``c2 = sum f^2 (S0 c)^2`` with
+    ``f = r / d`` (zero for Breslow). ``S0 c`` lies in ``[1, d]``, so the scaled sums stay
+    finite when a diverging fit makes ``S0`` so small that ``1 / S0^2`` overflows (R's
+    ``coxfit6`` forms ``(cmat - a a' / S0) / S0`` for the same reason).
     """
 
     log_denom: float
@@ -245,6 +346,8 @@ def _tie_sums(layout: RiskSetLayout, s0: FloatArray, d0: FloatArray) -> _TieSums
     for first, stop in layout.pair_chunks:
         log_denom += _tie_chunk(layout, s0, d0, first, stop, coeffs)
     a, b, c0, c1, c2 = coeffs
+    if layout.death_weight is not None:
+        a, b, c0, c1, c2 = (v * layout.death_weight for v in coeffs)
     return _TieSums(log_denom=log_denom, coeffs=(a, b, c0, c1, c2))
 
 
@@ -264,22 +367,26 @@ def _tie_chunk(
     offset = int(layout.pair_start[first])
     starts = layout.pair_start[first:stop] - offset
     a, b, c0, c1, c2 = coeffs
-    inv = np.repeat(s0[first:stop], deaths)
+    whole = s0[first:stop]
+    inv = np.repeat(whole, deaths)
+    term_weight = (
+        None if layout.death_weight is None else np.repeat(layout.death_weight[first:stop], deaths)
+    )
     if layout.pair_frac is None:
-        log_sum = float(np.sum(np.log(inv)))
+        log_sum = _log_sum(inv, term_weight)
         np.divide(1.0, inv, out=inv)
         a[first:stop] = np.add.reduceat(inv, starts)
-        inv *= inv
-        c0[first:stop] = np.add.reduceat(inv, starts)
+        c0[first:stop] = deaths.astype(np.float64)
         return log_sum
     frac = layout.pair_frac[offset : offset + inv.shape[0]]
     tmp = np.repeat(d0[first:stop], deaths)
     tmp *= frac
     inv -= tmp
-    log_sum = float(np.sum(np.log(inv)))
+    log_sum = _log_sum(inv, term_weight)
     np.divide(1.0, inv, out=inv)
     a[first:stop] = np.add.reduceat(inv, starts)
     b[first:stop] = np.add.reduceat(np.multiply(frac, inv, out=tmp), starts)
+    inv *= np.repeat(whole, deaths)
     inv *= inv
     c0[first:stop] = np.add.reduceat(inv, starts)
     c1[first:stop] = np.add.reduceat(np.multiply(frac, inv, out=tmp), starts)
@@ -289,11 +396,20 @@ def _tie_chunk(
     return log_sum
 
 
+def _log_sum(denominators: FloatArray, term_weight: FloatArray | None) -> float:
+    """``sum log S0_r``, each term weighted by its group's mean case weight if any."""
+    logs = np.log(denominators)
+    return float(np.sum(logs) if term_weight is None else logs @ term_weight)
+
+
 def evaluate(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> Derivatives:
     """Derivatives at ``beta``; ``exp(eta)`` overwrites ``eta`` (one n-vector per call)."""
     w = x @ beta
-    eta_events = _event_sum(layout.event, w)
+    cw = layout.case_weight
+    eta_events = _event_sum(layout.event, w if cw is None else w * cw)
     np.exp(w, out=w)
+    if cw is not None:
+        w *= cw
     return _derivatives(layout, x, w, eta_events, None)
 
 
@@ -338,7 +454,9 @@ def _derivatives(
     c = _row_weights(layout, w, a, b)
     info = _weighted_crossprod(x, c, nonnegative=time_weight is None)
     score = _score(layout, x, c, time_weight)
-    s1, d1 = sums.s1, sums.d1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s1 = sums.s1 / sums.s0[:, None]
+        d1 = sums.d1 / sums.s0[:, None]
     info -= (s1.T * c0) @ s1
     if layout.efron:
         cross = (s1.T * c1) @ d1
@@ -361,9 +479,13 @@ def _row_weights(layout: RiskSetLayout, w: FloatArray, a: FloatArray, b: FloatAr
     _forward_cumsum(cum_a, layout)
     table[g:] = cum_a
     table[g + layout.event_group] -= b
+    before_entry = None if layout.entry_bin is None else _entry_cumulative(layout, a)
     for start in range(0, w.shape[0], CHUNK_ROWS):
         block = w[start : start + CHUNK_ROWS]
-        block *= table[layout.split_row[start : start + CHUNK_ROWS]]
+        factor = table[layout.split_row[start : start + CHUNK_ROWS]]
+        if before_entry is not None:
+            factor -= before_entry[start : start + CHUNK_ROWS]
+        block *= factor
     return w
 
 
@@ -374,9 +496,13 @@ def _score(
     g = layout.n_groups
     table = np.zeros(2 * g)
     table[g + layout.event_group] = 1.0 if time_weight is None else time_weight
+    cw = layout.case_weight
     for start in range(0, c.shape[0], CHUNK_ROWS):
         block = c[start : start + CHUNK_ROWS]
-        np.subtract(table[layout.split_row[start : start + CHUNK_ROWS]], block, out=block)
+        delta = table[layout.split_row[start : start + CHUNK_ROWS]]
+        if cw is not None:
+            delta = delta * cw[start : start + CHUNK_ROWS]
+        np.subtract(delta, block, out=block)
     return np.asarray(x.T @ c)
 
 
@@ -611,3 +737,67 @@ def _remove_tied_events(
     size_tr = np.bincount(trgroup)[trgroup]
     counts[idx, 0] -= size_t - size_tr
     counts[idx, 2] -= size_tr - 1
+
+
+def score_residuals(layout: RiskSetLayout, x: FloatArray, beta: FloatArray) -> FloatArray:
+    """Per-row score residuals at ``beta`` (see :func:`residual_parts`)."""
+    return residual_parts(layout, x, beta)[0]
+
+
+def residual_parts(
+    layout: RiskSetLayout, x: FloatArray, beta: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per-row score residuals at ``beta`` (R ``residuals.coxph(type = "score")``, unweighted).
+
+    For row ``i`` with risk ``e_i = exp(x_i' beta)``, over the event groups ``g`` whose
+    time lies in its risk interval and each term ``r`` of ``g`` (mean case weight ``v_g``,
+    ``m_r = S1_r / S0_r``, Efron's ``f_r``):
+    ``delta_i (x_i - mean_r m_r) - e_i sum_g sum_r v_g (1 - f_r [i dies in g]) (x_i - m_r) / S0_r``.
+    Written as ``x_i (A_i - B_i)`` minus its ``m``-weighted twin, with the same lookups
+    as the score (cumulative sums over event groups).
+
+    Returns the score residuals, the martingale residuals ``delta_i - e_i (A_i - B_i)``
+    (R ``type = "martingale"``) and, per row, the Efron mean ``mean_r m_r`` of its own
+    event time (events only, else 0; the Schoenfeld residual is ``x_i`` minus it).
+    """
+    eta = x @ beta
+    e = np.exp(eta)
+    cw = layout.case_weight
+    sums = _risk_sums(layout, x, e if cw is None else e * cw)
+    deaths = layout.deaths
+    frac = np.zeros(int(deaths.sum())) if layout.pair_frac is None else layout.pair_frac
+    grp = np.repeat(np.arange(deaths.shape[0]), deaths)
+    s0_r = sums.s0[grp] - frac * sums.d0[grp]
+    m_r = (sums.s1[grp] - frac[:, None] * sums.d1[grp]) / s0_r[:, None]
+    v = np.ones(deaths.shape[0]) if layout.death_weight is None else layout.death_weight
+    inv = v[grp] / s0_r
+    starts = layout.pair_start
+    a = np.add.reduceat(inv, starts)
+    b = np.add.reduceat(frac * inv, starts)
+    ma = np.add.reduceat(m_r * inv[:, None], starts, axis=0)
+    mb = np.add.reduceat(m_r * (frac * inv)[:, None], starts, axis=0)
+    md = np.add.reduceat(m_r, starts, axis=0) / deaths[:, None]
+    g = layout.n_groups
+    p = x.shape[1]
+    table = np.zeros((2 * g, p + 1))
+    cum = table[:g]
+    cum[layout.event_group, 0] = a
+    cum[layout.event_group, 1:] = ma
+    _forward_cumsum(cum, layout)
+    table[g:] = cum
+    table[g + layout.event_group, 0] -= b
+    table[g + layout.event_group, 1:] -= mb
+    per_row = table[layout.split_row]
+    if layout.entry_bin is not None:
+        per_row[:, 0] -= _entry_cumulative(layout, a)
+        for j in range(p):
+            per_row[:, 1 + j] -= _entry_cumulative(layout, ma[:, j])
+    resid = -e[:, None] * (x * per_row[:, :1] - per_row[:, 1:])
+    dead = layout.event.astype(bool)
+    own = np.zeros((2 * g, p))
+    own[g + layout.event_group] = md
+    own_mean = np.zeros_like(x)
+    own_mean[dead] = own[layout.split_row[dead]]
+    resid[dead] += x[dead] - own_mean[dead]
+    martingale = layout.event.astype(np.float64) - e * per_row[:, 0]
+    return resid, martingale, own_mean

@@ -52,7 +52,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from rechallenge.stats import _cox_kernel as kernel
-from rechallenge.stats.survdata import as_survdata
+from rechallenge.stats import survdata
+from rechallenge.stats.survdata import as_survdata, check_start
 
 __all__ = [
     "Concordance",
@@ -123,6 +124,8 @@ class CoxData:
     event: NDArray[np.int8]
     x: FloatArray
     strata: NDArray[np.intp] | None
+    start: FloatArray | None = None
+    weights: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -365,6 +368,10 @@ def fit_cox(
     toler_chol: float = TOLER_CHOL_DEFAULT,
     iter_max: int = ITER_MAX_DEFAULT,
     concordance: bool = True,
+    start: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
+    cluster: ArrayLike | None = None,
+    timefix: bool = False,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model as R ``coxph`` does (see the module docstring).
 
@@ -378,7 +385,22 @@ def fit_cox(
         reference: reference level per categorical column, e.g. ``{"arm": "A"}``.
         conf_level: level of the hazard-ratio confidence intervals (default 0.95).
         eps, toler_chol, iter_max: R ``coxph.control`` defaults (1e-9, eps^0.75, 20).
-        concordance: compute Harrell's C and its standard error (default ``True``).
+        concordance: compute Harrell's C and its standard error (default ``True``; not
+            available for counting-process data, where it is ``None``).
+        start: entry times for counting-process data ``(start, time]`` (delayed entry,
+            time-varying covariates: one row per interval), as R
+            ``coxph(Surv(start, stop, event) ~ ...)``; every row must have ``start < time``.
+        weights: case weights (finite, > 0), as R ``coxph(weights = )``: each row's risk
+            and event count that much; Efron's tied terms use the mean weight of the tied
+            events (``coxfit6``). The variance is the inverse information (R's default
+            without ``robust``); concordance is ``None`` with weights.
+        cluster: cluster labels (e.g. patient for several rows each): the variance is
+            then the robust sandwich with dfbeta residuals summed within clusters, as R
+            ``coxph(..., cluster = id)``; it is also used, one cluster per row, when the
+            weights are not whole numbers (R's default).
+        timefix: merge times closer than ``sqrt(eps)`` first, as R's default
+            ``coxph(timefix = TRUE)`` (:func:`~rechallenge.stats.survdata.timefix`);
+            off by default (times compared exactly; whole-day data are unaffected).
 
     Returns:
         A :class:`CoxResult`. Warnings (:class:`MonotoneLikelihoodWarning`,
@@ -393,8 +415,19 @@ def fit_cox(
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
     if iter_max < 1:
         raise ValueError(f"iter_max must be >= 1, got {iter_max}")
-    data, design = _cox_data(time, event, X, strata, reference)
-    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, concordance)
+    if timefix:
+        time, start = survdata.timefix(time, start)
+    data, design = _cox_data(time, event, X, strata, reference, start, weights)
+    want_c = concordance and data.start is None and data.weights is None
+    clusters = None
+    if cluster is not None:
+        labels = np.asarray(cluster, dtype=object)
+        if labels.shape != (data.time.shape[0],):
+            raise ValueError("cluster must have one label per row")
+        if pd.isna(labels).any():
+            raise ValueError("cluster has missing values; remove incomplete rows first")
+        clusters = pd.factorize(labels)[0]
+    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, want_c, clusters)
 
 
 def _cox_data(
@@ -403,9 +436,13 @@ def _cox_data(
     X: pd.DataFrame | ArrayLike,
     strata: ArrayLike | None,
     reference: Mapping[str, Any] | None,
+    start: ArrayLike | None = None,
+    weights: ArrayLike | None = None,
 ) -> tuple[CoxData, Design]:
     """Validated data and design; validation temporaries (label copies) end here."""
     surv = as_survdata(time, event, strata=strata)
+    entry = None if start is None else _readonly(check_start(start, surv.time))
+    case_weight = None if weights is None else _readonly(_check_weights(weights, surv.n))
     design = build_design(X, reference, surv.n)
     codes = None if surv.strata is None else pd.factorize(surv.strata, sort=True)[0]
     data = CoxData(
@@ -413,8 +450,24 @@ def _cox_data(
         event=surv.event,
         x=_readonly(design.x),
         strata=None if codes is None else _readonly(codes.astype(np.intp, copy=False)),
+        start=entry,
+        weights=case_weight,
     )
     return data, design
+
+
+def _check_weights(weights: ArrayLike, n: int) -> FloatArray:
+    """Case weights: one finite value > 0 per row (R refuses negative weights)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"weights must have one value per row ({n}), got shape {w.shape}")
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        raise ValueError(
+            f"weights must be finite and > 0; {int(bad.sum())} value(s) are not, first at row "
+            f"{int(np.flatnonzero(bad)[0])}"
+        )
+    return w
 
 
 @dataclass
@@ -461,14 +514,20 @@ def _fit(
     toler_chol: float,
     iter_max: int,
     want_concordance: bool,
+    clusters: NDArray[np.intp] | None = None,
 ) -> CoxResult:
     """Fit on validated data (steps 2-7)."""
-    layout = kernel.build_layout(data.time, data.event, data.strata, ties == "efron")
+    layout = kernel.build_layout(
+        data.time, data.event, data.strata, ties == "efron", start=data.start, weights=data.weights
+    )
     xs, means, scale = _scaled_design(data.x)
     p = xs.shape[1]
 
     def evaluate(beta: FloatArray) -> kernel.Derivatives:
-        return kernel.evaluate(layout, xs, beta)
+        # a trial step of a diverging fit may overflow exp(eta): the result is then not
+        # finite and the step is halved, as in R
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return kernel.evaluate(layout, xs, beta)
 
     start = evaluate(np.zeros(p))
     chol0 = kernel.cholesky2(start.information, toler_chol)
@@ -476,15 +535,22 @@ def _fit(
     score_stat = float(start.score @ step0)
     state = _newton(evaluate, start, step0, eps, toler_chol, iter_max)
     chol = kernel.cholesky2(state.deriv.information, toler_chol)
-    var_s = kernel.chinv(state.deriv.information, chol)
-    singular = chol.redundant
+    var_s = _variance(state, chol, iter_max)
+    # R marks singular columns only after convergence (coxfit6's flag 1000 skips it): a fit
+    # that ran out of iterations keeps its coefficient (0 when never moved) and variance 0.
+    singular = chol.redundant if state.converged else np.zeros(p, dtype=bool)
     coef = state.beta * scale
     var = var_s * np.outer(scale, scale)
+    fractional = data.weights is not None and bool(np.any(data.weights != np.floor(data.weights)))
+    if clusters is not None or fractional:
+        # R's default with a cluster or non-integer case weights: the robust variance
+        var = _robust_variance(layout, xs, state.beta, scale, var, data.weights, clusters)
     score_final = state.deriv.score / scale
     coef_out = np.where(singular, np.nan, coef)
     se = np.where(singular, np.nan, np.sqrt(np.diag(var)))
     df = int(p - singular.sum())
-    messages = _fit_warnings(state, coef, var, score_final, eps, design.names, iter_max)
+    lp_max = float(np.max(xs @ state.beta)) if data.time.shape[0] else 0.0
+    messages = _fit_warnings(state, coef, var, score_final, eps, design.names, iter_max, lp_max)
     wald_stat = _wald(coef[~singular], var[np.ix_(~singular, ~singular)], toler_chol)
     lr_stat = 2.0 * (state.loglik - start.loglik)
     conc = None
@@ -552,9 +618,51 @@ def _newton(
         step = kernel.chsolve(kernel.cholesky2(deriv.information, toler_chol), deriv.score)
         state.beta, state.loglik, state.deriv = new_beta, deriv.loglik, deriv
         new_beta = new_beta + step
-    final = evaluate(state.beta)
-    state.loglik, state.deriv = final.loglik, final
+    # R's loop counter ends one past the limit (coxph reports iter = iter.max + 1); the
+    # derivatives are those of the last accepted beta (for iter.max > 1, as coxfit6).
+    state.iterations = iter_max + 1
+    if iter_max > 1:
+        final = evaluate(state.beta)
+        state.loglik, state.deriv = final.loglik, final
     return state
+
+
+def _robust_variance(
+    layout: kernel.RiskSetLayout,
+    xs: FloatArray,
+    beta_s: FloatArray,
+    scale: FloatArray,
+    var: FloatArray,
+    weights: FloatArray | None,
+    clusters: NDArray[np.intp] | None,
+) -> FloatArray:
+    """``D' D`` with ``D`` the weighted dfbeta residuals ``w_i r_i' V`` summed within
+    clusters (one per row without ``clusters``); R ``coxph``'s robust variance."""
+    resid = kernel.score_residuals(layout, xs, beta_s) / scale
+    if weights is not None:
+        resid *= weights[:, None]
+    if clusters is not None:
+        summed = np.zeros((int(clusters.max()) + 1, resid.shape[1]))
+        np.add.at(summed, clusters, resid)
+        resid = summed
+    dfbeta = resid @ var
+    return np.asarray(dfbeta.T @ dfbeta)
+
+
+def _variance(state: _Newton, chol: kernel.Cholesky, iter_max: int) -> FloatArray:
+    """Inverse information (scaled), or R's value when the iteration limit was reached.
+
+    On running out of iterations, ``coxfit6`` recomputes the information at the last
+    accepted beta and passes it to ``chinv2`` without factoring it first; ``chinv2`` then
+    reads an empty lower triangle, so R's variance is ``diag(1 / I_jj)`` (0 where
+    ``I_jj <= 0``). Equal to the inverse for one covariate; reproduced for every ``p``.
+    """
+    info = state.deriv.information
+    if state.converged or iter_max <= 1:
+        return kernel.chinv(info, chol)
+    diag = np.diag(info)
+    with np.errstate(divide="ignore"):
+        return np.diag(np.where(diag > 0, 1.0 / diag, 0.0))
 
 
 def _relative_change(old: float, new: float) -> float:
@@ -574,20 +682,31 @@ def _fit_warnings(
     eps: float,
     names: tuple[str, ...],
     iter_max: int,
+    lp_max: float,
 ) -> tuple[str, ...]:
-    """R ``coxph.fit`` warnings (step 6), issued and returned."""
+    """R ``coxph.fit`` warnings (step 6), issued and returned.
+
+    After convergence, a coefficient whose next Newton step is still large is named.
+    On running out of iterations (``iter_max > 1``) R adds "one or more coefficients may
+    be infinite" when the centred linear predictor exceeds 500 or a step is not finite.
+    """
     messages: list[str] = []
-    lp_large = False
+    step = np.abs(score @ var)
     if not state.converged:
         msg = f"Ran out of iterations ({iter_max}) and did not converge"
         messages.append(msg)
         warnings.warn(msg, CoxConvergenceWarning, stacklevel=4)
-        lp_large = True
-    step = np.abs(score @ var)
-    if state.converged and iter_max > 1:
+        if iter_max > 1 and (lp_max > 500 or not np.isfinite(step).all()):
+            msg = (
+                "One or more coefficients may be infinite (monotone likelihood, e.g. a "
+                "subgroup without events); consider the Firth fit"
+            )
+            messages.append(msg)
+            warnings.warn(msg, MonotoneLikelihoodWarning, stacklevel=4)
+        return tuple(messages)
+    infinite = np.zeros(coef.shape[0], dtype=bool)
+    if iter_max > 1:
         infinite = ~np.isfinite(score) | ((step > eps) & (step > math.sqrt(eps) * np.abs(coef)))
-    else:
-        infinite = np.zeros(coef.shape[0], dtype=bool) | (lp_large & ~np.isfinite(step))
     if infinite.any():
         which = ", ".join(names[j] for j in np.flatnonzero(infinite))
         msg = (

@@ -50,15 +50,23 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from rechallenge.stats.survdata import SurvData, as_survdata, count_by_time, encode_labels
+from rechallenge.stats.survdata import (
+    SurvData,
+    as_survdata,
+    check_start,
+    count_by_time,
+    encode_labels,
+)
+from rechallenge.stats.survdata import timefix as survdata_timefix
 
 __all__ = [
     "CONF_TYPES",
@@ -228,6 +236,9 @@ class KaplanMeierResult:
         conf_type, conf_level: requested interval type and level.
         median: median with CI (R ``print.survfit`` rule for R types; SAS / SPSS rules
             for ``"sas"`` / ``"spss"``).
+        entry: for counting-process data ``(start, stop]``, the sorted entry and exit
+            times of every row (the numbers at risk on any grid come from them); ``n``
+            is then the number of rows (R's ``records``).
     """
 
     time: FloatArray
@@ -244,6 +255,7 @@ class KaplanMeierResult:
     conf_type: str
     conf_level: float
     median: QuantileEstimate
+    entry: tuple[FloatArray, FloatArray] | None = field(default=None, repr=False, compare=False)
 
     @property
     def band_type(self) -> str:
@@ -326,7 +338,13 @@ class KaplanMeierResult:
         cum_ce = np.concatenate(([0], np.cumsum(self.n_censor)))
         upto = np.searchsorted(self.time, t, side="right")
         before = np.searchsorted(self.time, t, side="left")
-        n_risk = self.n - cum_rows[before]
+        if self.entry is None:
+            n_risk = self.n - cum_rows[before]
+        else:
+            starts, stops = self.entry
+            n_risk = (stops.shape[0] - np.searchsorted(stops, t, side="left")) - (
+                starts.shape[0] - np.searchsorted(starts, t, side="left")
+            )
         ev = cum_ev[upto]
         ce = cum_ce[upto]
         return RiskTable(
@@ -348,6 +366,12 @@ class KaplanMeierResult:
         tau = float(tau)
         if not np.isfinite(tau) or tau < 0:
             raise ValueError(f"tau must be finite and >= 0, got {tau!r}")
+        if self.time.shape[0] and tau < float(self.time[0]):
+            # R survmean: "Truncation point for the mean is < smallest survival"
+            raise ValueError(
+                f"tau = {tau:g} is below the first time of the curve ({float(self.time[0]):g}); "
+                "the restricted mean needs tau at or after it"
+            )
         keep = self.time <= tau
         tt = np.concatenate((self.time[keep], [tau]))
         ss = np.concatenate(([1.0], self.surv[keep]))
@@ -609,7 +633,8 @@ def _spss_quantile(fit: _Curve, p: float) -> tuple[float, float, float]:
        none); ``l`` = the first event time with ``S <= 1 - p - 0.05`` (SE undefined if none).
     3. ``f = (S(u) - S(l)) / (l - u)``;
        ``SE = sqrt(Greenwood Var[S(estimate)]) / f``.
-    4. Interval ``estimate ± z SE`` (not truncated).
+    4. Interval ``estimate ± z SE``, the lower limit truncated at 0 (a time is never
+       negative; an early median with a wide SE would otherwise give a negative limit).
     """
     tol = R_TOLERANCE
     q = 1.0 - p
@@ -633,7 +658,7 @@ def _spss_quantile(fit: _Curve, p: float) -> tuple[float, float, float]:
     z = float(norm.ppf(1.0 - (1.0 - fit.conf_level) / 2.0))
     if not np.isfinite(se):
         return est, float("nan"), float("nan")
-    return est, est - z * se, est + z * se
+    return est, max(0.0, est - z * se), est + z * se
 
 
 # --------------------------------------------------------------------------- public API
@@ -652,11 +677,55 @@ def _fit(data: SurvData, conf_type: str, conf_level: float) -> KaplanMeierResult
     return _fit_counts(ut, n_risk, n_event, conf_type, conf_level)
 
 
+def _tabulate_counting(
+    start: FloatArray, stop: FloatArray, event: NDArray[np.int8]
+) -> tuple[FloatArray, IntArray, IntArray, IntArray, tuple[FloatArray, FloatArray]]:
+    """Step table of ``(start, stop]`` data, as R ``survfit(Surv(start, stop, event))``.
+
+    Rows are reported at the distinct stop times; at ``t`` the risk set is every row with
+    ``start < t <= stop``: ``n_risk = #(stop >= t) - #(start >= t)`` (two sorts and
+    searchsorted). Censorings are the censored rows stopping at ``t``.
+    """
+    stops = np.sort(stop)
+    starts = np.sort(start)
+    ut = np.unique(stops)
+    n_risk = (stops.shape[0] - np.searchsorted(stops, ut, side="left")) - (
+        starts.shape[0] - np.searchsorted(starts, ut, side="left")
+    )
+    ev = event.astype(bool)
+    te = np.sort(stop[ev])
+    tc = np.sort(stop[~ev])
+    n_event = np.diff(np.searchsorted(te, ut, side="right"), prepend=0)
+    n_censor = np.diff(np.searchsorted(tc, ut, side="right"), prepend=0)
+    return (
+        ut,
+        n_risk.astype(np.int64),
+        n_event.astype(np.int64),
+        n_censor.astype(np.int64),
+        (_ro(starts), _ro(stops)),
+    )
+
+
+def _fit_start_stop(
+    start: FloatArray, data: SurvData, conf_type: str, conf_level: float
+) -> KaplanMeierResult:
+    """One counting-process curve on validated data."""
+    ut, n_risk, n_event, n_censor, entry = _tabulate_counting(start, data.time, data.event)
+    fit = _fit_counts(ut, n_risk, n_event, conf_type, conf_level, n_censor=n_censor)
+    return dataclasses.replace(fit, n=int(data.time.shape[0]), entry=entry)
+
+
 def _fit_counts(
-    ut: FloatArray, n_risk: IntArray, n_event: IntArray, conf_type: str, conf_level: float
+    ut: FloatArray,
+    n_risk: IntArray,
+    n_event: IntArray,
+    conf_type: str,
+    conf_level: float,
+    n_censor: IntArray | None = None,
 ) -> KaplanMeierResult:
     """Curve, SEs, band and median from the step-table counts."""
-    n_censor = n_risk - np.concatenate((n_risk[1:], [0])) - n_event
+    if n_censor is None:
+        n_censor = n_risk - np.concatenate((n_risk[1:], [0])) - n_event
     surv, se_log = _greenwood(n_risk, n_event)
     with np.errstate(invalid="ignore"):
         se = surv * se_log
@@ -686,12 +755,18 @@ def kaplan_meier(
     *,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
+    start: ArrayLike | None = None,
+    timefix: bool = False,
 ) -> KaplanMeierResult:
     """Kaplan–Meier estimate of one survival curve, as R ``survfit(Surv(time, event) ~ 1)``.
 
     Args:
-        time: follow-up times (``>= 0``, finite).
+        time: follow-up times (``>= 0``, finite); with ``start``, the exit times.
         event: 1/True = event, 0/False = censored.
+        start: entry times for counting-process data ``(start, time]`` (delayed entry,
+            several rows per subject), as R ``Surv(start, stop, event)``.
+        timefix: merge times closer than ``sqrt(eps)`` first, as R's default
+            (:func:`~rechallenge.stats.survdata.timefix`); off by default.
         conf_type: one of ``"log"`` (R default), ``"log-log"`` (SAS and lifelines default
             band), ``"plain"``, ``"logit"``, ``"arcsin"``, ``"sas"``, ``"spss"`` (see the
             module docstring for the formulas and median rules).
@@ -711,7 +786,12 @@ def kaplan_meier(
             or options.
     """
     _check_options(conf_type, conf_level)
-    return _fit(as_survdata(time, event), conf_type, conf_level)
+    if timefix:
+        time, start = survdata_timefix(time, start)
+    data = as_survdata(time, event)
+    if start is not None:
+        return _fit_start_stop(check_start(start, data.time), data, conf_type, conf_level)
+    return _fit(data, conf_type, conf_level)
 
 
 def kaplan_meier_by_group(
@@ -721,6 +801,7 @@ def kaplan_meier_by_group(
     *,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
+    start: ArrayLike | None = None,
 ) -> Mapping[Any, KaplanMeierResult]:
     """One Kaplan–Meier curve per group level, as R ``survfit(Surv(time, event) ~ group)``.
 
@@ -733,6 +814,17 @@ def kaplan_meier_by_group(
     data = as_survdata(time, event, group=group)
     labels = data.group if data.group is not None else np.zeros(data.n)
     levels, codes = encode_labels(labels)
+    if start is not None:
+        entry = check_start(start, data.time)
+        return {
+            level: _fit_start_stop(
+                entry[codes == i],
+                as_survdata(data.time[codes == i], data.event[codes == i]),
+                conf_type,
+                conf_level,
+            )
+            for i, level in enumerate(levels.tolist())
+        }
     times, events, rows = count_by_time(data.time, data.event, codes, int(levels.shape[0]))
     out: dict[Any, KaplanMeierResult] = {}
     for i, level in enumerate(levels.tolist()):

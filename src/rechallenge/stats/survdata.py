@@ -290,3 +290,74 @@ def count_by_time(
     key += cls[order]
     cnt = np.bincount(key, minlength=u * 2 * k).reshape(u, k, 2)
     return ts[change], cnt[:, :, 1], cnt.sum(axis=2)
+
+
+def check_start(start: ArrayLike, stop: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Validate entry times of counting-process data ``(start, stop]`` (R ``Surv(start, stop, e)``).
+
+    ``start`` is numeric, one value per row, without NaN, finite and strictly below
+    ``stop`` (R: "Stop time must be > start time"); negative entry times are allowed, as
+    in R. Returns the float copy.
+    """
+    raw = _as_1d("start", start)
+    if raw.shape[0] != stop.shape[0]:
+        raise ValueError(f"start has {raw.shape[0]} rows but time has {stop.shape[0]}")
+    if raw.dtype == np.bool_ or not (np.issubdtype(raw.dtype, np.number) or raw.dtype == object):
+        raise ValueError(f"start must be numeric, got dtype {raw.dtype}")
+    try:
+        s = raw.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("start must be numeric; some values cannot be read as numbers") from exc
+    bad = ~np.isfinite(s)
+    if bad.any():
+        raise ValueError(
+            f"start has {int(bad.sum())} missing or infinite value(s), first at row "
+            f"{int(np.flatnonzero(bad)[0])}"
+        )
+    late = s >= stop
+    if late.any():
+        first = int(np.flatnonzero(late)[0])
+        raise ValueError(
+            f"start must be < stop (time); {int(late.sum())} row(s) with start >= stop, first "
+            f"at row {first} ({s[first]!r} >= {stop[first]!r})"
+        )
+    return s
+
+
+def timefix(
+    time: ArrayLike, start: ArrayLike | None = None, tolerance: float = 2.0**-26
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Merge near-tied times as R survival's ``aeqSurv`` (``timefix = TRUE``).
+
+    1. Take the sorted distinct times (entry and exit times together).
+    2. Two neighbours are tied when their gap is ``<= tolerance`` or ``<= tolerance``
+       times the mean absolute time (default ``sqrt(.Machine$double.eps)``).
+    3. Every time is replaced by the first time of its run of ties (``findInterval``
+       on the run starts). An interval ``(start, stop]`` whose ends fall in one run is
+       an error, as in R.
+
+    Returns the (possibly unchanged) times and start times as float arrays; without
+    near-ties the inputs are returned as they are.
+    """
+    t = np.asarray(time, dtype=np.float64)
+    s = None if start is None else np.asarray(start, dtype=np.float64)
+    both = t if s is None else np.concatenate((s, t))
+    y = np.unique(both[np.isfinite(both)])
+    if y.shape[0] < 2:
+        return t, s
+    dy = np.diff(y)
+    tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
+    if not tied.any():
+        return t, s
+    cuts = y[np.concatenate(([True], ~tied))]
+
+    def snap(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(cuts[np.searchsorted(cuts, v, side="right") - 1], dtype=np.float64)
+
+    new_t = snap(t)
+    if s is None:
+        return new_t, None
+    new_s = snap(s)
+    if np.any((new_s == new_t) & (s != t)):
+        raise ValueError("timefix: an interval (start, stop] has effective length 0")
+    return new_t, new_s

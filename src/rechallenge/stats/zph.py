@@ -100,6 +100,10 @@ def cox_zph(fit: CoxResult, transform: Transform = "km") -> ZphResult:
     if transform not in ("km", "identity", "rank", "log"):
         raise ValueError(f"transform must be 'km', 'identity', 'rank' or 'log', got {transform!r}")
     data = fit.data
+    if data.start is not None:
+        raise ValueError("cox_zph is not available for counting-process (start, stop] fits")
+    if data.weights is not None:
+        raise ValueError("cox_zph is not available for fits with case weights")
     if transform == "log" and (data.time <= 0).any():
         raise ValueError("transform='log' needs positive times")
     keep = np.isfinite(fit.coef)
