@@ -27,6 +27,7 @@ from rechallenge.rules.adverse_events import AdverseEventSettings
 from rechallenge.rules.cohort import CohortSettings, CustomCriterion
 from rechallenge.rules.recist import RecistSettings
 from rechallenge.rules.resistance import ResistanceSettings
+from rechallenge.sources.omop.settings import OmopSettings
 
 __all__ = [
     "CohortSettings",
@@ -225,6 +226,7 @@ class StudyConfig(_Section):
     endpoints: EndpointSettings = Field(default_factory=EndpointSettings)
     statistics: StatisticsSettings = Field(default_factory=StatisticsSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    omop: OmopSettings = Field(default_factory=OmopSettings)
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Overrides of the human labels printed in tables, figures and the report, "

@@ -1,0 +1,429 @@
+"""The OMOP source: run the extraction, then build our data-model tables as text cells.
+
+The tables go through the same validation as a CSV folder (`validate_raw_study`). Every
+treatment line carries `line_source` (derived:lot_rule_A) and `progression_source`
+(`omop:episode`, `proxy:next_line_start`, `proxy:death` or blank); a proxy in use is also a
+data-quality warning (OMOP-010), so the report says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rechallenge.data.drugs import load_dictionary
+from rechallenge.data.io import RawStudy, RawTable
+from rechallenge.data.schema import END_REASONS
+from rechallenge.errors import Problem
+from rechallenge.sources.omop import concepts as C
+from rechallenge.sources.omop import extract as X
+from rechallenge.sources.omop.connect import Cdm, connect
+from rechallenge.sources.omop.lines import assign_lines
+from rechallenge.sources.omop.settings import OmopSettings
+
+
+class OmopSource:
+    """A study read from an OMOP CDM v5.4 instance through Ibis."""
+
+    kind = "omop"
+
+    def __init__(
+        self,
+        location: Path | None,
+        *,
+        database: str | None = None,
+        schema: str | None = None,
+        settings: OmopSettings | None = None,
+        cdm: Cdm | None = None,
+    ) -> None:
+        self.location = location
+        self.database = database
+        self.settings = settings or OmopSettings()
+        self.schema = schema or self.settings.schema_name
+        self._cdm = cdm
+        self.provenance: dict[str, Any] = {}
+
+    @property
+    def cdm(self) -> Cdm:
+        """The connection, opened on first use."""
+        if self._cdm is None:
+            self._cdm = connect(self.location, self.database, self.schema)
+        return self._cdm
+
+    def describe(self) -> dict[str, Any]:
+        """Kind, engine, schema and, after `read`, how lines and progression were derived."""
+        where = self.database.split("@")[-1] if self.database else str(self.location)
+        return {"kind": self.kind, "location": where, **self.provenance}
+
+    def read(self) -> RawStudy:
+        """The screened persons' tables in our data model (cells as text)."""
+        cdm = self.cdm
+        vocab = X.resolve_vocabulary(cdm)
+        persons = X.screened_persons(cdm, vocab)
+        warnings: list[Problem] = []
+        drugs = _pull(X.screened(X.drug_rows(cdm, vocab), persons))
+        person = _pull(X.screened(cdm.table("person"), persons))
+        condition = cdm.table("condition_occurrence")
+        lung = X.lung_conditions(cdm, vocab)
+        conditions = (
+            X.screened(condition, persons)
+            .filter(condition.condition_concept_id.isin(lung.concept_id))
+            .select(
+                "person_id",
+                "condition_concept_id",
+                date=condition.condition_start_date.cast("date"),
+            )
+        )
+        conditions = _pull(conditions)
+        death = _pull(X.screened(cdm.table("death"), persons)) if cdm.has("death") else None
+        ids = [
+            *C.LAB_TESTS,
+            *C.METASTASIS,
+            *C.DRIVER_GENES,
+            *vocab.ecog,
+            *vocab.stages,
+            *self.settings.pdl1_tps_concept_ids,
+        ]
+        meas = _pull(X.measurements(cdm, persons, ids))
+        obs = _pull(X.observations(cdm, persons)) if cdm.has("observation") else None
+        epi = _pull(X.episodes(cdm, persons)) if cdm.has("episode") else None
+        contact = _pull(X.last_contact(cdm, persons, self.settings))
+        lines = self._lines(drugs, vocab, warnings)
+        death_dates = _death_dates(death)
+        lines = self._outcomes(lines, meas, obs, epi, death_dates, vocab, warnings)
+        patients = self._patients(
+            person, conditions, meas, obs, epi, contact, death_dates, lines, vocab
+        )
+        labs = self._labs(meas, warnings)
+        self.provenance = {
+            "engine": cdm.engine,
+            "schema": cdm.schema,
+            "line_rule": "derived:lot_rule_A",
+            "line_settings": self.settings.lines.model_dump(),
+            "progression_source": self.provenance_progression,
+            "screened_persons": len(patients),
+        }
+        tables = {
+            "patients": _raw("patients", patients),
+            "treatments": _raw("treatments", lines),
+        }
+        if not labs.empty:
+            tables["labs"] = _raw("labs", labs)
+        return RawStudy(Path(self.describe()["location"]), tables, {}, tuple(warnings))
+
+    provenance_progression = "none"
+
+    def _lines(
+        self, drugs: pd.DataFrame, vocab: X.Vocabulary, warnings: list[Problem]
+    ) -> pd.DataFrame:
+        dictionary = load_dictionary()
+        inn = drugs["ingredient_id"].map(
+            lambda i: vocab.ingredients.get(int(i)) if pd.notna(i) else None
+        )
+        by_source = drugs["source_value"].map(
+            lambda s: (d.inn if (d := dictionary.lookup(str(s))) else None) if pd.notna(s) else None
+        )
+        drugs = drugs.assign(inn=inn.fillna(by_source)).dropna(subset=["inn"])
+        from_source = int(drugs["ingredient_id"].isna().sum())
+        if from_source:
+            warnings.append(
+                Problem(
+                    "OMOP-001",
+                    "drug_exposure",
+                    f"{from_source} drug exposure(s) have drug_concept_id 0 and were mapped from "
+                    "drug_source_value through the drug dictionary",
+                    "map these drugs to RxNorm ingredients in the instance's ETL",
+                    severity="warning",
+                )
+            )
+        return assign_lines(drugs[["person_id", "inn", "date", "stop_reason"]], self.settings.lines)
+
+    def _outcomes(
+        self,
+        lines: pd.DataFrame,
+        meas: pd.DataFrame,
+        obs: pd.DataFrame | None,
+        epi: pd.DataFrame | None,
+        deaths: dict[int, dt.date],
+        vocab: X.Vocabulary,
+        warnings: list[Problem],
+    ) -> pd.DataFrame:
+        """ECOG, best response, progression (episode or proxy) and end reason per line."""
+        lines = lines.sort_values(["person_id", "line"]).reset_index(drop=True)
+        nxt = lines.groupby("person_id")["start_date"].shift(-1)
+        lines["next_start"] = nxt
+        progressions = (
+            epi[epi["concept_id"] == C.EPISODE_DISEASE_PROGRESSION] if epi is not None else None
+        )
+        mode = self.settings.progression
+        use_episode = mode != "proxy" and progressions is not None and not progressions.empty
+        use_proxy = mode == "proxy" or (mode == "episode_or_proxy" and not use_episode)
+        self.provenance_progression = (
+            "omop:episode"
+            if use_episode
+            else f"proxy:{self.settings.proxy}"
+            if use_proxy
+            else "none"
+        )
+        ecog = meas[meas["concept_id"].isin(vocab.ecog)]
+        status = obs[obs["value_concept"].isin(list(C.DISEASE_STATUS))] if obs is not None else None
+        window = dt.timedelta(days=self.settings.ecog_window_days)
+        out = []
+        for row in lines.itertuples(index=False):
+            start, end = row.start_date, row.next_start if pd.notna(row.next_start) else None
+            rec: dict[str, object] = {
+                "patient_id": str(row.person_id),
+                "line": row.line,
+                "regimen": "",
+                "agents": ";".join(row.agents),
+                "start_date": start,
+                "last_dose_date": row.last_dose_date,
+                "end_reason": row.stop_reason if row.stop_reason in END_REASONS else "",
+                "line_source": row.line_source,
+            }
+            e = ecog[
+                (ecog["person_id"] == row.person_id)
+                & (ecog["date"] >= start - window)
+                & (ecog["date"] <= start)
+            ].sort_values("date")
+            rec["ecog"] = "" if e.empty else str(int(e["value"].iloc[-1]))
+            rec["best_response"] = _best(status, row.person_id, start, end)
+            rec["progression_date"], rec["progression_source"] = "", ""
+            if use_episode and progressions is not None:
+                p = progressions[
+                    (progressions["person_id"] == row.person_id)
+                    & (progressions["date"] >= start)
+                    & ((progressions["date"] < end) if end else True)
+                ]
+                if not p.empty:
+                    rec["progression_date"], rec["progression_source"] = (
+                        min(p["date"]),
+                        "omop:episode",
+                    )
+            elif use_proxy:
+                death = deaths.get(int(row.person_id))
+                if end is not None:
+                    rec["progression_date"], rec["progression_source"] = (
+                        end,
+                        "proxy:next_line_start",
+                    )
+                elif self.settings.proxy == "next_line_or_death" and death and death >= start:
+                    rec["progression_date"], rec["progression_source"] = death, "proxy:death"
+            out.append(rec)
+        if use_proxy:
+            warnings.append(
+                Problem(
+                    "OMOP-010",
+                    "treatments",
+                    f"progression dates are a proxy ({self.settings.proxy}): the instance has no "
+                    "Disease Progression episodes; endpoints built on them are time to next "
+                    "treatment or death, not PFS",
+                    "load Oncology-extension episodes (32677) or set omop.progression",
+                    severity="warning",
+                )
+            )
+        return pd.DataFrame(out)
+
+    def _patients(
+        self,
+        person: pd.DataFrame,
+        conditions: pd.DataFrame,
+        meas: pd.DataFrame,
+        obs: pd.DataFrame | None,
+        epi: pd.DataFrame | None,
+        contact: pd.DataFrame,
+        deaths: dict[int, dt.date],
+        lines: pd.DataFrame,
+        vocab: X.Vocabulary,
+    ) -> pd.DataFrame:
+        """One row per screened person (in person_id order)."""
+        first_line = lines.groupby("patient_id")["start_date"].min() if not lines.empty else {}
+        contacts = {int(r.person_id): r for r in contact.itertuples(index=False)}
+        rows = []
+        for p in person.sort_values("person_id").itertuples(index=False):
+            pid = int(p.person_id)
+            cond = conditions[conditions["person_id"] == pid].sort_values("date")
+            index = first_line.get(str(pid)) if len(first_line) else None
+            m = meas[meas["person_id"] == pid]
+            c = contacts.get(pid)
+            last = (
+                (
+                    c.op_end
+                    if self.settings.last_contact == "op_end" and pd.notna(c.op_end)
+                    else c.last_event
+                )
+                if c is not None
+                else None
+            )
+            rows.append(
+                {
+                    "patient_id": str(pid),
+                    "sex": C.SEX.get(int(p.gender_concept_id), ""),
+                    "birth_date": _birth(p),
+                    "smoking": _smoking(obs, pid, index),
+                    "histology": _histology(cond, vocab),
+                    "stage": _first_value(m[m["concept_id"].isin(vocab.stages)], vocab.stages),
+                    "recurrent": _recurrent(epi, pid),
+                    "diagnosis_date": cond["date"].iloc[0] if not cond.empty else "",
+                    "driver": _driver(m),
+                    "pdl1_tps": _pdl1(m, self.settings.pdl1_tps_concept_ids),
+                    "metastases": ";".join(
+                        sorted({C.METASTASIS[i] for i in m["concept_id"] if i in C.METASTASIS})
+                    ),
+                    "last_contact_date": last if last is not None and pd.notna(last) else "",
+                    "death_date": deaths.get(pid, ""),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _labs(self, meas: pd.DataFrame, warnings: list[Problem]) -> pd.DataFrame:
+        """Lab rows in our units: value and range converted with the same factor."""
+        labs = meas[meas["concept_id"].isin(list(C.LAB_TESTS))]
+        rows, unknown, censored = [], 0, 0
+        for r in labs.sort_values(["person_id", "date", "concept_id"]).itertuples(index=False):
+            unit, factor = _unit(r, self.settings.unit_aliases)
+            if unit is None:
+                unknown += 1
+                unit = f"unit_concept_id {r.unit if pd.notna(r.unit) else 'NULL'}"
+            if pd.notna(r.operator) and int(r.operator) != C.OPERATOR_EQUAL:
+                censored += 1
+            rows.append(
+                {
+                    "patient_id": str(r.person_id),
+                    "date": r.date,
+                    "test": C.LAB_TESTS[int(r.concept_id)],
+                    "value": _num(r.value, factor),
+                    "unit": unit,
+                    "lln": _num(r.low, factor),
+                    "uln": _num(r.high, factor),
+                }
+            )
+        if censored:
+            warnings.append(
+                Problem(
+                    "OMOP-021",
+                    "measurement",
+                    f"{censored} lab value(s) carry a non-'=' operator (censored values)",
+                    "review these values: they are not exact",
+                    severity="warning",
+                )
+            )
+        return pd.DataFrame(
+            rows, columns=["patient_id", "date", "test", "value", "unit", "lln", "uln"]
+        )
+
+
+DATE_COLUMNS = {"date", "last_event", "op_end", "death_date"}
+
+
+def _pull(expr: Any) -> pd.DataFrame:
+    """Run one Ibis expression; date columns as `datetime.date` (None when blank)."""
+    frame: pd.DataFrame = expr.to_pandas()
+    for name in DATE_COLUMNS & set(frame.columns):
+        values = pd.to_datetime(frame[name])
+        frame[name] = [v.date() if pd.notna(v) else None for v in values]
+    return frame
+
+
+def _raw(name: str, frame: pd.DataFrame) -> RawTable:
+    """Our text-cell table: dates ISO, blanks empty, like a CSV read."""
+    cells = frame.map(_text).astype(str)
+    return RawTable(name, f"omop:{name}", cells.reset_index(drop=True))
+
+
+def _text(value: object) -> str:
+    if value is None or (not isinstance(value, (str, tuple)) and pd.isna(value)):
+        return ""
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _num(value: object, factor: float) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{float(value) * factor:.10g}"  # type: ignore[arg-type]
+
+
+def _unit(r: Any, aliases: dict[str, str]) -> tuple[str | None, float]:
+    if pd.notna(r.unit) and int(r.unit) in C.UNITS:
+        return C.UNITS[int(r.unit)]
+    if isinstance(r.unit_source, str) and r.unit_source in aliases:
+        return C.UCUM.get(aliases[r.unit_source], (None, 1.0))
+    return None, 1.0
+
+
+def _death_dates(death: pd.DataFrame | None) -> dict[int, dt.date]:
+    if death is None or death.empty:
+        return {}
+    d = death.assign(death_date=pd.to_datetime(death["death_date"]).dt.date)
+    return {int(k): v for k, v in d.groupby("person_id")["death_date"].min().items()}
+
+
+def _birth(p: Any) -> str:
+    if pd.notna(getattr(p, "birth_datetime", None)):
+        return pd.Timestamp(p.birth_datetime).strftime("%Y-%m-%d")
+    parts = [p.year_of_birth, p.month_of_birth, p.day_of_birth]
+    known = [int(x) for x in parts if pd.notna(x)]
+    return "-".join(f"{x:02d}" if i else str(x) for i, x in enumerate(known))
+
+
+def _histology(cond: pd.DataFrame, vocab: X.Vocabulary) -> str:
+    for cid in cond["condition_concept_id"]:
+        cid = int(cid)
+        if cid == C.SMALL_CELL:
+            return "small_cell"
+        if cid in C.HISTOLOGY or cid in vocab.icdo3:
+            return C.HISTOLOGY.get(cid) or vocab.icdo3[cid]
+    return "nos" if not cond.empty else ""
+
+
+def _first_value(m: pd.DataFrame, names: dict[int, str]) -> str:
+    m = m.sort_values("date")
+    return names[int(m["concept_id"].iloc[0])] if not m.empty else ""
+
+
+def _driver(m: pd.DataFrame) -> str:
+    tests = m[m["concept_id"].isin(list(C.DRIVER_GENES))]
+    positive = tests[tests["value_concept"] == C.POSITIVE]
+    if not positive.empty:
+        return C.DRIVER_GENES[int(positive.sort_values("date")["concept_id"].iloc[0])]
+    return "none" if not tests.empty and (tests["value_concept"] == C.NEGATIVE).all() else ""
+
+
+def _pdl1(m: pd.DataFrame, ids: list[int]) -> str:
+    rows = m[m["concept_id"].isin(ids) & (m["unit"] == C.PERCENT)].sort_values("date")
+    return _num(rows["value"].iloc[-1], 1.0) if not rows.empty else ""
+
+
+def _smoking(obs: pd.DataFrame | None, pid: int, index: object) -> str:
+    if obs is None:
+        return ""
+    rows = obs[(obs["person_id"] == pid) & (obs["concept_id"] == C.SMOKING_STATUS)].sort_values(
+        "date"
+    )
+    if index is not None and pd.notna(index):
+        rows = rows[rows["date"] <= index]
+    return C.SMOKING_ANSWERS.get(int(rows["value_concept"].iloc[-1]), "") if not rows.empty else ""
+
+
+def _recurrent(epi: pd.DataFrame | None, pid: int) -> str:
+    if epi is None:
+        return ""
+    own = epi[epi["person_id"] == pid]
+    if (own["concept_id"] == C.EPISODE_RECURRENCE).any():
+        return "yes"
+    return "no" if (own["concept_id"] == C.EPISODE_FIRST_OCCURRENCE).any() else ""
+
+
+def _best(status: pd.DataFrame | None, pid: int, start: dt.date, end: dt.date | None) -> str:
+    if status is None:
+        return ""
+    s = status[(status["person_id"] == pid) & (status["date"] >= start)]
+    if end is not None:
+        s = s[s["date"] < end]
+    answers = [C.DISEASE_STATUS[int(v)] for v in s["value_concept"]]
+    return min(answers, key=C.RESPONSE_RANK.__getitem__) if answers else ""
