@@ -1,0 +1,274 @@
+"""OMOP source: registry, line-of-therapy vectors, and the OMOP run against the CSV run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from rechallenge.config import StudyConfig
+from rechallenge.sources import SOURCES, Source, SourceUnavailable, detect_kind, open_source
+from rechallenge.sources.registry import load_adapter
+
+pytest.importorskip("ibis", reason="the omop extra (ibis-framework) is not installed")
+
+from rechallenge.sources.omop.lines import assign_lines  # noqa: E402
+from rechallenge.sources.omop.settings import LineRules  # noqa: E402
+
+# ibis 12 calls duckdb's fetch_arrow_table, deprecated in duckdb 1.5 (fixed upstream later)
+# and reads pandas' future.infer_string option, deprecated in pandas 3
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "examples" / "seed_cohort"
+PDL1 = 2_000_000_002  # the generator's site-local PD-L1 TPS concept
+CONFIG = {"omop": {"pdl1_tps_concept_ids": [PDL1]}}
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "omop_generate", ROOT / "examples" / "omop_cohort" / "generate.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["omop_generate"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def cdm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic CDM: omop.duckdb (schema cdm) and parquet/."""
+    out = tmp_path_factory.mktemp("omop")
+    gen = _generator()
+    gen.write(gen.build(), out)
+    return out
+
+
+# --- registry -------------------------------------------------------------------------
+
+
+def test_kind_from_path_or_url(cdm: Path, tmp_path: Path) -> None:
+    assert detect_kind(SEED) == "csv"
+    assert detect_kind(tmp_path / "study.xlsx") == "xlsx"
+    assert detect_kind(cdm / "omop.duckdb") == "omop"
+    assert detect_kind(cdm / "parquet") == "omop"  # a folder holding person.parquet
+    assert detect_kind("postgresql://u@localhost/db") == "omop"
+    assert detect_kind(None, database="sc://localhost:15002") == "omop"
+
+
+def test_every_kind_is_registered_with_an_importable_adapter() -> None:
+    assert set(SOURCES) == {"csv", "xlsx", "omop"}
+    for kind in SOURCES:
+        assert load_adapter(kind).kind == kind
+
+
+def test_missing_adapter_dependency_names_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(SOURCES, "omop", ("rechallenge_no_such_module:X", "pip install x[y]"))
+    with pytest.raises(SourceUnavailable, match=r"pip install x\[y\]"):
+        load_adapter("omop")
+
+
+@pytest.mark.parametrize("form", ["csv", "duckdb", "parquet"])
+def test_each_source_meets_the_contract(cdm: Path, form: str) -> None:
+    data = {"csv": SEED, "duckdb": cdm / "omop.duckdb", "parquet": cdm / "parquet"}[form]
+    source = open_source(data, config=StudyConfig.model_validate(CONFIG))
+    assert isinstance(source, Source)
+    raw = source.read()
+    assert {"patients", "treatments"} <= set(raw.tables)
+    assert len(raw.tables["patients"].cells) == 24
+    assert len(raw.tables["treatments"].cells) == 55
+    assert source.describe()["kind"] == ("csv" if form == "csv" else "omop")
+
+
+# --- line of therapy: reference §4 test vectors -----------------------------------------
+
+
+def _doses(start: str, every: int, n: int) -> list[str]:
+    first = dt.date.fromisoformat(start)
+    return [(first + dt.timedelta(days=every * i)).isoformat() for i in range(n)]
+
+
+L1 = [
+    (d, a)
+    for d in ["2021-01-05", "2021-01-26", "2021-02-16", "2021-03-09"]
+    for a in ("pembrolizumab", "carboplatin", "pemetrexed")
+]
+L1 += [
+    (d, a)
+    for d in ["2021-03-30", "2021-04-20", "2021-05-11", "2021-06-01"]
+    for a in ("pembrolizumab", "pemetrexed")
+]
+L2 = [(d, "pembrolizumab") for d in _doses("2021-01-05", 21, 8)]
+L2 += [(d, "docetaxel") for d in ["2021-07-06", "2021-07-27", "2021-08-17"]]
+L3A = [
+    (d, a)
+    for d in ["2021-01-05", "2021-01-26", "2021-02-16"]
+    for a in ("carboplatin", "paclitaxel")
+]
+L3A += [("2021-02-02", "pembrolizumab"), ("2021-02-16", "pembrolizumab")]
+L3B = [r for r in L3A if r[1] != "pembrolizumab"]
+L3B += [("2021-02-03", "pembrolizumab"), ("2021-02-16", "pembrolizumab")]
+L4 = [(d, "pembrolizumab") for d in _doses("2021-01-05", 21, 18)] + [
+    ("2022-05-27", "pembrolizumab")
+]
+L5 = [
+    (d, a)
+    for d in ["2021-01-05", "2021-01-26"]
+    for a in ("cisplatin", "pemetrexed", "pembrolizumab")
+]
+L5 += [
+    (d, a)
+    for d in ["2021-02-16", "2021-03-09"]
+    for a in ("carboplatin", "pemetrexed", "pembrolizumab")
+]
+L6 = [(d, "pembrolizumab") for d in _doses("2021-01-05", 42, 4)]
+
+CB, CIS, PEM, PMX, PAC, DOC = (
+    "carboplatin",
+    "cisplatin",
+    "pembrolizumab",
+    "pemetrexed",
+    "paclitaxel",
+    "docetaxel",
+)
+
+# expected: one (start, last dose, agents) per line
+VECTORS = [
+    ("L1", L1, {}, [("2021-01-05", "2021-06-01", {CB, PEM, PMX})]),  # Pem+Pmx is maintenance
+    ("L2", L2, {}, [("2021-01-05", "2021-06-01", {PEM}), ("2021-07-06", "2021-08-17", {DOC})]),
+    ("L3a", L3A, {}, [("2021-01-05", "2021-02-16", {CB, PAC, PEM})]),  # day 28: inside window
+    (
+        "L3b",
+        L3B,
+        {},
+        [("2021-01-05", "2021-01-26", {CB, PAC}), ("2021-02-03", "2021-02-16", {CB, PAC, PEM})],
+    ),
+    ("L4 gap 180", L4, {}, [("2021-01-05", "2022-05-27", {PEM})]),
+    (
+        "L4 gap 120",
+        L4,
+        {"gap_days": 120},
+        [("2021-01-05", "2021-12-28", {PEM}), ("2022-05-27", "2022-05-27", {PEM})],
+    ),
+    ("L5 substitution", L5, {}, [("2021-01-05", "2021-03-09", {CB, CIS, PEM, PMX})]),
+    (
+        "L5 no substitution",
+        L5,
+        {"substitutions": []},
+        [
+            ("2021-01-05", "2021-01-26", {CIS, PEM, PMX}),
+            ("2021-02-16", "2021-03-09", {CB, PEM, PMX}),
+        ],
+    ),
+    ("L6", L6, {}, [("2021-01-05", "2021-05-11", {PEM})]),  # q6w: drug_era would split it
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "rules", "expected"), VECTORS, ids=[v[0] for v in VECTORS]
+)
+def test_line_of_therapy_vectors(
+    name: str, rows: list[tuple[str, str]], rules: dict[str, Any], expected: list[Any]
+) -> None:
+    frame = pd.DataFrame([{"person_id": 1, "date": d, "inn": a} for d, a in rows])
+    lines = assign_lines(frame, LineRules(**rules))
+    got = [
+        (r.start_date.isoformat(), r.last_dose_date.isoformat(), set(r.agents))
+        for r in lines.itertuples()
+    ]
+    assert got == expected
+    assert list(lines["line"]) == list(range(1, len(expected) + 1))
+    assert set(lines["line_source"]) == {"derived:lot_rule_A"}
+
+
+# --- the OMOP run against the CSV run ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runs(cdm: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    from rechallenge.pipeline import run_and_write
+
+    config = StudyConfig.model_validate(CONFIG)
+    out = tmp_path_factory.mktemp("runs")
+    forms = {"csv": SEED, "duckdb": cdm / "omop.duckdb", "parquet": cdm / "parquet"}
+    return {k: run_and_write(v, out / k, config)[0] for k, v in forms.items()}
+
+
+@pytest.mark.parametrize("form", ["duckdb", "parquet"])
+def test_omop_run_gives_the_csv_cohort_and_survival(runs: dict[str, Any], form: str) -> None:
+    csv, omop = runs["csv"], runs[form]
+    included = [p.get("included") for p in csv["cohort"]["patients"]]
+    assert [p.get("included") for p in omop["cohort"]["patients"]] == included
+    for key in ("km", "logrank", "cox", "cox_models", "follow_up"):
+        assert omop[key] == csv[key], key
+    # without lesion rows, responses come from the disease-status observations
+    assert omop["efficacy"]["rechallenge"]["source"] == {"investigator": 13, "recist": None} or (
+        omop["efficacy"]["rechallenge"]["source"].get("investigator") == 13
+    )
+
+
+def test_without_episodes_progression_is_a_marked_proxy(cdm: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "no_episodes"
+    shutil.copytree(cdm / "parquet", folder)
+    (folder / "episode.parquet").unlink()
+    source = open_source(folder, config=StudyConfig.model_validate(CONFIG))
+    raw = source.read()
+    t = raw.tables["treatments"].cells
+    first = t[(t["patient_id"] == "1")].sort_values("line")
+    # reference L2: the next line's start stands in for progression, and says so
+    assert first["progression_date"].iloc[0] == first["start_date"].iloc[1]
+    assert set(t["progression_source"]) <= {"proxy:next_line_start", "proxy:death", ""}
+    assert "proxy:next_line_start" in set(t["progression_source"])
+    assert source.describe()["progression_source"] == "proxy:next_line_or_death"
+    assert any(w.code == "OMOP-010" and "not PFS" in w.message for w in raw.warnings)
+
+
+def test_with_episodes_progression_names_its_source(cdm: Path) -> None:
+    raw = open_source(cdm / "omop.duckdb", config=StudyConfig.model_validate(CONFIG)).read()
+    t = raw.tables["treatments"].cells
+    marked = t[t["progression_date"] != ""]
+    assert set(marked["progression_source"]) == {"omop:episode"}
+    csv = pd.read_csv(SEED / "treatments.csv", dtype=str).fillna("")
+    assert sorted(marked["progression_date"]) == sorted(
+        csv[csv["progression_date"] != ""]["progression_date"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "low", "high", "expected"),
+    [
+        (8713, 11.2, 12.0, 16.0, ("g/dL", "11.2", "12", "16")),  # M1
+        (8784, 1500.0, 1800.0, 7700.0, ("10^9/L", "1.5", "1.8", "7.7")),  # M2: /uL → 10^9/L
+        (8848, 85.0, None, None, ("10^9/L", "85", "", "")),  # M3: ranges stay blank
+        (8749, 34.0, 3.4, 20.5, ("umol/L", "34", "3.4", "20.5")),  # M5
+        (8645, 85.0, None, None, ("U/L", "85", "", "")),  # M6
+    ],
+)
+def test_lab_units_and_ranges(
+    unit: int, value: float, low: float | None, high: float | None, expected: tuple[str, ...]
+) -> None:
+    from rechallenge.sources.omop.source import _num, _unit
+
+    row = pd.Series({"unit": unit, "unit_source": None})
+    got_unit, factor = _unit(row, {})
+    assert (got_unit, _num(value, factor), _num(low, factor), _num(high, factor)) == expected
+
+
+def test_unknown_unit_mapped_only_through_an_alias() -> None:  # M7
+    from rechallenge.sources.omop.source import _unit
+
+    row = pd.Series({"unit": 0, "unit_source": "K/uL"})
+    assert _unit(row, {})[0] is None
+    assert _unit(row, {"K/uL": "10*3/uL"}) == ("10^9/L", 1.0)
