@@ -125,9 +125,14 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for name in out.columns:
         if name in TEXT_IDS:
             out[name] = out[name].astype("string")
-        elif name.endswith("_id") or name in {"year_of_birth", "month_of_birth", "day_of_birth",
-                                            "days_supply", "min_levels_of_separation",
-                                            "max_levels_of_separation"}:
+        elif name.endswith("_id") or name in {
+            "year_of_birth",
+            "month_of_birth",
+            "day_of_birth",
+            "days_supply",
+            "min_levels_of_separation",
+            "max_levels_of_separation",
+        }:
             out[name] = out[name].astype("Int64")
         elif name.endswith("_date"):
             out[name] = out[name].astype(object).where(out[name].notna(), None)  # DATE
@@ -174,8 +179,13 @@ def _person(cdm: Cdm, k: int, p: dict[str, str], shift: int) -> None:
             visit_type_concept_id=EHR,
         )
     if p["death_date"]:
-        cdm.add("death", person_id=k, death_date=_d(p["death_date"], shift),
-                death_datetime=None, death_type_concept_id=EHR)
+        cdm.add(
+            "death",
+            person_id=k,
+            death_date=_d(p["death_date"], shift),
+            death_datetime=None,
+            death_type_concept_id=EHR,
+        )
     condition = cdm.add(
         "condition_occurrence",
         person_id=k,
@@ -193,23 +203,49 @@ def _person(cdm: Cdm, k: int, p: dict[str, str], shift: int) -> None:
     if p["pdl1_tps"]:
         _measure(cdm, k, diagnosis, PDL1, value_as_number=float(p["pdl1_tps"]), unit=8554)
     if p["smoking"]:
-        cdm.add("observation", person_id=k, observation_concept_id=43054909,
-                observation_date=diagnosis, value_as_concept_id=SMOKING[p["smoking"]],
-                observation_type_concept_id=EHR)
-    first = cdm.add("episode", person_id=k, episode_concept_id=32528,
-                    episode_start_date=diagnosis, episode_parent_id=None,
-                    episode_object_concept_id=HISTOLOGY[p["histology"]],
-                    episode_type_concept_id=32546)
+        cdm.add(
+            "observation",
+            person_id=k,
+            observation_concept_id=43054909,
+            observation_date=diagnosis,
+            value_as_concept_id=SMOKING[p["smoking"]],
+            observation_type_concept_id=EHR,
+        )
+    first = cdm.add(
+        "episode",
+        person_id=k,
+        episode_concept_id=32528,
+        episode_start_date=diagnosis,
+        episode_parent_id=None,
+        episode_object_concept_id=HISTOLOGY[p["histology"]],
+        episode_type_concept_id=32546,
+    )
     if p["recurrent"] == "yes":
-        cdm.add("episode", person_id=k, episode_concept_id=32529, episode_start_date=diagnosis,
-                episode_parent_id=first, episode_object_concept_id=HISTOLOGY[p["histology"]],
-                episode_type_concept_id=32546)
+        cdm.add(
+            "episode",
+            person_id=k,
+            episode_concept_id=32529,
+            episode_start_date=diagnosis,
+            episode_parent_id=first,
+            episode_object_concept_id=HISTOLOGY[p["histology"]],
+            episode_type_concept_id=32546,
+        )
     cdm.tables["_first"] = [*cdm.tables.get("_first", []), {"person_id": k, "id": first}]
 
 
-def _measure(cdm: Cdm, k: int, day: dt.date, concept: int | None, *, event: int | None = None,
-             value_as_number: float | None = None, value_as_concept_id: int | None = None,
-             unit: int | None = None, low: float | None = None, high: float | None = None) -> None:
+def _measure(
+    cdm: Cdm,
+    k: int,
+    day: dt.date,
+    concept: int | None,
+    *,
+    event: int | None = None,
+    value_as_number: float | None = None,
+    value_as_concept_id: int | None = None,
+    unit: int | None = None,
+    low: float | None = None,
+    high: float | None = None,
+) -> None:
     if concept is None:
         return
     cdm.add(
@@ -257,14 +293,24 @@ def _treatments(cdm: Cdm, k: int, lines: list[dict[str, str]], shift: int) -> No
         progression = _d(t["progression_date"], shift)
         if t["best_response"]:
             end = progression or last
-            cdm.add("observation", person_id=k, observation_concept_id=DISEASE_STATUS_OBS,
-                    observation_date=start + (end - start) / 2,
-                    value_as_concept_id=RESPONSE[t["best_response"]],
-                    observation_type_concept_id=EHR)
+            cdm.add(
+                "observation",
+                person_id=k,
+                observation_concept_id=DISEASE_STATUS_OBS,
+                observation_date=start + (end - start) / 2,
+                value_as_concept_id=RESPONSE[t["best_response"]],
+                observation_type_concept_id=EHR,
+            )
         if progression:
-            cdm.add("episode", person_id=k, episode_concept_id=32677,
-                    episode_start_date=progression, episode_parent_id=first_episode,
-                    episode_object_concept_id=0, episode_type_concept_id=32546)
+            cdm.add(
+                "episode",
+                person_id=k,
+                episode_concept_id=32677,
+                episode_start_date=progression,
+                episode_parent_id=first_episode,
+                episode_object_concept_id=0,
+                episode_type_concept_id=32546,
+            )
 
 
 def _drug(inn: str, first: bool) -> tuple[int, str]:
@@ -279,17 +325,39 @@ def _drug(inn: str, first: bool) -> tuple[int, str]:
 def _lab(cdm: Cdm, k: int, lab: dict[str, str], shift: int) -> None:
     day = _d(lab["date"], shift)
     assert day
-    _measure(cdm, k, day, LAB[lab["test"]], value_as_number=float(lab["value"]),
-             unit=UNIT[lab["unit"]], low=float(lab["lln"]) if lab["lln"] else None,
-             high=float(lab["uln"]) if lab["uln"] else None)
+    _measure(
+        cdm,
+        k,
+        day,
+        LAB[lab["test"]],
+        value_as_number=float(lab["value"]),
+        unit=UNIT[lab["unit"]],
+        low=float(lab["lln"]) if lab["lln"] else None,
+        high=float(lab["uln"]) if lab["uln"] else None,
+    )
 
 
-def _concept(cid: int, name: str, domain: str, vocabulary: str, klass: str, code: str,
-             standard: str | None = "S") -> dict[str, object]:
-    return {"concept_id": cid, "concept_name": name, "domain_id": domain,
-            "vocabulary_id": vocabulary, "concept_class_id": klass, "standard_concept": standard,
-            "concept_code": code, "valid_start_date": dt.date(1970, 1, 1),
-            "valid_end_date": dt.date(2099, 12, 31), "invalid_reason": None}
+def _concept(
+    cid: int,
+    name: str,
+    domain: str,
+    vocabulary: str,
+    klass: str,
+    code: str,
+    standard: str | None = "S",
+) -> dict[str, object]:
+    return {
+        "concept_id": cid,
+        "concept_name": name,
+        "domain_id": domain,
+        "vocabulary_id": vocabulary,
+        "concept_class_id": klass,
+        "standard_concept": standard,
+        "concept_code": code,
+        "valid_start_date": dt.date(1970, 1, 1),
+        "valid_end_date": dt.date(2099, 12, 31),
+        "invalid_reason": None,
+    }
 
 
 def _vocabulary() -> dict[str, pd.DataFrame]:
@@ -305,23 +373,92 @@ def _vocabulary() -> dict[str, pd.DataFrame]:
         ancestors += [(INGREDIENT[inn][0], cid, 1), (cid, cid, 0)]
         relationships.append((cid, INGREDIENT[inn][0], "RxNorm has ing"))
     concepts += [
-        _concept(4115276, "Non-small cell lung cancer", "Condition", "SNOMED", "Clinical Finding", "254637007"),
-        _concept(4112738, "Adenocarcinoma of lung", "Condition", "SNOMED", "Clinical Finding", "254626006"),
-        _concept(4110705, "Squamous cell carcinoma of lung", "Condition", "SNOMED", "Clinical Finding", "254634000"),
-        _concept(4110589, "Large cell carcinoma of lung", "Condition", "SNOMED", "Clinical Finding", "254629004"),
-        _concept(ADENOSQUAMOUS, "Adenosquamous carcinoma of lung", "Condition", "ICDO3", "ICDO Condition", "8560/3-C34.9"),
-        _concept(ECOG, "ECOG Performance Status score", "Measurement", "LOINC", "Clinical Observation", "89247-1"),
-        _concept(PDL1, "PD-L1 tumour proportion score", "Measurement", "rechallenge", "Local", "PDL1-TPS"),
-        _concept(DISEASE_STATUS_OBS, "Cancer disease status", "Observation", "rechallenge", "Local", "DISEASE-STATUS"),
+        _concept(
+            4115276,
+            "Non-small cell lung cancer",
+            "Condition",
+            "SNOMED",
+            "Clinical Finding",
+            "254637007",
+        ),
+        _concept(
+            4112738,
+            "Adenocarcinoma of lung",
+            "Condition",
+            "SNOMED",
+            "Clinical Finding",
+            "254626006",
+        ),
+        _concept(
+            4110705,
+            "Squamous cell carcinoma of lung",
+            "Condition",
+            "SNOMED",
+            "Clinical Finding",
+            "254634000",
+        ),
+        _concept(
+            4110589,
+            "Large cell carcinoma of lung",
+            "Condition",
+            "SNOMED",
+            "Clinical Finding",
+            "254629004",
+        ),
+        _concept(
+            ADENOSQUAMOUS,
+            "Adenosquamous carcinoma of lung",
+            "Condition",
+            "ICDO3",
+            "ICDO Condition",
+            "8560/3-C34.9",
+        ),
+        _concept(
+            ECOG,
+            "ECOG Performance Status score",
+            "Measurement",
+            "LOINC",
+            "Clinical Observation",
+            "89247-1",
+        ),
+        _concept(
+            PDL1, "PD-L1 tumour proportion score", "Measurement", "rechallenge", "Local", "PDL1-TPS"
+        ),
+        _concept(
+            DISEASE_STATUS_OBS,
+            "Cancer disease status",
+            "Observation",
+            "rechallenge",
+            "Local",
+            "DISEASE-STATUS",
+        ),
     ]
     ancestors += [(4115276, c, 1) for c in (4112738, 4110705, 4110589)] + [(4115276, 4115276, 0)]
     for stage, cid in STAGE_IDS.items():
         code = {"IIIA": "3A", "IIIB": "3B", "IIIC": "3C", "IVA": "4A", "IVB": "4B"}[stage]
-        concepts.append(_concept(cid, f"AJCC/UICC 8th Stage {code}", "Measurement", "Cancer Modifier", "Staging/Grading", f"c-8th_AJCC/UICC-Stage-{code}"))
-    ancestor = pd.DataFrame(ancestors, columns=["ancestor_concept_id", "descendant_concept_id", "min_levels_of_separation"])
+        concepts.append(
+            _concept(
+                cid,
+                f"AJCC/UICC 8th Stage {code}",
+                "Measurement",
+                "Cancer Modifier",
+                "Staging/Grading",
+                f"c-8th_AJCC/UICC-Stage-{code}",
+            )
+        )
+    ancestor = pd.DataFrame(
+        ancestors,
+        columns=["ancestor_concept_id", "descendant_concept_id", "min_levels_of_separation"],
+    )
     ancestor["max_levels_of_separation"] = ancestor["min_levels_of_separation"]
-    relationship = pd.DataFrame(relationships, columns=["concept_id_1", "concept_id_2", "relationship_id"])
-    return {"concept": pd.DataFrame(concepts), "concept_ancestor": ancestor, "concept_relationship": relationship}
+    relationship = pd.DataFrame(
+        relationships, columns=["concept_id_1", "concept_id_2", "relationship_id"]
+    )
+    return {
+        "concept": pd.DataFrame(concepts),
+        "concept_ancestor": ancestor,
+        "concept_relationship": relationship,
+    }
 
 
 def write(frames: dict[str, pd.DataFrame], out: Path) -> None:

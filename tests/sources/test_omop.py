@@ -18,8 +18,8 @@ from rechallenge.sources.registry import load_adapter
 
 pytest.importorskip("ibis", reason="the omop extra (ibis-framework) is not installed")
 
-from rechallenge.sources.omop.lines import assign_lines  # noqa: E402
-from rechallenge.sources.omop.settings import LineRules  # noqa: E402
+from rechallenge.sources.omop.lines import assign_lines
+from rechallenge.sources.omop.settings import LineRules
 
 # ibis 12 calls duckdb's fetch_arrow_table, deprecated in duckdb 1.5 (fixed upstream later)
 # and reads pandas' future.infer_string option, deprecated in pandas 3
