@@ -59,8 +59,20 @@ class OmopSource:
         return {"kind": self.kind, "location": where, **self.provenance}
 
     def read(self) -> RawStudy:
-        """The screened persons' tables in our data model (cells as text)."""
-        cdm = self.cdm
+        """The screened persons' tables in our data model (cells as text).
+
+        A connection this source opened is closed afterwards; one passed in stays open.
+        """
+        owned = self._cdm is None
+        try:
+            return self._read(self.cdm)
+        finally:
+            if owned and self._cdm is not None:
+                self._cdm.backend.disconnect()
+                self._cdm = None
+
+    def _read(self, cdm: Cdm) -> RawStudy:
+        """`read` on an open connection."""
         vocab = X.resolve_vocabulary(cdm)
         persons = X.screened_persons(cdm, vocab)
         warnings: list[Problem] = []
