@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -322,3 +323,63 @@ def test_unknown_unit_mapped_only_through_an_alias() -> None:  # M7
     row = pd.Series({"unit": 0, "unit_source": "K/uL"})
     assert _unit(row, {})[0] is None
     assert _unit(row, {"K/uL": "10*3/uL"}) == ("10^9/L", 1.0)
+
+
+# --- the command line -----------------------------------------------------------------
+
+
+def _cli(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from rechallenge.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def _config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "study.yaml"
+    path.write_text(f"omop:\n  pdl1_tps_concept_ids: [{PDL1}]\n", encoding="utf-8")
+    return path
+
+
+def test_cli_run_reads_a_duckdb_cdm_with_its_schema(cdm: Path, tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    result = _cli(
+        "run",
+        str(cdm / "omop.duckdb"),
+        "--schema",
+        "cdm",
+        "--out",
+        str(out),
+        "--config",
+        str(_config_file(tmp_path)),
+    )
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert sum(bool(p.get("included")) for p in results["cohort"]["patients"]) == 13
+
+
+def test_cli_run_on_an_unknown_schema_fails_cleanly(cdm: Path, tmp_path: Path) -> None:
+    result = _cli("validate", str(cdm / "omop.duckdb"), "--schema", "nope")
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "OMOP-101" in result.output
+    assert "lacks the CDM table(s)" in result.output
+
+
+@pytest.mark.parametrize("engine", ["parquet", "postgres"])
+def test_cli_validate_reads_a_folder_or_a_database(
+    engine: str, engines: dict[str, str | Path], request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    data = _data(engine, engines, request)
+    where = ["--database", str(data), "--schema", "cdm"] if engine == "postgres" else [str(data)]
+    result = _cli("validate", *where, "--config", str(_config_file(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "24" in result.output  # the screened persons
+    assert "proxy" not in result.output  # progression came from episodes
+
+
+def test_cli_needs_data_or_a_database() -> None:
+    result = _cli("validate")
+    assert result.exit_code == 2
+    assert "--database" in result.output

@@ -17,12 +17,23 @@ import pandas as pd
 from rechallenge.data.drugs import load_dictionary
 from rechallenge.data.io import RawStudy, RawTable
 from rechallenge.data.schema import END_REASONS
-from rechallenge.errors import Problem
+from rechallenge.errors import DataValidationError, Problem
 from rechallenge.sources.omop import concepts as C
 from rechallenge.sources.omop import extract as X
 from rechallenge.sources.omop.connect import Cdm, connect
 from rechallenge.sources.omop.lines import assign_lines
 from rechallenge.sources.omop.settings import OmopSettings
+
+REQUIRED_TABLES = frozenset(
+    {
+        "person",
+        "condition_occurrence",
+        "drug_exposure",
+        "measurement",
+        "concept",
+        "concept_ancestor",
+    }
+)
 
 
 class OmopSource:
@@ -48,9 +59,21 @@ class OmopSource:
 
     @property
     def cdm(self) -> Cdm:
-        """The connection, opened on first use."""
+        """The connection, opened on first use; a failure is a problem, not a traceback."""
         if self._cdm is None:
-            self._cdm = connect(self.location, self.database, self.schema)
+            try:
+                self._cdm = connect(self.location, self.database, self.schema)
+            except Exception as exc:  # driver errors differ per engine
+                raise DataValidationError(
+                    [
+                        Problem(
+                            "OMOP-100",
+                            "omop",
+                            f"cannot open the OMOP database ({type(exc).__name__})",
+                            "check the path or URL, the server and the credentials",
+                        )
+                    ]
+                ) from exc
         return self._cdm
 
     def describe(self) -> dict[str, Any]:
@@ -73,6 +96,19 @@ class OmopSource:
 
     def _read(self, cdm: Cdm) -> RawStudy:
         """`read` on an open connection."""
+        missing = sorted(REQUIRED_TABLES - cdm.names)
+        if missing:
+            where = f"schema {cdm.schema!r}" if cdm.schema else "the instance"
+            raise DataValidationError(
+                [
+                    Problem(
+                        "OMOP-101",
+                        "omop",
+                        f"{where} lacks the CDM table(s) {', '.join(missing)}",
+                        "name the schema holding the CDM tables with --schema (omop.schema)",
+                    )
+                ]
+            )
         vocab = X.resolve_vocabulary(cdm)
         persons = X.screened_persons(cdm, vocab)
         warnings: list[Problem] = []
