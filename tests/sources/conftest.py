@@ -18,7 +18,16 @@ from pathlib import Path
 
 import pytest
 
-PG_BIN = Path(os.environ.get("RECHALLENGE_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """RECHALLENGE_PG_BIN, else the newest Debian server in /usr/lib/postgresql/*/bin."""
+    if "RECHALLENGE_PG_BIN" in os.environ:
+        return Path(os.environ["RECHALLENGE_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 
 
 def _free_port() -> int:
