@@ -199,10 +199,14 @@ class OmopSource:
         vocab: X.Vocabulary,
         warnings: list[Problem],
     ) -> pd.DataFrame:
-        """ECOG, best response, progression (episode or proxy) and end reason per line."""
+        """ECOG, best response, progression (episode or proxy) and end reason per line.
+
+        Column-wise: each fact is joined to the lines on person and filtered to the line's
+        window, [start, next line start) (ECOG: [start - window, start]).
+        """
         lines = lines.sort_values(["person_id", "line"]).reset_index(drop=True)
-        nxt = lines.groupby("person_id")["start_date"].shift(-1)
-        lines["next_start"] = nxt
+        lines["next_start"] = lines.groupby("person_id")["start_date"].shift(-1)
+        key = ["person_id", "line"]
         progressions = (
             epi[epi["concept_id"] == C.EPISODE_DISEASE_PROGRESSION] if epi is not None else None
         )
@@ -216,52 +220,53 @@ class OmopSource:
             if use_proxy
             else "none"
         )
-        ecog = meas[meas["concept_id"].isin(vocab.ecog)]
-        status = obs[obs["value_concept"].isin(list(C.DISEASE_STATUS))] if obs is not None else None
         window = dt.timedelta(days=self.settings.ecog_window_days)
-        out = []
-        for row in lines.itertuples(index=False):
-            start, end = row.start_date, row.next_start if pd.notna(row.next_start) else None
-            rec: dict[str, object] = {
-                "patient_id": str(row.person_id),
-                "line": row.line,
+        ecog = _in_window(lines, meas[meas["concept_id"].isin(vocab.ecog)], before=window)
+        ecog = ecog.sort_values("date").groupby(key)["value"].last()
+        status = obs[obs["value_concept"].isin(list(C.DISEASE_STATUS))] if obs is not None else None
+        best = pd.Series(dtype=object)
+        if status is not None and not status.empty:
+            s = _in_window(lines, status)
+            s = s.assign(
+                rank=s["value_concept"].map(lambda v: C.RESPONSE_RANK[C.DISEASE_STATUS[int(v)]])
+            )
+            best = s.groupby(key)["rank"].min().map({r: k for k, r in C.RESPONSE_RANK.items()})
+        out = pd.DataFrame(
+            {
+                "patient_id": lines["person_id"].astype(str),
+                "line": lines["line"],
                 "regimen": "",
-                "agents": ";".join(row.agents),
-                "start_date": start,
-                "last_dose_date": row.last_dose_date,
-                "end_reason": row.stop_reason if row.stop_reason in END_REASONS else "",
-                "line_source": row.line_source,
+                "agents": lines["agents"].map(";".join),
+                "start_date": lines["start_date"],
+                "last_dose_date": lines["last_dose_date"],
+                "end_reason": lines["stop_reason"].where(
+                    lines["stop_reason"].isin(END_REASONS), ""
+                ),
+                "line_source": lines["line_source"],
             }
-            e = ecog[
-                (ecog["person_id"] == row.person_id)
-                & (ecog["date"] >= start - window)
-                & (ecog["date"] <= start)
-            ].sort_values("date")
-            rec["ecog"] = "" if e.empty else str(int(e["value"].iloc[-1]))
-            rec["best_response"] = _best(status, row.person_id, start, end)
-            rec["progression_date"], rec["progression_source"] = "", ""
-            if use_episode and progressions is not None:
-                p = progressions[
-                    (progressions["person_id"] == row.person_id)
-                    & (progressions["date"] >= start)
-                    & ((progressions["date"] < end) if end else True)
+        )
+        index = pd.MultiIndex.from_frame(lines[key])
+        out["ecog"] = [("" if pd.isna(v) else str(int(v))) for v in ecog.reindex(index)]
+        out["best_response"] = best.reindex(index).fillna("").to_numpy()
+        for column in ("progression_date", "progression_source"):
+            out[column] = pd.Series([""] * len(out), index=out.index, dtype=object)
+        if use_episode and progressions is not None:
+            first = _in_window(lines, progressions).groupby(key)["date"].min().reindex(index)
+            found = first.notna().to_numpy()
+            out.loc[found, "progression_date"] = first[found].to_numpy()
+            out.loc[found, "progression_source"] = "omop:episode"
+        elif use_proxy:
+            nxt = lines["next_start"].notna().to_numpy()
+            out.loc[nxt, "progression_date"] = lines.loc[nxt, "next_start"].to_numpy()
+            out.loc[nxt, "progression_source"] = "proxy:next_line_start"
+            if self.settings.proxy == "next_line_or_death":
+                death = lines["person_id"].map(lambda p: deaths.get(int(p)))
+                dead = (~nxt) & death.notna().to_numpy()
+                dead &= [
+                    bool(d and d >= s) for d, s in zip(death, lines["start_date"], strict=True)
                 ]
-                if not p.empty:
-                    rec["progression_date"], rec["progression_source"] = (
-                        min(p["date"]),
-                        "omop:episode",
-                    )
-            elif use_proxy:
-                death = deaths.get(int(row.person_id))
-                if end is not None:
-                    rec["progression_date"], rec["progression_source"] = (
-                        end,
-                        "proxy:next_line_start",
-                    )
-                elif self.settings.proxy == "next_line_or_death" and death and death >= start:
-                    rec["progression_date"], rec["progression_source"] = death, "proxy:death"
-            out.append(rec)
-        if use_proxy:
+                out.loc[dead, "progression_date"] = death[dead].to_numpy()
+                out.loc[dead, "progression_source"] = "proxy:death"
             warnings.append(
                 Problem(
                     "OMOP-010",
@@ -273,7 +278,7 @@ class OmopSource:
                     severity="warning",
                 )
             )
-        return pd.DataFrame(out)
+        return out
 
     def _patients(
         self,
@@ -291,11 +296,16 @@ class OmopSource:
         first_line = lines.groupby("patient_id")["start_date"].min() if not lines.empty else {}
         contacts = {int(r.person_id): r for r in contact.itertuples(index=False)}
         rows = []
+        by_condition = _by_person(conditions)
+        by_measurement = _by_person(meas)
+        by_observation = _by_person(obs) if obs is not None else {}
+        by_episode = _by_person(epi) if epi is not None else {}
+        none = meas.iloc[0:0]
         for p in person.sort_values("person_id").itertuples(index=False):
             pid = int(p.person_id)
-            cond = conditions[conditions["person_id"] == pid].sort_values("date")
+            cond = by_condition.get(pid, conditions.iloc[0:0]).sort_values("date")
             index = first_line.get(str(pid)) if len(first_line) else None
-            m = meas[meas["person_id"] == pid]
+            m = by_measurement.get(pid, none)
             c = contacts.get(pid)
             last = (
                 (
@@ -311,10 +321,14 @@ class OmopSource:
                     "patient_id": str(pid),
                     "sex": C.SEX.get(int(p.gender_concept_id), ""),
                     "birth_date": _birth(p),
-                    "smoking": _smoking(obs, pid, index),
+                    "smoking": _smoking(
+                        by_observation.get(pid) if obs is not None else None, pid, index
+                    ),
                     "histology": _histology(cond, vocab),
                     "stage": _first_value(m[m["concept_id"].isin(vocab.stages)], vocab.stages),
-                    "recurrent": _recurrent(epi, pid),
+                    "recurrent": _recurrent(
+                        by_episode.get(pid, epi.iloc[0:0]) if epi is not None else None, pid
+                    ),
                     "diagnosis_date": cond["date"].iloc[0] if not cond.empty else "",
                     "driver": _driver(m),
                     "pdl1_tps": _pdl1(m, self.settings.pdl1_tps_concept_ids),
@@ -362,6 +376,31 @@ class OmopSource:
         return pd.DataFrame(
             rows, columns=["patient_id", "date", "test", "value", "unit", "lln", "uln"]
         )
+
+
+def _by_person(frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """`frame` split by person_id (one pass), for per-person lookups in O(1)."""
+    return {int(k): g for k, g in frame.groupby("person_id", sort=False)}
+
+
+def _in_window(
+    lines: pd.DataFrame, facts: pd.DataFrame, before: dt.timedelta | None = None
+) -> pd.DataFrame:
+    """`facts` joined to `lines` on person, kept when dated in the line's window.
+
+    Default window [start, next line start); with `before`, [start - before, start].
+    """
+    joined = lines[["person_id", "line", "start_date", "next_start"]].merge(facts, on="person_id")
+    if joined.empty:
+        return joined
+    date = pd.to_datetime(joined["date"])
+    start = pd.to_datetime(joined["start_date"])
+    if before is not None:
+        keep = (date >= start - before) & (date <= start)
+    else:
+        nxt = pd.to_datetime(joined["next_start"])
+        keep = (date >= start) & (nxt.isna() | (date < nxt))
+    return joined[keep]
 
 
 DATE_COLUMNS = {"date", "last_event", "op_end", "death_date"}
