@@ -292,54 +292,53 @@ class OmopSource:
         lines: pd.DataFrame,
         vocab: X.Vocabulary,
     ) -> pd.DataFrame:
-        """One row per screened person (in person_id order)."""
-        first_line = lines.groupby("patient_id")["start_date"].min() if not lines.empty else {}
-        contacts = {int(r.person_id): r for r in contact.itertuples(index=False)}
-        rows = []
-        by_condition = _by_person(conditions)
-        by_measurement = _by_person(meas)
-        by_observation = _by_person(obs) if obs is not None else {}
-        by_episode = _by_person(epi) if epi is not None else {}
-        none = meas.iloc[0:0]
-        for p in person.sort_values("person_id").itertuples(index=False):
-            pid = int(p.person_id)
-            cond = by_condition.get(pid, conditions.iloc[0:0]).sort_values("date")
-            index = first_line.get(str(pid)) if len(first_line) else None
-            m = by_measurement.get(pid, none)
-            c = contacts.get(pid)
-            last = (
-                (
-                    c.op_end
-                    if self.settings.last_contact == "op_end" and pd.notna(c.op_end)
-                    else c.last_event
-                )
-                if c is not None
-                else None
-            )
-            rows.append(
-                {
-                    "patient_id": str(pid),
-                    "sex": C.SEX.get(int(p.gender_concept_id), ""),
-                    "birth_date": _birth(p),
-                    "smoking": _smoking(
-                        by_observation.get(pid) if obs is not None else None, pid, index
-                    ),
-                    "histology": _histology(cond, vocab),
-                    "stage": _first_value(m[m["concept_id"].isin(vocab.stages)], vocab.stages),
-                    "recurrent": _recurrent(
-                        by_episode.get(pid, epi.iloc[0:0]) if epi is not None else None, pid
-                    ),
-                    "diagnosis_date": cond["date"].iloc[0] if not cond.empty else "",
-                    "driver": _driver(m),
-                    "pdl1_tps": _pdl1(m, self.settings.pdl1_tps_concept_ids),
-                    "metastases": ";".join(
-                        sorted({C.METASTASIS[i] for i in m["concept_id"] if i in C.METASTASIS})
-                    ),
-                    "last_contact_date": last if last is not None and pd.notna(last) else "",
-                    "death_date": deaths.get(pid, ""),
-                }
-            )
-        return pd.DataFrame(rows)
+        """One row per screened person (in person_id order), each fact one grouped pass."""
+        person = person.sort_values("person_id").reset_index(drop=True)
+        ids = [int(i) for i in person["person_id"]]
+
+        def per_person(values: pd.Series) -> list[object]:
+            return [values.get(i, "") for i in ids]
+
+        cond = conditions.sort_values(["person_id", "date"], kind="stable")
+        labels = {**C.HISTOLOGY, **vocab.icdo3, C.SMALL_CELL: "small_cell"}
+        cond = cond.assign(histology=cond["condition_concept_id"].astype(int).map(labels))
+        small = cond[cond["histology"] == "small_cell"].groupby("person_id")["histology"].first()
+        histology = cond.dropna(subset=["histology"]).groupby("person_id")["histology"].first()
+        histology = pd.concat([histology.drop(small.index, errors="ignore"), small])
+        diagnosis = cond.groupby("person_id")["date"].first()
+        m = meas.sort_values(["person_id", "date"], kind="stable")
+        stage = m[m["concept_id"].isin(list(vocab.stages))]
+        stage = stage.groupby("person_id")["concept_id"].first().map(vocab.stages)
+        sites = m[m["concept_id"].isin(list(C.METASTASIS))]
+        sites = sites.assign(site=sites["concept_id"].map(C.METASTASIS))
+        metastases = sites.groupby("person_id")["site"].agg(lambda v: ";".join(sorted(set(v))))
+        pdl1 = m[
+            m["concept_id"].isin(self.settings.pdl1_tps_concept_ids) & (m["unit"] == C.PERCENT)
+        ]
+        pdl1 = pdl1.groupby("person_id")["value"].last().map(lambda v: _num(v, 1.0))
+        starts = lines.assign(pid=lines["patient_id"].astype(int))
+        index = starts.groupby("pid")["start_date"].min() if not lines.empty else pd.Series()
+        last = contact.set_index("person_id")
+        chosen = last["last_event"]
+        if self.settings.last_contact == "op_end":
+            chosen = last["op_end"].where(last["op_end"].notna(), last["last_event"])
+        return pd.DataFrame(
+            {
+                "patient_id": [str(i) for i in ids],
+                "sex": [C.SEX.get(int(g), "") for g in person["gender_concept_id"]],
+                "birth_date": [_birth(p) for p in person.itertuples(index=False)],
+                "smoking": per_person(_smoking(obs, index)),
+                "histology": [histology.get(i, "nos" if i in diagnosis.index else "") for i in ids],
+                "stage": per_person(stage),
+                "recurrent": per_person(_recurrent(epi)),
+                "diagnosis_date": per_person(diagnosis),
+                "driver": per_person(_driver(m)),
+                "pdl1_tps": per_person(pdl1),
+                "metastases": per_person(metastases),
+                "last_contact_date": per_person(chosen.dropna()),
+                "death_date": [deaths.get(i, "") for i in ids],
+            }
+        )
 
     def _labs(self, meas: pd.DataFrame, warnings: list[Problem]) -> pd.DataFrame:
         """Lab rows in our units: value and range converted with the same factor."""
@@ -376,11 +375,6 @@ class OmopSource:
         return pd.DataFrame(
             rows, columns=["patient_id", "date", "test", "value", "unit", "lln", "uln"]
         )
-
-
-def _by_person(frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
-    """`frame` split by person_id (one pass), for per-person lookups in O(1)."""
-    return {int(k): g for k, g in frame.groupby("person_id", sort=False)}
 
 
 def _in_window(
@@ -458,59 +452,36 @@ def _birth(p: Any) -> str:
     return "-".join(f"{x:02d}" if i else str(x) for i, x in enumerate(known))
 
 
-def _histology(cond: pd.DataFrame, vocab: X.Vocabulary) -> str:
-    for cid in cond["condition_concept_id"]:
-        cid = int(cid)
-        if cid == C.SMALL_CELL:
-            return "small_cell"
-        if cid in C.HISTOLOGY or cid in vocab.icdo3:
-            return C.HISTOLOGY.get(cid) or vocab.icdo3[cid]
-    return "nos" if not cond.empty else ""
-
-
-def _first_value(m: pd.DataFrame, names: dict[int, str]) -> str:
-    m = m.sort_values("date")
-    return names[int(m["concept_id"].iloc[0])] if not m.empty else ""
-
-
-def _driver(m: pd.DataFrame) -> str:
+def _driver(m: pd.DataFrame) -> pd.Series:
+    """Per person: the first positive gene; `none` when every test is negative; else absent."""
     tests = m[m["concept_id"].isin(list(C.DRIVER_GENES))]
-    positive = tests[tests["value_concept"] == C.POSITIVE]
-    if not positive.empty:
-        return C.DRIVER_GENES[int(positive.sort_values("date")["concept_id"].iloc[0])]
-    return "none" if not tests.empty and (tests["value_concept"] == C.NEGATIVE).all() else ""
+    positive = tests[tests["value_concept"] == C.POSITIVE].groupby("person_id")["concept_id"]
+    gene = positive.first().map(C.DRIVER_GENES)
+    negative = (tests["value_concept"] == C.NEGATIVE).groupby(tests["person_id"]).all()
+    none = pd.Series("none", index=negative[negative].index, dtype=object)
+    return pd.concat([none.drop(gene.index, errors="ignore"), gene])
 
 
-def _pdl1(m: pd.DataFrame, ids: list[int]) -> str:
-    rows = m[m["concept_id"].isin(ids) & (m["unit"] == C.PERCENT)].sort_values("date")
-    return _num(rows["value"].iloc[-1], 1.0) if not rows.empty else ""
+def _smoking(obs: pd.DataFrame | None, index: pd.Series) -> pd.Series:
+    """Per person: the latest smoking answer on or before the first line (blank for 0)."""
+    if obs is None or obs.empty:
+        return pd.Series(dtype=object)
+    rows = obs[obs["concept_id"] == C.SMOKING_STATUS].sort_values(["person_id", "date"])
+    limit = pd.to_datetime(rows["person_id"].astype(int).map(index))
+    rows = rows[limit.isna().to_numpy() | (pd.to_datetime(rows["date"]) <= limit).to_numpy()]
+    answer = rows.groupby("person_id")["value_concept"].last()
+    return answer.map(lambda v: C.SMOKING_ANSWERS.get(int(v), "") if pd.notna(v) else "")
 
 
-def _smoking(obs: pd.DataFrame | None, pid: int, index: object) -> str:
-    if obs is None:
-        return ""
-    rows = obs[(obs["person_id"] == pid) & (obs["concept_id"] == C.SMOKING_STATUS)].sort_values(
-        "date"
+def _recurrent(epi: pd.DataFrame | None) -> pd.Series:
+    """Per person: yes with a Recurrence episode, no with only a First Occurrence."""
+    if epi is None or epi.empty:
+        return pd.Series(dtype=object)
+    kinds = epi.groupby("person_id")["concept_id"].agg(set)
+    return kinds.map(
+        lambda k: (
+            "yes"
+            if C.EPISODE_RECURRENCE in k
+            else ("no" if C.EPISODE_FIRST_OCCURRENCE in k else "")
+        )
     )
-    if index is not None and pd.notna(index):
-        rows = rows[rows["date"] <= index]
-    return C.SMOKING_ANSWERS.get(int(rows["value_concept"].iloc[-1]), "") if not rows.empty else ""
-
-
-def _recurrent(epi: pd.DataFrame | None, pid: int) -> str:
-    if epi is None:
-        return ""
-    own = epi[epi["person_id"] == pid]
-    if (own["concept_id"] == C.EPISODE_RECURRENCE).any():
-        return "yes"
-    return "no" if (own["concept_id"] == C.EPISODE_FIRST_OCCURRENCE).any() else ""
-
-
-def _best(status: pd.DataFrame | None, pid: int, start: dt.date, end: dt.date | None) -> str:
-    if status is None:
-        return ""
-    s = status[(status["person_id"] == pid) & (status["date"] >= start)]
-    if end is not None:
-        s = s[s["date"] < end]
-    answers = [C.DISEASE_STATUS[int(v)] for v in s["value_concept"]]
-    return min(answers, key=C.RESPONSE_RANK.__getitem__) if answers else ""
