@@ -383,3 +383,13 @@ def test_cli_needs_data_or_a_database() -> None:
     result = _cli("validate")
     assert result.exit_code == 2
     assert "--database" in result.output
+
+
+def test_a_proxy_run_says_so_in_results(cdm: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "no_episodes"
+    shutil.copytree(cdm / "parquet", folder)
+    (folder / "episode.parquet").unlink()
+    results = _results(folder)
+    warnings = json.dumps(results["warnings"])
+    assert "OMOP-010" in warnings
+    assert "not PFS" in warnings

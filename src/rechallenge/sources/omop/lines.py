@@ -64,8 +64,13 @@ def assign_lines(administrations: pd.DataFrame, rules: LineRules) -> pd.DataFram
     frame = frame.sort_values(["person_id", "date", "inn"], kind="stable")
     partners = _partners(rules.substitutions)
     rows: list[dict[str, object]] = []
-    for person_id, person in frame.groupby("person_id", sort=True):
-        for line in _walk(int(str(person_id)), person.itertuples(index=False), rules, partners):
+    people = frame["person_id"].astype("int64").tolist()
+    records = list(zip(frame["inn"], frame["date"], frame["stop_reason"], strict=True))
+    begin = 0
+    for end in range(1, len(people) + 1):  # one person's administrations at a time
+        if end < len(people) and people[end] == people[begin]:
+            continue
+        for line in _walk(people[begin], records[begin:end], rules, partners):
             rows.append(
                 {
                     "person_id": line.person_id,
@@ -76,6 +81,7 @@ def assign_lines(administrations: pd.DataFrame, rules: LineRules) -> pd.DataFram
                     "stop_reason": line.stop_reason,
                 }
             )
+        begin = end
     return pd.DataFrame(rows, columns=columns).assign(line_source=LINE_SOURCE)
 
 
@@ -89,7 +95,10 @@ def _partners(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
 
 
 def _walk(
-    person_id: int, rows: Iterable[object], rules: LineRules, partners: dict[str, set[str]]
+    person_id: int,
+    rows: Iterable[tuple[str, dt.date, object]],
+    rules: LineRules,
+    partners: dict[str, set[str]],
 ) -> list[Line]:
     """Steps 1-5 for one person's administrations, one administration date at a time.
 
@@ -97,13 +106,13 @@ def _walk(
     given that day into the new line too.
     """
     by_date: dict[dt.date, list[tuple[str, object]]] = {}
-    for row in rows:
-        by_date.setdefault(row.date, []).append((row.inn, row.stop_reason))  # type: ignore[attr-defined]
+    for inn, date, reason in rows:
+        by_date.setdefault(date, []).append((inn, reason))
     lines: list[Line] = []
     window = dt.timedelta(days=rules.regimen_window_days)
     gap = dt.timedelta(days=rules.gap_days)
     exempt = set(rules.gap_exempt)
-    for date, given in by_date.items():
+    for date, given in by_date.items():  # dates ascending: the rows are sorted
         line = lines[-1] if lines else None
         if line is not None and date - line.last_dose > gap and not line.regimen <= exempt:
             line = None  # step 4: a pause longer than the gap
