@@ -51,7 +51,7 @@ class LineRules(BaseModel):
 class OmopSettings(BaseModel):
     """How a study is read from an OMOP CDM v5.4 instance (docs/sources.md)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     database: str | None = Field(
         None,
