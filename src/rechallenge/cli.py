@@ -60,11 +60,29 @@ MAX_WARNINGS_SHOWN = 20
 T = TypeVar("T")
 
 DataArgument = Annotated[
-    Path,
+    Path | None,
     typer.Argument(
         metavar="DATA",
-        help="Study folder of CSV files, or an .xlsx workbook.",
+        help="Study folder of CSV files, an .xlsx workbook, or an OMOP CDM: a .duckdb file "
+        "or a folder of OMOP tables (person.parquet, ...). Omit it with --database.",
         show_default=False,
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        metavar="URL",
+        help="Read an OMOP CDM from a database: postgresql://user@host/db, or sc://host "
+        "for Spark Connect (omop extra).",
+    ),
+]
+SchemaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--schema",
+        metavar="NAME",
+        help="Schema holding the OMOP tables (default: the one holding `person`).",
     ),
 ]
 ShowIds = Annotated[
@@ -149,6 +167,25 @@ def _require_data(data: Path) -> None:
         _fail(f"{data}: no such file or folder", EXIT_USAGE)
 
 
+def _source_settings(
+    data: Path | None, database: str | None, schema: str | None, config: StudyConfig
+) -> tuple[Path | None, StudyConfig]:
+    """The data path (checked) and the configuration with --database/--schema applied."""
+    if data is None and database is None and config.omop.database is None:
+        _fail("give DATA (a folder, workbook or .duckdb file) or --database URL", EXIT_USAGE)
+    if data is not None:
+        _require_data(data)
+    if database is None and schema is None:
+        return data, config
+    omop = config.omop.model_copy(
+        update={
+            "database": database or config.omop.database,
+            "schema_name": schema or config.omop.schema_name,
+        }
+    )
+    return data, config.model_copy(update={"omop": omop})
+
+
 def _config(path: Path | None) -> StudyConfig:
     """The configuration, or exit 3 with every problem; renamed keys print a notice."""
     with warnings.catch_warnings(record=True) as caught:
@@ -206,8 +243,10 @@ def _write_report_dir(problems: tuple[Problem, ...], folder: Path, show_ids: boo
     )
 )
 def validate(
-    data: DataArgument,
+    data: DataArgument = None,
     config: ConfigOption = None,
+    database: DatabaseOption = None,
+    schema: SchemaOption = None,
     show_ids: ShowIds = False,
     report: Annotated[
         Path | None,
@@ -225,13 +264,12 @@ def validate(
     from rechallenge.derive.patients import derive_patient_facts
     from rechallenge.pipeline import check_study_names, load_validated
 
-    _require_data(data)
-    settings = _config(config)
+    data, settings = _source_settings(data, database, schema, _config(config))
     study = _or_exit(lambda: load_validated(data, settings), show_ids, report)
     _or_exit(lambda: check_study_names(study, settings), show_ids, None)
     # the rules stage too, so that validate reports every problem and warning run would
     facts = _or_exit(lambda: derive_patient_facts(study, settings), show_ids, report)
-    table = Table(title=f"Study loaded: {data.name}")
+    table = Table(title=f"Study loaded: {data.name if data else 'database'}")
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, value in study.summary().items():
@@ -266,7 +304,7 @@ def validate(
     )
 )
 def run(
-    data: DataArgument,
+    data: DataArgument = None,
     out: Annotated[
         Path,
         typer.Option(
@@ -292,12 +330,19 @@ def run(
             "patients: keep it with the source data.",
         ),
     ] = None,
+    database: DatabaseOption = None,
+    schema: SchemaOption = None,
 ) -> None:
     """Run the whole study: cohort, responses, endpoints, statistics, tables, figures, report."""
     from rechallenge.pipeline import run_study
 
-    _require_data(data)
-    settings = _config(config)
+    data, settings = _source_settings(data, database, schema, _config(config))
+    if data is None:
+        _fail(
+            "run --database is not available yet: the run folder needs an input path; "
+            "use `rechallenge validate --database URL`, or a .duckdb/Parquet copy",
+            EXIT_USAGE,
+        )
     _or_exit(
         lambda: run_study(
             data,

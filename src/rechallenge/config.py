@@ -30,6 +30,7 @@ from rechallenge.rules.adverse_events import AdverseEventSettings
 from rechallenge.rules.cohort import CohortSettings, CustomCriterion
 from rechallenge.rules.recist import RecistSettings
 from rechallenge.rules.resistance import ResistanceSettings
+from rechallenge.sources.omop.settings import OmopSettings
 
 __all__ = [
     "CohortSettings",
@@ -237,6 +238,7 @@ class StudyConfig(_Section):
         description="Published studies to pool this study against (report section "
         "'Context'); unset, no Context section.",
     )
+    omop: OmopSettings = Field(default_factory=OmopSettings)
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Overrides of the human labels printed in tables, figures and the report, "

@@ -63,23 +63,36 @@ LOG = logging.getLogger("rechallenge")
 SCHEMA_VERSION = "1.1"
 
 
-def load_validated(data: Path, config: StudyConfig) -> Study:
-    """Stage 1: read and validate with the configured reading rules, then the data cut-off.
+def load_validated(data: Path | str | None, config: StudyConfig) -> Study:
+    """Stage 1: read the source, validate with the configured reading rules, then the cut-off.
 
-    The rules (courses, RECIST/iRECIST baselines and target sets) and the endpoint times are
-    derived once here too, so every problem `run` could meet is raised by `validate` as well.
+    `data` is a CSV folder, an .xlsx workbook, an OMOP CDM (.duckdb file, Parquet/CSV folder)
+    or a database URL; `config.omop.database` is used when `data` is None. Every source goes
+    through the same validation. The rules (courses, RECIST/iRECIST baselines and target
+    sets) and the endpoint times are derived once here too, so every problem `run` could
+    meet is raised by `validate` as well.
     """
+    from rechallenge.data.cutoff import apply_cutoff
+    from rechallenge.data.validate import validate_raw_study
     from rechallenge.derive.endpoints import endpoint_problems
     from rechallenge.errors import DataValidationError
+    from rechallenge.sources import open_source
 
     options = ParseOptions(config.data.partial_dates, config.data.excel_serial_dates)
-    study = load_study(
-        data,
-        encoding=config.data.encoding,
-        options=options,
-        cutoff=config.endpoints.data_cutoff,
-        mappings=config.data,
-    )
+    source = open_source(data, schema=config.omop.schema_name, config=config)
+    if source.kind in {"csv", "xlsx"}:
+        assert data is not None
+        study = load_study(
+            Path(data),
+            encoding=config.data.encoding,
+            options=options,
+            cutoff=config.endpoints.data_cutoff,
+            mappings=config.data,
+        )
+    else:
+        study = apply_cutoff(
+            validate_raw_study(source.read(), options), config.endpoints.data_cutoff
+        )
     facts = derive_patient_facts(study, config)  # raises for data no response can come from
     problems = endpoint_problems(facts.table, facts.responses, config.endpoints)
     if problems:

@@ -1,0 +1,226 @@
+"""Cohort extraction from an OMOP CDM: Ibis expressions, pushed down into the engine.
+
+Each function returns one Ibis expression (no SQL strings): the engine (DuckDB, PostgreSQL,
+Spark) compiles and runs it; only the screened persons' rows come back to Python.
+
+Screening (reference §1, §2): a person is screened when they have a lung-cancer condition of
+the NSCLC concept set (descendants of 4115276 through `concept_ancestor`, the verified
+histology concepts, ICD-O-3 lung morphologies by code; small-cell carcinoma too, so that
+validation rejects it with a clear error) and at least one exposure to an anti-PD-(L)1
+ingredient (drug concepts rolled up to RxNorm ingredients through `concept_ancestor`, or
+`drug_concept_id` 0 with a `drug_source_value` known to the drug dictionary).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+
+from rechallenge.data.drugs import load_dictionary, normalise_name
+from rechallenge.sources.omop import concepts as C
+from rechallenge.sources.omop.connect import Cdm
+from rechallenge.sources.omop.settings import OmopSettings
+
+ICDO3_LUNG = r"^(8140|8070|8560|8012|8046)/3-C34"
+CLINICAL_TABLES = {
+    "visit_occurrence": "visit_start_date",
+    "drug_exposure": "drug_exposure_start_date",
+    "measurement": "measurement_date",
+    "observation": "observation_date",
+    "condition_occurrence": "condition_start_date",
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Concept ids resolved at run time from the instance's own vocabulary tables."""
+
+    ingredients: dict[int, str]  # ingredient concept id -> INN of the drug dictionary
+    ecog: tuple[int, ...]
+    stages: dict[int, str]  # Cancer Modifier concept id -> stage group
+    icdo3: dict[int, str]  # ICDO3 condition concept id -> histology
+
+    @property
+    def pd1_axis(self) -> list[int]:
+        """Ingredient ids of anti-PD-(L)1 agents."""
+        dictionary = load_dictionary()
+        return [i for i, inn in self.ingredients.items() if _pd1(dictionary, inn)]
+
+
+def _pd1(dictionary: Any, inn: str) -> bool:
+    drug = dictionary.lookup(inn)
+    return bool(drug and drug.pd1_axis)
+
+
+def resolve_vocabulary(cdm: Cdm) -> Vocabulary:
+    """Small lookups on `concept`: ingredients, ECOG by code, stage and ICD-O-3 by code."""
+    concept = cdm.table("concept")
+    dictionary = load_dictionary()
+    inns = sorted({d.inn for d in dictionary.drugs})
+    ingredient = concept.filter(
+        concept.concept_class_id == "Ingredient",
+        concept.vocabulary_id.isin(["RxNorm", "RxNorm Extension"]),
+        concept.concept_id.isin(list(C.INGREDIENTS)) | concept.concept_name.lower().isin(inns),
+    ).select("concept_id", "concept_name")
+    ingredients: dict[int, str] = {}
+    for row in ingredient.to_pandas().itertuples(index=False):
+        named = dictionary.lookup(str(row.concept_name))
+        inn = C.INGREDIENTS.get(int(row.concept_id)) or (named.inn if named else None)
+        if inn is not None:
+            ingredients[int(row.concept_id)] = inn
+    vocabulary, code = C.CODED["ecog"]
+    ecog = concept.filter(concept.vocabulary_id == vocabulary, concept.concept_code == code)
+    stage = concept.filter(
+        concept.vocabulary_id == "Cancer Modifier",
+        concept.concept_code.re_search(C.STAGE_CODE_PATTERN),
+    ).select("concept_id", group=concept.concept_code.re_extract(C.STAGE_CODE_PATTERN, 1))
+    icdo3 = concept.filter(
+        concept.vocabulary_id == "ICDO3", concept.concept_code.re_search(ICDO3_LUNG)
+    ).select("concept_id", "concept_code")
+    return Vocabulary(
+        ingredients,
+        tuple(int(i) for i in ecog.concept_id.to_pandas()),
+        {int(r.concept_id): C.STAGE_FROM_CODE[r.group] for r in stage.to_pandas().itertuples()},
+        {
+            int(r.concept_id): C.ICDO3_HISTOLOGY[str(r.concept_code)[:6]]
+            for r in icdo3.to_pandas().itertuples()
+        },
+    )
+
+
+def lung_conditions(cdm: Cdm, vocab: Vocabulary) -> Any:
+    """Condition concept ids of the NSCLC set (plus small cell, to be rejected)."""
+    ancestor = cdm.table("concept_ancestor")
+    below = ancestor.filter(ancestor.ancestor_concept_id == C.NSCLC_ROOT).select(
+        concept_id=ancestor.descendant_concept_id
+    )
+    listed = [*C.HISTOLOGY, C.SMALL_CELL, *vocab.icdo3]
+    fixed = ibis.memtable({"concept_id": listed}).cast({"concept_id": "int64"})
+    return below.cast({"concept_id": "int64"}).union(fixed, distinct=True)
+
+
+def drug_rows(cdm: Cdm, vocab: Vocabulary) -> Any:
+    """Every exposure to a dictionary drug: person, date, ingredient id (or source value)."""
+    exposure = cdm.table("drug_exposure")
+    ancestor = cdm.table("concept_ancestor")
+    rollup = ancestor.filter(ancestor.ancestor_concept_id.isin(list(vocab.ingredients))).select(
+        drug_concept_id=ancestor.descendant_concept_id,
+        ingredient_id=ancestor.ancestor_concept_id,
+    )
+    coded = exposure.inner_join(rollup, "drug_concept_id").select(
+        exposure.person_id,
+        date=exposure.drug_exposure_start_date.cast("date"),
+        ingredient_id=rollup.ingredient_id.cast("int64"),
+        source_value=ibis.null("string"),
+        stop_reason=exposure.stop_reason.cast("string"),
+    )
+    known = sorted(load_dictionary().index)
+    unmapped = exposure.filter(
+        (exposure.drug_concept_id == 0) & exposure.drug_source_value.lower().strip().isin(known)
+    ).select(
+        exposure.person_id,
+        date=exposure.drug_exposure_start_date.cast("date"),
+        ingredient_id=ibis.null("int64"),
+        source_value=exposure.drug_source_value.cast("string"),
+        stop_reason=exposure.stop_reason.cast("string"),
+    )
+    return coded.union(unmapped, distinct=False)
+
+
+def screened_persons(cdm: Cdm, vocab: Vocabulary) -> Any:
+    """Persons with an NSCLC-set condition and an anti-PD-(L)1 exposure (one column)."""
+    condition = cdm.table("condition_occurrence")
+    lung = lung_conditions(cdm, vocab)
+    with_cancer = condition.filter(condition.condition_concept_id.isin(lung.concept_id)).select(
+        "person_id"
+    )
+    drugs = drug_rows(cdm, vocab)
+    pd1_names = sorted(
+        k for k, d in load_dictionary().index.items() if d.pd1_axis and normalise_name(k) == k
+    )
+    ici = drugs.filter(
+        drugs.ingredient_id.isin(vocab.pd1_axis or [-1])
+        | drugs.source_value.lower().strip().isin(pd1_names)
+    ).select("person_id")
+    return with_cancer.intersect(ici).select(person_id=ibis._.person_id.cast("int64"))
+
+
+def screened(table: Any, persons: Any) -> Any:
+    """Rows of `table` that belong to a screened person (a semi-join in the engine)."""
+    return table.filter(table.person_id.isin(persons.person_id))
+
+
+def measurements(cdm: Cdm, persons: Any, ids: list[int]) -> Any:
+    """The screened persons' measurement rows of the concepts `ids`, with the needed fields."""
+    m = cdm.table("measurement")
+    return (
+        screened(m, persons)
+        .filter(m.measurement_concept_id.isin(ids))
+        .select(
+            "person_id",
+            concept_id="measurement_concept_id",
+            date=m.measurement_date.cast("date"),
+            value=m.value_as_number.cast("float64"),
+            value_concept=m.value_as_concept_id.cast("int64"),
+            unit=m.unit_concept_id.cast("int64"),
+            unit_source=m.unit_source_value.cast("string"),
+            low=m.range_low.cast("float64"),
+            high=m.range_high.cast("float64"),
+            operator=m.operator_concept_id.cast("int64"),
+        )
+    )
+
+
+def observations(cdm: Cdm, persons: Any) -> Any:
+    """Smoking status and disease-status (response) observations of the screened persons."""
+    o = cdm.table("observation")
+    wanted = (o.observation_concept_id == C.SMOKING_STATUS) | o.value_as_concept_id.isin(
+        list(C.DISEASE_STATUS)
+    )
+    return (
+        screened(o, persons)
+        .filter(wanted)
+        .select(
+            "person_id",
+            concept_id=o.observation_concept_id.cast("int64"),
+            date=o.observation_date.cast("date"),
+            value_concept=o.value_as_concept_id.cast("int64"),
+        )
+    )
+
+
+def episodes(cdm: Cdm, persons: Any) -> Any:
+    """Disease Progression, First Occurrence and Recurrence episodes of the screened persons."""
+    e = cdm.table("episode")
+    kinds = [C.EPISODE_DISEASE_PROGRESSION, C.EPISODE_FIRST_OCCURRENCE, C.EPISODE_RECURRENCE]
+    return (
+        screened(e, persons)
+        .filter(e.episode_concept_id.isin(kinds))
+        .select(
+            "person_id",
+            concept_id=e.episode_concept_id.cast("int64"),
+            date=e.episode_start_date.cast("date"),
+        )
+    )
+
+
+def last_contact(cdm: Cdm, persons: Any, settings: OmopSettings) -> Any:
+    """Per screened person: the latest clinical record date and observation_period end."""
+    parts = []
+    for name, column in CLINICAL_TABLES.items():
+        if cdm.has(name):
+            t = screened(cdm.table(name), persons)
+            parts.append(t.select("person_id", date=t[column].cast("date")))
+    events = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+    latest = events.group_by("person_id").aggregate(last_event=events.date.max())
+    if settings.last_contact == "op_end" and cdm.has("observation_period"):
+        op = screened(cdm.table("observation_period"), persons)
+        ends = op.group_by("person_id").aggregate(
+            op_end=op.observation_period_end_date.cast("date").max()
+        )
+        return latest.left_join(ends, "person_id").select(
+            latest.person_id, latest.last_event, ends.op_end
+        )
+    return latest.mutate(op_end=ibis.null("date"))
