@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rechallenge.analysis.context import LiteratureSettings
+from rechallenge.analysis.context_settings import LiteratureSettings
 from rechallenge.data.mappings import DataMappings
 from rechallenge.errors import ConfigDeprecationWarning, ConfigError, did_you_mean, unknown_name
 from rechallenge.figures.settings import FigureStyle

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
+from rechallenge.analysis.context_settings import LiteratureSettings
 from rechallenge.errors import AnalysisError
 from rechallenge.stats.meta import meta_medians, meta_proportions
 
@@ -45,28 +45,6 @@ TITLES: Final = {
     "pfs": "Median PFS of the rechallenge course",
 }
 MIN_STUDIES: Final = 2
-
-
-class LiteratureSettings(BaseModel):
-    """A literature file to pool, and how (defaults as R metafor ``rma``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    path: Path = Field(
-        description="CSV of published studies in the format of "
-        "examples/literature/rechallenge_nsclc.csv (relative paths: from the working "
-        "directory)."
-    )
-    measure: Literal["PLO", "PR", "PFT"] = Field(
-        "PLO", description="Scale for pooling proportions: PLO (logit), PR (raw), PFT."
-    )
-    method: Literal["REML", "DL", "PM", "ML", "FE"] = Field(
-        "REML", description="Between-study variance estimator (FE: common effect)."
-    )
-    hartung_knapp: bool = Field(
-        False, description="Hartung–Knapp intervals (t on k - 1 df) instead of Wald (z)."
-    )
-    conf_level: float = Field(0.95, gt=0, lt=1, description="Level of the pooled intervals.")
 
 
 def _read(path: Path) -> pd.DataFrame:
