@@ -38,6 +38,7 @@ from rich.markup import escape
 from rich.table import Table
 from scipy.stats import norm
 
+from rechallenge.analysis.formatting import clean
 from rechallenge.stats.meta import (
     MEASURES,
     METHODS,
@@ -220,18 +221,6 @@ def _check_options(method: str, conf_level: float, measure: str = "PLO") -> None
         raise typer.BadParameter(f"--measure must be one of {', '.join(MEASURES)}")
     if not 0.0 < conf_level < 1.0:
         raise typer.BadParameter("--conf-level must be strictly between 0 and 1, e.g. 0.95")
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        return _clean(value.item())
-    return value
 
 
 Back = Callable[[float, "np.ndarray[Any, np.dtype[np.bool_]]"], float]
@@ -437,7 +426,7 @@ def proportions(
     except BadData as exc:
         raise _fail(exc) from exc
     if as_json:
-        typer.echo(json.dumps(_clean({**res.to_dict(), **extras}), allow_nan=False, indent=2))
+        typer.echo(json.dumps(clean({**res.to_dict(), **extras}), allow_nan=False, indent=2))
         return
     _notes(dropped, res.adjusted)
     _print_summary(res, "proportion", pct=True)
@@ -496,7 +485,7 @@ def medians(
     except BadData as exc:
         raise _fail(exc) from exc
     if as_json:
-        typer.echo(json.dumps(_clean({**res.to_dict(), **extras}), allow_nan=False, indent=2))
+        typer.echo(json.dumps(clean({**res.to_dict(), **extras}), allow_nan=False, indent=2))
         return
     _notes(dropped)
     _print_summary(res, "median", pct=False)

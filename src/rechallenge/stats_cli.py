@@ -60,6 +60,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rechallenge.analysis.formatting import clean
 from rechallenge.stats.km import CONF_TYPES, kaplan_meier, kaplan_meier_by_group
 from rechallenge.stats.logrank import logrank_test
 
@@ -263,20 +264,8 @@ def _checked_event(values: pd.Series, column: str) -> pd.Series:
     return numbers.astype(int)
 
 
-def _clean_json(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean_json(v) for v in value]
-    if isinstance(value, np.generic):
-        return _clean_json(value.item())
-    return value
-
-
 def _emit_json(payload: dict[str, Any]) -> None:
-    typer.echo(json.dumps(_clean_json(payload), allow_nan=False, indent=2))
+    typer.echo(json.dumps(clean(payload), allow_nan=False, indent=2))
 
 
 def _fmt(x: Any, digits: int = 4) -> str:
