@@ -31,6 +31,7 @@ from rechallenge.errors import (
     Problem,
     RechallengeError,
 )
+from rechallenge.web_cli import serve
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
 EXIT_CODES = (
@@ -373,6 +374,7 @@ def _mount_stats() -> None:
 
 
 _mount_stats()
+app.command(epilog=_epilog("rechallenge serve", "rechallenge serve --data-dir my-studies"))(serve)
 
 
 def main() -> None:
