@@ -23,12 +23,12 @@ def build_settings(
     host: str, port: int, data_dir: Path, workers: int, token_file: Path | None
 ) -> Any:
     """The server's settings from the options (the environment fills the rest)."""
-    from rechallenge.web.settings import WebSettings
+    from rechallenge.web.settings import load_settings
 
     values: dict[str, Any] = {"host": host, "port": port, "data_dir": data_dir, "workers": workers}
     if token_file is not None:
         values["token"] = token_file.read_text(encoding="utf-8").strip()
-    return WebSettings(**values)
+    return load_settings(**values)
 
 
 def serve(
@@ -64,14 +64,8 @@ def serve(
         raise typer.Exit(EXIT_USAGE) from None
     try:
         settings = build_settings(host, port, data_dir, workers, token_file)
-    except (SettingsError, ValueError, OSError) as exc:
-        message = getattr(exc, "errors", None)
-        text = (
-            "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in message())
-            if callable(message)
-            else str(exc)
-        )
-        typer.echo(f"rechallenge serve: {text}", err=True)
+    except (SettingsError, OSError) as exc:
+        typer.echo(f"rechallenge serve: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     os.environ.setdefault("MPLBACKEND", "Agg")
     typer.echo(f"rechallenge workbench on http://{host}:{port}/ (data in {data_dir})")

@@ -9,8 +9,9 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -98,3 +99,16 @@ class WebSettings(BaseSettings):
     def runs_dir(self) -> Path:
         """Run outputs, one folder per run."""
         return self.data_dir / "runs"
+
+
+def load_settings(**values: Any) -> WebSettings:
+    """Settings from `values` and the environment; SettingsError with every reason in words."""
+    try:
+        return WebSettings(**values)
+    except ValidationError as exc:
+        reasons = [
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else str(e["msg"])
+            for e in exc.errors()
+        ]
+        text = "; ".join(r.replace("Value error, ", "") for r in reasons)
+        raise SettingsError(text) from None
