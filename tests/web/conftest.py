@@ -67,7 +67,7 @@ def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 def make_settings(data_dir: Path, **values: object) -> WebSettings:
     """Settings on a temporary data folder, with one worker."""
-    return WebSettings(data_dir=data_dir, workers=1, **values)  # type: ignore[arg-type]
+    return WebSettings(**{"data_dir": data_dir, "workers": 1, **values})  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Validation and runs on the library's pipeline: the same stages `rechallenge run` runs.
 
 `validate` calls `pipeline.load_validated` and returns the problems as records; `run_into`
-writes a run folder with the same files as `rechallenge run --out`, stage by stage so the
+writes a run folder with the same files as `rechallenge run --out` (plus the Word manuscript
+and the configuration used), stage by stage so the
 page can show progress. Nothing here decides anything clinical.
 """
 
@@ -16,6 +17,7 @@ import yaml
 from rechallenge import pipeline, run_folder
 from rechallenge.config import StudyConfig, config_from_mapping
 from rechallenge.errors import ConfigError, DataValidationError, Problem, RechallengeError
+from rechallenge.report.manuscript import write_manuscript
 
 Progress = Callable[[float, str], object]
 
@@ -119,6 +121,7 @@ def run_into(
                 step()
                 done += share
                 progress(min(done / total, 0.99), f"writing {name}")
+        write_manuscript(results, staging, {p.stem: p for p in staging.glob("figures/*.png")})
         (staging / "study.yaml").write_text(config_text, encoding="utf-8")
         pipeline.write_run_log(staging, study, run, timer.seconds, show_ids)
         run_folder.publish(staging, out, "complete")
