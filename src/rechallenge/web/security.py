@@ -33,7 +33,7 @@ CSP = (
 # it is shown in a sandboxed frame with its own policy.
 REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox"
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-same-origin"
 )
 
 

@@ -260,15 +260,26 @@ def _results(run: Run, settings: WebSettings) -> dict[str, Any] | None:
     return loaded
 
 
-def _downloads(run: Run, settings: WebSettings) -> list[tuple[str, str]]:
-    """Every file of the run's folder a reader may want, in a stable order."""
+def _downloads(run: Run, settings: WebSettings) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every file of the run's folder, grouped: (heading, [(path, link text)]) in a stable order.
+
+    Tables, figures and datasets are listed once per stem with a link per format.
+    """
     out = settings.data_dir / run.out_path
-    listed = [(name, label) for name, label in DOWNLOADS if (out / name).is_file()]
-    for folder, label in (("tables", "Table"), ("figures", "Figure"), ("datasets", "Dataset")):
+    groups = [("Report and results", [(n, t) for n, t in DOWNLOADS if (out / n).is_file()])]
+    for folder, heading in (("tables", "Tables"), ("figures", "Figures"), ("datasets", "Datasets")):
+        stems: dict[str, list[str]] = {}
         for path in sorted((out / folder).glob("*")) if (out / folder).is_dir() else []:
             if path.is_file() and not path.is_symlink():
-                listed.append((f"{folder}/{path.name}", f"{label}: {path.name}"))
-    return listed
+                stems.setdefault(path.stem, []).append(path.suffix.lstrip("."))
+        links = [
+            (f"{folder}/{stem}.{fmt}", f"{stem} ({fmt})")
+            for stem, fmts in stems.items()
+            for fmt in fmts
+        ]
+        if links:
+            groups.append((heading, links))
+    return groups
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, dependencies=Page)

@@ -44,7 +44,7 @@ function pollRun(box) {
       .then((response) => response.json())
       .then((run) => {
         status.textContent = run.status;
-        stage.textContent = run.stage;
+        if (stage) stage.textContent = run.stage;
         bar.value = run.progress;
         bar.textContent = `${Math.round(run.progress * 100)} %`;
         if (run.status === "done" || run.status === "failed") {
