@@ -110,7 +110,7 @@ def test_run_compare_and_report_pages(web: TestClient, cohort_zip: bytes) -> Non
     assert "log-log" in compare
     moved = re.search(r"Numbers that moved \((\d+)\)", compare)
     assert moved and int(moved.group(1)) > 0
-    assert "km.PFSR.all.rates.[0].lower" in compare  # the survival band moved, the median not
+    assert "km.PFSR.all.rates.[6 months].lower" in compare  # the band moved, the median not
     assert "km.PFSR.all.median_months" not in compare
     variant = web.post(
         "/runs/compare-variant",

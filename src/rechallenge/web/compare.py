@@ -39,6 +39,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _item_name(index: int, item: Any) -> str:
+    if isinstance(item, dict) and _is_number(item.get("time_months")):
+        return f"{item['time_months']:g} months"
     if isinstance(item, dict):
         parts = [str(item[k]) for k in ITEM_KEYS if isinstance(item.get(k), str | int)]
         if parts:

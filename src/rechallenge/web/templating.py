@@ -30,7 +30,15 @@ def definition(config_text: str) -> str:
     return str(value)
 
 
+def number(value: Any) -> str:
+    """A number for reading: 4 significant digits for floats, integers as they are."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "—" if value is None else str(value)
+
+
 ENV.filters["definition"] = definition
+ENV.filters["number"] = number
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
