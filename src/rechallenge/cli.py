@@ -34,6 +34,7 @@ from rechallenge.errors import (
 from rechallenge.meta_cli import app as meta_app
 from rechallenge.plan_cli import app as plan_app
 from rechallenge.template_cli import template
+from rechallenge.web_cli import serve
 
 DOCS = "docs/getting-started.md and docs/ of the rechallenge source (README.md first)"
 EXIT_CODES = (
@@ -426,6 +427,7 @@ app.add_typer(
 )
 app.add_typer(plan_app, name="plan", help="Plan the prospective trial (events, Simon, simulation).")
 app.command(epilog=_epilog("rechallenge template study.xlsx"))(template)
+app.command(epilog=_epilog("rechallenge serve", "rechallenge serve --data-dir my-studies"))(serve)
 
 
 def main() -> None:

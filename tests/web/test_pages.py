@@ -1,0 +1,160 @@
+"""The pages in-process: configuration form, run page with the report, compare, eligibility."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from tests.web.conftest import make_settings, upload, wait_for
+
+from rechallenge.config import StudyConfig, load_config
+from rechallenge.web import create_app, forms
+
+
+def submitted(config: StudyConfig) -> dict[str, str]:
+    """What a browser sends for the form filled with `config` (unticked boxes are absent)."""
+    values: dict[str, str] = {}
+    for section in forms.build_form(config):
+        for field in section.fields:
+            if field.widget == "checkbox":
+                if field.value:
+                    values[field.key] = "on"
+            else:
+                values[field.key] = "" if field.value is None else str(field.value)
+    return values
+
+
+def csrf_of(client: TestClient, page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = make_settings(tmp_path_factory.mktemp("pages") / "data", workers=2)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_the_form_read_back_unchanged_is_the_same_configuration() -> None:
+    config = StudyConfig()
+    assert forms.read_form(submitted(config)) == config.model_dump(mode="json")
+
+
+def test_the_form_names_criteria_and_methods_in_words(web: TestClient, cohort_zip: bytes) -> None:
+    study = upload(web, cohort_zip)
+    page = web.get(f"/studies/{study}/config").text
+    assert "Acquired immune resistance to the first PD-(L)1 course" in page
+    assert "Age 18–75 years at the start of rechallenge" in page
+    assert "log-transformed Greenwood intervals" in page
+    for key in ("statistics.subgroups", "statistics.cox_multivariable", "resistance.definition"):
+        assert f'name="{key}"' in page
+
+
+def test_saving_the_form_writes_the_yaml_the_cli_reads(
+    web: TestClient, cohort_zip: bytes, tmp_path: Path
+) -> None:
+    study = upload(web, cohort_zip)
+    values = submitted(StudyConfig())
+    values["resistance.definition"] = "sitc2020"
+    values["cohort.ecog_max"] = "1"
+    del values["criterion:age_range"]  # unticked: the criterion is switched off
+    values["csrf_token"] = csrf_of(web, f"/studies/{study}/config")
+    response = web.post(f"/studies/{study}/config", data=values, follow_redirects=False)
+    assert response.status_code == 303
+    path = tmp_path / "study.yaml"
+    path.write_text(web.get(f"/studies/{study}/study.yaml").text, encoding="utf-8")
+    config = load_config(path)
+    assert config.resistance.definition == "sitc2020"
+    assert config.cohort.ecog_max == 1
+    assert config.cohort.disabled == ["age_range"]
+
+
+def test_an_invalid_form_is_refused_with_the_key(web: TestClient, cohort_zip: bytes) -> None:
+    study = upload(web, cohort_zip)
+    values = submitted(StudyConfig())
+    values["cohort.ecog_max"] = "9"
+    values["csrf_token"] = csrf_of(web, f"/studies/{study}/config")
+    response = web.post(f"/studies/{study}/config", data=values)
+    assert response.status_code == 422
+    assert "ecog_max" in response.text and "not saved" in response.text
+    saved = yaml.safe_load(web.get(f"/studies/{study}/study.yaml").text) or {}
+    assert (saved.get("cohort") or {}).get("ecog_max", 2) == 2
+
+
+def test_run_compare_and_report_pages(web: TestClient, cohort_zip: bytes) -> None:
+    study = upload(web, cohort_zip)
+    token = csrf_of(web, f"/studies/{study}")
+    first = web.post(f"/studies/{study}/runs", data={"csrf_token": token}, follow_redirects=False)
+    run_a = first.headers["location"].rsplit("/", 1)[1]
+    live = web.get(f"/runs/{run_a}").text
+    assert 'id="run-progress"' in live
+    assert wait_for(web, run_a)["status"] == "done"
+    page = web.get(f"/runs/{run_a}").text
+    assert "median PFSR, months (95% CI)" in page and "2.89" in page
+    assert f"/runs/{run_a}/outputs.zip" in page and "manuscript.docx" in page
+    report = web.get(f"/runs/{run_a}/report")
+    assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
+    config = StudyConfig().model_dump(mode="json")
+    config["statistics"]["km_conf_type"] = "log-log"
+    second = web.post(f"/api/studies/{study}/runs", json=config)
+    run_b = second.json()["run_id"]
+    assert wait_for(web, run_b)["status"] == "done"
+    compare = web.get(f"/compare?a={run_a}&b={run_b}").text
+    assert "statistics.km_conf_type" in compare
+    assert "log-log" in compare
+    moved = re.search(r"Numbers that moved \((\d+)\)", compare)
+    assert moved and int(moved.group(1)) > 0
+    assert "km.PFSR.all.rates.[6 months].lower" in compare  # the band moved, the median not
+    assert "km.PFSR.all.median_months" not in compare
+    variant = web.post(
+        "/runs/compare-variant",
+        data={"csrf_token": token, "run_id": run_a, "definition": "sitc2020"},
+        follow_redirects=False,
+    )
+    assert variant.status_code == 303 and f"compare={run_a}" in variant.headers["location"]
+    history = web.get(f"/studies/{study}").text
+    assert "Run 1" in history and "Run 2" in history
+
+
+def test_the_eligibility_form_answers_in_words(web: TestClient) -> None:
+    token = csrf_of(web, "/eligibility")
+    form = {
+        "csrf_token": token,
+        "stage": "IVA",
+        "ecog": "1",
+        "age": "63",
+        "measurable": "on",
+        "line1_ici": "on",
+        "line1_start_date": "2021-01-04",
+        "line1_last_dose_date": "2021-07-26",
+        "line1_end_reason": "progression",
+        "line1_best_response": "pr",
+        "line1_response_date": "2021-03-01",
+        "line1_progression_date": "2021-08-04",
+        "line1_progression_confirmed_date": "2021-09-06",
+        "line2_start_date": "2021-08-20",
+        "line3_ici": "on",
+        "line3_start_date": "2022-01-10",
+        "line3_best_response": "sd",
+    }
+    page = web.post("/eligibility", data=form)
+    assert page.status_code == 200
+    assert '<h2 id="verdict">Eligible</h2>' in page.text
+    assert "Schoenfeld" in page.text
+
+
+def test_problems_table_is_sortable_filterable_and_downloadable(
+    web: TestClient, broken_zip: bytes
+) -> None:
+    study = upload(web, broken_zip)
+    page = web.get(f"/studies/{study}").text
+    assert 'class="sortable"' in page and 'data-filter="problems"' in page
+    assert f"/studies/{study}/problems.csv" in page
+    csv_text = web.get(f"/studies/{study}/problems.csv").text
+    assert csv_text.splitlines()[0] == "code,severity,table,row,column,message,fix,value"
