@@ -42,8 +42,11 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 
 def test_the_form_read_back_unchanged_is_the_same_configuration() -> None:
-    config = StudyConfig()
-    assert forms.read_form(submitted(config)) == config.model_dump(mode="json")
+    config = StudyConfig(figures={"width": 89.0, "palette": "greyscale"})
+    read = forms.read_form(submitted(config))
+    dumped = config.model_dump(mode="json", by_alias=True)  # the YAML's own keys
+    assert {k: v for k, v in dumped.items() if v is not None} == read
+    assert StudyConfig.model_validate(read) == config
 
 
 def test_the_form_names_criteria_and_methods_in_words(web: TestClient, cohort_zip: bytes) -> None:

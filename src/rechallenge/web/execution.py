@@ -17,7 +17,6 @@ import yaml
 from rechallenge import pipeline, run_folder
 from rechallenge.config import StudyConfig, config_from_mapping
 from rechallenge.errors import ConfigError, DataValidationError, Problem, RechallengeError
-from rechallenge.report.manuscript import write_manuscript
 
 Progress = Callable[[float, str], object]
 
@@ -121,7 +120,6 @@ def run_into(
                 step()
                 done += share
                 progress(min(done / total, 0.99), f"writing {name}")
-        write_manuscript(results, staging, {p.stem: p for p in staging.glob("figures/*.png")})
         (staging / "study.yaml").write_text(config_text, encoding="utf-8")
         pipeline.write_run_log(staging, study, run, timer.seconds, show_ids)
         run_folder.publish(staging, out, "complete")

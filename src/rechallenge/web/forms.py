@@ -100,6 +100,9 @@ def _leaf(key: str, node: dict[str, Any], value: Any, labels: Labels) -> Field:
     choices = [n for n in node.get("anyOf", [node]) if n.get("type") != "null"]
     main = choices[0] if choices else node
     kind = main.get("type")
+    if len(choices) > 1:  # e.g. 'single' | 'double' | millimetres: a number or a word
+        shown = "" if value is None else str(value)
+        return Field(key, title, help_text, "text", shown, step="scalar")
     if "enum" in main:
         options = [(str(v), _option_label(labels, key, str(v))) for v in main["enum"]]
         return Field(key, title, help_text, "select", str(value), options)
@@ -122,13 +125,14 @@ def _leaf(key: str, node: dict[str, Any], value: Any, labels: Labels) -> Field:
     if kind in ("string", "integer", "number"):
         return Field(key, title, help_text, "text", "" if value is None else str(value))
     shown = yaml.safe_dump(value, sort_keys=False, allow_unicode=True) if value else ""
-    return Field(key, title, help_text, "yaml", shown)
+    empty = "object" if kind == "object" else "array" if kind == "array" else "null"
+    return Field(key, title, help_text, "yaml", shown, step=empty)  # step: what empty means
 
 
 def build_form(config: StudyConfig) -> list[Section]:
     """The form's sections and controls, filled with `config`'s values."""
     schema = StudyConfig.model_json_schema()
-    values = config.model_dump(mode="json")
+    values = config.model_dump(mode="json", by_alias=True)  # the keys the YAML and schema use
     labels = labels_from_config(values)
     sections = [
         Section(
@@ -199,9 +203,16 @@ def _parse(control: Field, raw: str | None) -> Any:
             loaded = yaml.safe_load(text) if text else None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{control.key}: not valid YAML ({exc})") from None
-        return loaded if loaded is not None else ({} if control.key == "labels" else [])
+        if loaded is not None:
+            return loaded
+        return {"object": {}, "array": []}.get(str(control.step))
     if control.widget == "text" and not text and control.key != "title":
         return None
+    if control.step == "scalar":
+        try:
+            return _number(text)
+        except ValueError:
+            return text
     return text
 
 
