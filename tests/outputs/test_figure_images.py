@@ -25,12 +25,9 @@ TOLERANCE = 2.0  # RMS difference in 0-255 grey levels
 UPDATE = os.environ.get("RECHALLENGE_UPDATE_BASELINES") == "1"
 
 
-#: Figures drawn only when the configuration asks for them; each has its own tests
-#: (the Context forest plot: tests/meta/test_meta_forest.py).
-OPTIONAL = {"figure_context_forest"}
-
-
-@pytest.mark.parametrize("stem", [spec.stem for spec in FIGURES if spec.stem not in OPTIONAL])
+# Optional figures (drawn only when the configuration asks) have their own tests, e.g. the
+# Context forest plot in tests/meta/test_meta_forest.py.
+@pytest.mark.parametrize("stem", [spec.stem for spec in FIGURES if not spec.optional])
 def test_figure_matches_baseline(stem: str, results: dict[str, Any], tmp_path: Path) -> None:
     fig = build_figures(results)[stem]
     (actual,) = save_figure(fig, tmp_path / stem, ("png",), dpi=DPI)

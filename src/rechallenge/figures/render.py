@@ -62,12 +62,17 @@ def _per_patient(key: str, draw: Callable[..., Figure | None]) -> Builder:
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One figure: file stem, caption, the results key it needs, and its builder."""
+    """One figure: file stem, caption, the results key it needs, and its builder.
+
+    An `optional` figure is drawn only when the configuration asks for it (its results key
+    is then present); its absence is no gap and is not listed among the skipped figures.
+    """
 
     stem: str
     caption: str
     needs: str
     build: Builder
+    optional: bool = False
 
 
 def _km_by(variable: str) -> Builder:
@@ -149,6 +154,7 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         "This study against the published studies.",
         "context",
         figure_context,
+        optional=True,
     ),
 )
 
@@ -204,7 +210,7 @@ def skipped_figures(
     """Stem → plain-language reason for each figure that was not produced."""
     reasons = {}
     for spec in FIGURES:
-        if spec.stem in built:
+        if spec.stem in built or (spec.optional and not (results or {}).get(spec.needs)):
             continue
         count = (
             too_many(results, spec.needs) if results and spec.needs in PER_PATIENT_LIMITS else None

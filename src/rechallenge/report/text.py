@@ -1171,7 +1171,7 @@ def figure_caption(stem: str, results: Mapping[str, Any], labels: Labels) -> str
             "p, log-rank test; HR, hazard ratio from univariable Cox regression with its "
             "95% confidence interval."
         )
-    if "forest" in stem:
+    if stem == "figure6_forest":
         ties = method_words(results, labels, "cox_ties", m.get("cox_ties", "efron"))
         return (
             f"Hazard ratios for {endpoint_short(labels, 'PFSR')} with 95% confidence "
