@@ -347,3 +347,17 @@ def test_a_single_column_forest_wraps_long_labels(results: dict[str, Any]) -> No
     assert wrapped, "the long histology labels continue on a second line"
     assert all(FIRTH_MARK not in t[:-1] for t in texts), "a wrapped label ends with its mark"
     assert len(_drawn(fig, "label")) == 3  # still one labelled line per term
+
+
+@pytest.mark.parametrize("model", ["univariable", "multivariable"])
+def test_forest_rows_are_the_cox_table_rows_term_by_term(
+    results: dict[str, Any], model: str
+) -> None:
+    # The forest plot and the Cox table read the same rows; neither may drop or add a term.
+    from rechallenge.figures.forest import forest_rows
+    from rechallenge.tables.study import cox_table_terms
+
+    for endpoint in results["cox"]:
+        drawn = [row.term for row in forest_rows(results, endpoint, model)]
+        assert drawn == cox_table_terms(results, endpoint, model)
+    assert [r.term for r in forest_rows(results, "PFSR", "univariable")]  # not vacuous
