@@ -69,7 +69,7 @@ table.journal th, table.journal td { padding: 0.25em 0.7em; text-align: center;
   vertical-align: top; }
 table.journal th[scope="row"], table.journal th[scope="rowgroup"],
 table.journal thead th:first-child { text-align: left; font-weight: normal; }
-table.journal thead th { font-weight: 600; white-space: nowrap; }
+table.journal thead th { font-weight: 600; white-space: nowrap; vertical-align: bottom; }
 table.journal tr.group th { font-weight: 600; }
 table.journal td.left, table.journal th.left { text-align: left; }
 table.journal th.center { text-align: center; }
