@@ -90,3 +90,9 @@ def test_skips_non_curve_entries(results: dict[str, Any]) -> None:
     results["km"]["PFSR"]["days_per_month"] = 30.4375  # as real results carry
     t = survival_table(results)
     assert "Days per month" not in [r.texts[0] for r in t.rows]
+
+
+def test_no_curves_no_table(results: dict[str, Any]) -> None:
+    # an empty cohort: each endpoint holds only its month length, no curve
+    results["km"] = {e: {"days_per_month": 30.4375} for e in ("PFS1", "PFSR", "OS")}
+    assert "table5_survival" not in build_tables(results)

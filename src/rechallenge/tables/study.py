@@ -48,7 +48,7 @@ from rechallenge.tables.model import (
     group_row,
     round_half_up,
 )
-from rechallenge.tables.survival import survival_table
+from rechallenge.tables.survival import has_curves, survival_table
 
 DEFINITIONS: Final[dict[str, str]] = {
     "schoenfeld2021": "Schoenfeld et al., Ann Oncol 2021;32:1597–1607 (SITC/IASLC consensus)",
@@ -676,8 +676,7 @@ def build_tables(results: Mapping[str, Any]) -> dict[str, Table]:
         out.append(baseline_table(results["baseline"], ctx))
     if isinstance(results.get("adverse_events"), Mapping):
         out.append(adverse_event_table(results["adverse_events"], methods, ctx))
-    km = results.get("km")
-    if isinstance(km, Mapping) and any(isinstance(c, Mapping) and c for c in km.values()):
+    if has_curves(results):
         out.append(survival_table(results, ctx))
     cox_models = results.get("cox_models") or {}
     for endpoint, rows in (results.get("cox") or {}).items():

@@ -219,6 +219,14 @@ def _notes(results: Mapping[str, Any], ctx: Context) -> list[str]:
     return notes
 
 
+def has_curves(results: Mapping[str, Any]) -> bool:
+    """True when ``results["km"]`` holds at least one Kaplan–Meier curve."""
+    km = results.get("km")
+    return isinstance(km, Mapping) and any(
+        isinstance(c, Mapping) and _strata(c) for c in km.values()
+    )
+
+
 def survival_table(results: Mapping[str, Any], ctx: Context | None = None) -> Table:
     """Table 5 from ``results["km"]`` (and ``follow_up``, ``logrank`` when present)."""
     ctx = ctx or Context()
