@@ -264,3 +264,22 @@ def test_data_sheet_holds_unrounded_estimates() -> None:
 def test_no_rows_is_an_error() -> None:
     with pytest.raises(ValueError, match="no Cox rows"):
         cox_table([], "PFSR")
+
+
+def test_contract_multivariable_columns_and_epv_note() -> None:
+    uni = [r for r in contract_rows() if r["variable"] != "histology"]
+    multi = [
+        {**r, "model": "multivariable", "hr": r["hr"] and r["hr"] * 0.9, "p": r["p"]} for r in uni
+    ]
+    models = [
+        {"model": "multivariable", "variables": ["ecog_group", "age"], "n": 12, "events": 10,
+         "parameters": 2, "events_per_parameter": 5.0, "epv_low": True},
+    ]  # fmt: skip
+    t = cox_table(uni + multi, "OS", cox_models=models)
+    assert [s.label for s in t.spanners] == ["Univariable", "Multivariable"]
+    assert t.title.startswith("Cox proportional-hazards regression: Overall survival")
+    assert _row(t, "0–1")[3:] == ("—", "—", "", "—", "—", "")
+    assert _row(t, "2")[6:] == ("6.16", "1.56–30.03", "0.011")
+    notes = " ".join(t.footnotes)
+    assert "Multivariable model (N = 12, 10 events): ECOG performance status, Age, years." in notes
+    assert "multivariable model, 5.0" in notes

@@ -151,3 +151,18 @@ def test_every_written_text_cell_is_protected(results: dict[str, Any], tmp_path:
                     assert not cell.value.startswith(("=", "+", "@", "\t", "\r"))
     with to_csv(t, tmp_path / "t.csv").open(encoding="utf-8-sig") as fh:
         assert "'=HYPERLINK" in fh.read()
+
+
+def test_neutralise_formulas_edge_cases() -> None:
+    frame = pd.DataFrame([["=a", "=b", "'=a"]], columns=["X", "X", "=Y"])
+    frame["C"] = pd.Categorical(["=a"], categories=["=a", "'=a"])
+    out = neutralise_formulas(frame)
+    assert out.iloc[0].tolist() == ["'=a", "'=b", "'=a", "'=a"]  # repeated names by position
+    assert out.columns.tolist() == ["X", "X", "'=Y", "C"]
+
+
+def test_attrition_says_it_is_not_suppressed(results: dict[str, Any]) -> None:
+    assert len(build_tables(results)["table_attrition"].footnotes) == 1
+    t = build_tables(_with_threshold(results, 5))["table_attrition"]
+    assert any("not applied to this table" in n for n in t.footnotes)
+    assert next(r.texts[4] for r in t.rows if r.kind == "data") == "1"

@@ -112,3 +112,9 @@ def test_no_table_when_no_curve_was_estimated(results: dict[str, Any]) -> None:
     assert "table5_survival" not in build_tables(results)
     with pytest.raises(ValueError, match="no Kaplan–Meier curves"):
         survival_table(results)
+
+
+def test_no_curves_no_table(results: dict[str, Any]) -> None:
+    # an empty cohort: each endpoint holds only its month length, no curve
+    results["km"] = {e: {"days_per_month": 30.4375} for e in ("PFS1", "PFSR", "OS")}
+    assert "table5_survival" not in build_tables(results)

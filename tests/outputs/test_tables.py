@@ -221,3 +221,10 @@ def test_every_table_has_a_data_sheet(results: dict[str, Any]) -> None:
     for table in build_tables(results).values():
         assert table.data is not None, table.id
         assert table.data.rows, table.id
+
+
+def test_table2_ci_method_named_in_words_or_code(results: dict[str, Any]) -> None:
+    for key in ("orr", "dcr"):
+        results["efficacy"]["rechallenge"][key]["method"] = "Clopper-Pearson exact"
+    t = efficacy_table(results["efficacy"], results["methods"])
+    assert "95% confidence intervals (CI): exact Clopper–Pearson intervals." in t.footnotes

@@ -69,7 +69,7 @@ table.journal th, table.journal td { padding: 0.25em 0.7em; text-align: center;
   vertical-align: top; }
 table.journal th[scope="row"], table.journal th[scope="rowgroup"],
 table.journal thead th:first-child { text-align: left; font-weight: normal; }
-table.journal thead th { font-weight: 600; white-space: nowrap; }
+table.journal thead th { font-weight: 600; white-space: nowrap; vertical-align: bottom; }
 table.journal tr.group th { font-weight: 600; }
 table.journal td.left, table.journal th.left { text-align: left; }
 table.journal th.center { text-align: center; }
@@ -114,20 +114,25 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     each column keeps its dtype. Call it on any data frame written to CSV or XLSX.
     """
     out = frame.copy()
-    for name in out.columns:
-        column = out[name]
+    for i in range(out.shape[1]):  # by position: column names may repeat
+        column = out.iloc[:, i]
         if (
             pd.api.types.is_numeric_dtype(column)
             or pd.api.types.is_bool_dtype(column)
             or pd.api.types.is_datetime64_any_dtype(column)
         ):
             continue
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            out[name] = column.cat.rename_categories(
-                [_protect_value(c) for c in column.cat.categories]
-            )
+        categories = (
+            [_protect_value(c) for c in column.cat.categories]
+            if isinstance(column.dtype, pd.CategoricalDtype)
+            else None
+        )
+        if categories is not None and len(set(categories)) == len(categories):
+            out.isetitem(i, column.cat.rename_categories(categories))
+        elif categories is not None:  # "=x" and "'=x" both present: plain values instead
+            out.isetitem(i, column.astype(object).map(_protect_value, na_action="ignore"))
         else:
-            out[name] = column.map(_protect_value, na_action="ignore").astype(column.dtype)
+            out.isetitem(i, column.map(_protect_value, na_action="ignore").astype(column.dtype))
     out.columns = pd.Index([_protect_value(c) for c in out.columns])
     return out
 

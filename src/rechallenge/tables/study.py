@@ -63,10 +63,6 @@ RESPONSES: Final[tuple[tuple[str, str], ...]] = (
     ("NE", "Not evaluable"),
 )
 COURSES: Final[dict[str, str]] = {"initial": "Initial ICI", "rechallenge": "Rechallenge"}
-CI_METHODS: Final[dict[str, str]] = {
-    "clopper-pearson": "Clopper–Pearson (exact)",
-    "wilson": "Wilson score",
-}
 CODES_IN_TEXT: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\brecist1\.1\b", re.IGNORECASE), "RECIST 1.1"),
     (re.compile(r"\birecist\b", re.IGNORECASE), "iRECIST"),
@@ -194,6 +190,15 @@ def _efficacy_data(courses: Mapping[str, Mapping[str, Any]], ctx: Context) -> Da
     )
 
 
+def _ci_code(method: str) -> str:
+    """The configuration code of a proportion CI method named in words or as a code."""
+    lowered = method.lower()
+    for code in ("clopper-pearson", "wilson"):
+        if lowered.replace("–", "-").startswith(code):
+            return code
+    return method
+
+
 def _course(code: str, ctx: Context) -> str:
     return ctx.labels.get("course", code, default=COURSES.get(code, code))
 
@@ -212,10 +217,7 @@ def _efficacy_notes(
         str((c.get(k) or {}).get("method")) for c in courses.values() for k in ("orr", "dcr")
     } - {"None"}
     if ci_methods:
-        names = "; ".join(
-            labels.get("method", f"proportion_ci.{x}", default=CI_METHODS.get(x, x))
-            for x in sorted(ci_methods)
-        )
+        names = "; ".join(sorted({labels.method("proportion_ci", _ci_code(x)) for x in ci_methods}))
         notes.append(f"95% confidence intervals (CI): {names}.")
     for course, c in courses.items():
         src = c.get("source") or {}
@@ -641,6 +643,14 @@ def attrition_table(cohort: Mapping[str, Any], ctx: Context | None = None) -> Ta
     ).with_footnotes(
         f"Screened: {cohort.get('screened')}; included: {cohort.get('included')}. Criteria "
         "applied in the order shown; a patient is counted once, at the first criterion not met.",
+        *(
+            [
+                "Small-cell suppression is not applied to this table: each count follows "
+                "from the counts beside it. Check it before sharing."
+            ]
+            if ctx.small_cell is not None
+            else []
+        ),
     )
 
 
