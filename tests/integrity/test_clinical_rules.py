@@ -16,6 +16,14 @@ pytestmark = pytest.mark.skipif(not (COHORT / "patients.csv").exists(), reason="
 ALIVE = "QZ-0003"
 
 
+def read_example(table: str) -> list[dict[str, str]]:
+    """The example cohort's rows of `table`, as the CSV holds them."""
+    import csv
+
+    with (COHORT / f"{table}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def loads(tmp_path: Path, change) -> object:  # type: ignore[no-untyped-def]
     return load_validated(broken_copy(tmp_path / "cohort", change), StudyConfig())
 
@@ -56,9 +64,12 @@ def test_plausible_values_are_accepted(
             row["unit"], row["lln"], row["uln"] = "/mm3", "1800", "6300"
 
     try:
-        loads(tmp_path, change)
+        study = loads(tmp_path, change)
     except DataValidationError as exc:  # pragma: no cover - the failure message
         pytest.fail(exc.report())
+    assert len(study.table(table)) == len(  # type: ignore[attr-defined]
+        read_example(table)
+    )  # accepted whole: no row refused or dropped
 
 
 def test_a_node_below_10_mm_may_be_absent(tmp_path: Path) -> None:
@@ -66,4 +77,6 @@ def test_a_node_below_10_mm_may_be_absent(tmp_path: Path) -> None:
         row = cohort.row("lesions", patient_id=ALIVE, lesion_id="T3", assessment_date="2021-03-15")
         row["size_mm"], row["status"] = "8", "absent"
 
-    loads(tmp_path, node)
+    lesions = loads(tmp_path, node).lesions  # type: ignore[attr-defined]
+    kept = lesions[(lesions["lesion_id"] == "T3") & (lesions["size_mm"] == 8)]
+    assert list(kept["status"]) == ["absent"]

@@ -138,6 +138,7 @@ def test_upload_a_cohort_and_see_the_seeded_defect_reported(
     expect(problems.locator("tbody tr:visible")).to_have_count(1)
     expect(page.get_by_role("button", name="Run the study")).to_be_disabled()
     expect(page.locator("body")).not_to_contain_text("QZ-00")
+    assert problems.locator("tbody tr").count() >= 1  # the problems stay listed when filtered
     page.screenshot(path=shots / "1-problems.png", full_page=True)
 
 
@@ -150,6 +151,7 @@ def test_fix_the_file_upload_it_again_and_see_it_valid(
     page.get_by_role("button", name="Upload again").click()
     expect(page.get_by_text("The data are valid")).to_be_visible()
     expect(page.get_by_role("button", name="Run the study")).to_be_enabled()
+    assert "problem(s) found" not in page.locator("body").inner_text()
     page.screenshot(path=shots / "2-valid.png", full_page=True)
 
 
@@ -163,6 +165,7 @@ def test_run_the_study_and_read_the_pfsr_median(
     expect(row).to_contain_text("2.89")
     report = page.frame_locator("iframe[title='Study report']")
     expect(report.locator("body")).to_contain_text("rechallenge")
+    assert "2.89" in row.inner_text()
     page.screenshot(path=shots / "3-run.png", full_page=True)
 
 
@@ -195,6 +198,7 @@ def test_change_the_configuration_run_again_and_compare_the_two_runs(
     expect(changes).to_contain_text("statistics.km_conf_type")
     expect(changes).to_contain_text("log-log")
     expect(page.locator("#number-changes")).to_contain_text("km.PFSR.all.rates")
+    assert "log-log" in changes.inner_text()
     page.screenshot(path=shots / "5-compare.png", full_page=True)
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -544,31 +544,7 @@ class ProportionMeta:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``rechallenge meta proportions --json`` (unrounded)."""
-        f = self.fit
-        return {
-            "k": f.k,
-            "measure": self.measure,
-            "method": f.method,
-            "pooled": {
-                "estimate": self.pooled,
-                "ci_lower": self.pooled_lower,
-                "ci_upper": self.pooled_upper,
-            },
-            "pooled_transformed": {
-                "estimate": f.estimate,
-                "se": f.se,
-                "ci_lower": f.ci_lower,
-                "ci_upper": f.ci_upper,
-            },
-            "tau2": f.tau2,
-            "I2": f.I2,
-            "H2": f.H2,
-            "Q": f.Q,
-            "Q_df": f.Q_df,
-            "Q_p": f.Q_p,
-            "prediction": {"lower": self.prediction_lower, "upper": self.prediction_upper},
-            "studies": [s.to_dict() for s in self.studies],
-        }
+        return pooled_json(self, self.measure, [s.to_dict() for s in self.studies])
 
 
 def _labels(study: Sequence[str] | None, k: int) -> tuple[str, ...]:
@@ -658,34 +634,10 @@ class MedianMeta:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``rechallenge meta medians --json`` (unrounded)."""
-        f = self.fit
-        return {
-            "k": f.k,
-            "measure": "log median",
-            "method": f.method,
-            "pooled": {
-                "estimate": self.pooled,
-                "ci_lower": self.pooled_lower,
-                "ci_upper": self.pooled_upper,
-            },
-            "pooled_transformed": {
-                "estimate": f.estimate,
-                "se": f.se,
-                "ci_lower": f.ci_lower,
-                "ci_upper": f.ci_upper,
-            },
-            "tau2": f.tau2,
-            "I2": f.I2,
-            "H2": f.H2,
-            "Q": f.Q,
-            "Q_df": f.Q_df,
-            "Q_p": f.Q_p,
-            "prediction": {"lower": self.prediction_lower, "upper": self.prediction_upper},
-            "studies": [
-                {k: v for k, v in s.to_dict().items() if k not in ("events", "n")}
-                for s in self.studies
-            ],
-        }
+        studies = [
+            {k: v for k, v in s.to_dict().items() if k not in ("events", "n")} for s in self.studies
+        ]
+        return pooled_json(self, "log median", studies)
 
 
 def log_median_se(lower: ArrayLike, upper: ArrayLike, ci_level: float = 0.95) -> FloatArray:
@@ -750,3 +702,50 @@ def meta_medians(
         prediction_upper=math.exp(fit.pi_upper),
         studies=rows,
     )
+
+
+class _Pooled(Protocol):
+    """What `pooled_json` reads of a pooled result (the frozen result classes above)."""
+
+    @property
+    def fit(self) -> MetaFit: ...
+    @property
+    def pooled(self) -> float: ...
+    @property
+    def pooled_lower(self) -> float: ...
+    @property
+    def pooled_upper(self) -> float: ...
+    @property
+    def prediction_lower(self) -> float: ...
+    @property
+    def prediction_upper(self) -> float: ...
+
+
+def pooled_json(result: _Pooled, measure: str, studies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON keys every ``rechallenge meta`` command shares (unrounded): pooled estimate
+    on both scales, heterogeneity, prediction interval and the study rows given."""
+    f = result.fit
+    return {
+        "k": f.k,
+        "measure": measure,
+        "method": f.method,
+        "pooled": {
+            "estimate": result.pooled,
+            "ci_lower": result.pooled_lower,
+            "ci_upper": result.pooled_upper,
+        },
+        "pooled_transformed": {
+            "estimate": f.estimate,
+            "se": f.se,
+            "ci_lower": f.ci_lower,
+            "ci_upper": f.ci_upper,
+        },
+        "tau2": f.tau2,
+        "I2": f.I2,
+        "H2": f.H2,
+        "Q": f.Q,
+        "Q_df": f.Q_df,
+        "Q_p": f.Q_p,
+        "prediction": {"lower": result.prediction_lower, "upper": result.prediction_upper},
+        "studies": studies,
+    }
