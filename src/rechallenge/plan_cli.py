@@ -108,6 +108,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
+P0Opt = Annotated[float, typer.Option("--p0", help="Uninteresting response rate.")]
+P1Opt = Annotated[float, typer.Option("--p1", help="Response rate worth pursuing.")]
+
+
 @app.command("events")
 def events_cmd(
     hr: HrOpt,
@@ -178,8 +182,8 @@ def sample_size_cmd(
 
 @app.command("simon")
 def simon_cmd(
-    p0: Annotated[float, typer.Option("--p0", help="Uninteresting response rate.")],
-    p1: Annotated[float, typer.Option("--p1", help="Response rate worth pursuing.")],
+    p0: P0Opt,
+    p1: P1Opt,
     alpha: OneSidedAlphaOpt = 0.05,
     power: PowerOpt = 0.8,
     nmax: Annotated[int, typer.Option("--nmax", help="Largest total sample size searched.")] = 100,
@@ -197,8 +201,8 @@ def simon_cmd(
 
 @app.command("single-stage")
 def single_stage_cmd(
-    p0: Annotated[float, typer.Option("--p0", help="Uninteresting response rate.")],
-    p1: Annotated[float, typer.Option("--p1", help="Response rate worth pursuing.")],
+    p0: P0Opt,
+    p1: P1Opt,
     alpha: OneSidedAlphaOpt = 0.05,
     power: PowerOpt = 0.8,
     nmax: Annotated[int, typer.Option("--nmax", help="Largest sample size searched.")] = 1000,
