@@ -471,35 +471,37 @@ def report_notes(
     console.print(f"All outputs: {out}", soft_wrap=True, markup=False)
 
 
-def _run_into(
+#: Progress of a run: fraction done (0..1) and what is being done, in words.
+ProgressReport = Callable[[float, str], None]
+
+
+def run_stages(
     staging: Path,
     data: Path,
     config: StudyConfig,
-    show_ids: bool,
-    pdf: bool,
-    console: Console,
+    *,
+    show_ids: bool = False,
+    pdf: bool = False,
+    report: ProgressReport = lambda _done, _what: None,
 ) -> tuple[dict[str, Any], StudyRun, dict[str, float]]:
-    """Stages 1-5 into `staging`, with a progress bar weighted by the stages' usual times."""
+    """Stages 1-5 into `staging`, reporting progress weighted by the stages' usual times.
+
+    The one run loop: the command line draws `report` as a progress bar, the workbench
+    stores it with the run. Returns the results, the in-memory run and the stage seconds.
+    """
     timer = StageTimer()
-    with (
-        cyclic_gc_paused(),
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
-    ):
-        task = progress.add_task(STAGE_NAMES["load"] + "…", total=sum(STAGE_WEIGHTS.values()))
-        order = list(STAGE_WEIGHTS)
+    total = sum(STAGE_WEIGHTS.values())
+    order = list(STAGE_WEIGHTS)
+    done = 0.0
 
-        def advance(done: str) -> None:
-            following = order[order.index(done) + 1] if done != order[-1] else done
-            progress.update(
-                task, advance=STAGE_WEIGHTS[done], description=STAGE_NAMES[following] + "…"
-            )
+    def advance(stage: str) -> None:
+        nonlocal done
+        done += STAGE_WEIGHTS[stage]
+        following = order[min(order.index(stage) + 1, len(order) - 1)]
+        report(done / total, STAGE_NAMES[following])
 
+    with cyclic_gc_paused():
+        report(0.0, STAGE_NAMES["load"])
         with timer.stage("load"):
             study = load_validated(data, config)
             check_study_names(study, config)
@@ -510,10 +512,34 @@ def _run_into(
         share = STAGE_WEIGHTS["write"] / max(len(steps), 1)
         with timer.stage("write"):
             for name, step in steps:
-                progress.update(task, description=f"writing {name}…")
+                report(done / total, f"writing {name}")
                 step()
-                progress.update(task, advance=share)
+                done += share
     return results, run, timer.seconds
+
+
+def _run_into(
+    staging: Path,
+    data: Path,
+    config: StudyConfig,
+    show_ids: bool,
+    pdf: bool,
+    console: Console,
+) -> tuple[dict[str, Any], StudyRun, dict[str, float]]:
+    """`run_stages` with a rich progress bar on `console`."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(STAGE_NAMES["load"] + "…", total=1.0)
+
+        def report(done: float, what: str) -> None:
+            progress.update(task, completed=done, description=what + "…")
+
+        return run_stages(staging, data, config, show_ids=show_ids, pdf=pdf, report=report)
 
 
 @contextmanager

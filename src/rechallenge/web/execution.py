@@ -92,36 +92,17 @@ def run_into(
 ) -> dict[str, Any]:
     """Run the study into `out` (written whole or not at all); report progress 0..1."""
     config = parse_config(config_text)
-    weights = pipeline.STAGE_WEIGHTS
-    total = sum(weights.values())
-    order = list(weights)
-    done = 0.0
 
-    def advance(stage: str) -> None:
-        nonlocal done
-        done += weights[stage]
-        following = order[min(order.index(stage) + 1, len(order) - 1)]
-        progress(done / total, pipeline.STAGE_NAMES[following])
+    def report(done: float, what: str) -> None:
+        progress(min(done, 0.99), what)  # 1.0 only once the run is published
 
-    progress(0.0, pipeline.STAGE_NAMES["load"])
     staging = run_folder.open_staging(out)
     try:
-        timer = pipeline.StageTimer()
-        with timer.stage("load"):
-            study = pipeline.load_validated(data, config)
-            pipeline.check_study_names(study, config)
-        advance("load")
-        run = pipeline.analyse_study(study, config, show_ids=show_ids, timer=timer, advance=advance)
-        results = pipeline.build_results(run, config, show_ids)
-        steps = pipeline.write_steps(staging, results, run, show_ids=show_ids, pdf=False)
-        share = weights["write"] / max(len(steps), 1)
-        with timer.stage("write"):
-            for name, step in steps:
-                step()
-                done += share
-                progress(min(done / total, 0.99), f"writing {name}")
+        results, run, seconds = pipeline.run_stages(
+            staging, data, config, show_ids=show_ids, report=report
+        )
         (staging / "study.yaml").write_text(config_text, encoding="utf-8")
-        pipeline.write_run_log(staging, study, run, timer.seconds, show_ids)
+        pipeline.write_run_log(staging, run.study, run, seconds, show_ids)
         run_folder.publish(staging, out, "complete")
     except BaseException:
         run_folder.abandon(staging)
