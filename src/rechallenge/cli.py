@@ -302,6 +302,7 @@ def validate(
         "rechallenge run my-study/ --out results/",
         "rechallenge run my-study.xlsx --config study.yaml --out results/ --pdf",
         "rechallenge run my-study/ --out results/ --pseudonym-key ../keys/key.csv",
+        "rechallenge run --database postgresql://me@dbhost/omop --schema cdm --out results/",
     )
 )
 def run(
@@ -338,12 +339,6 @@ def run(
     from rechallenge.pipeline import run_study
 
     data, settings = _source_settings(data, database, schema, _config(config))
-    if data is None:
-        _fail(
-            "run --database is not available yet: the run folder needs an input path; "
-            "use `rechallenge validate --database URL`, or a .duckdb/Parquet copy",
-            EXIT_USAGE,
-        )
     _or_exit(
         lambda: run_study(
             data,

@@ -217,10 +217,19 @@ def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
         "inputs": [
             {"file": name, "sha256": digest} for name, digest in sorted(study.checksums.items())
         ],
-        "config": json.loads(config.model_dump_json()),
+        "config": _redacted_config(config),
         "versions": versions,
         "created_by": f"rechallenge {__version__}",
     }
+
+
+def _redacted_config(config: StudyConfig) -> dict[str, Any]:
+    """The configuration as JSON, with any password taken out of the OMOP database URL."""
+    dumped: dict[str, Any] = json.loads(config.model_dump_json())
+    omop = dumped.get("omop") or {}
+    if omop.get("database"):
+        omop["database"] = redact_url(str(omop["database"]))
+    return dumped
 
 
 def methods(config: StudyConfig) -> dict[str, Any]:
@@ -367,6 +376,37 @@ class ProblemsWritten(DataValidationError):
         self.path = path
 
 
+def redact_url(url: str) -> str:
+    """`url` without its password (user, host, port, database and query kept).
+
+    The run folder records where the data came from; a credential must never be written.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def source_description(data: Path | None, config: StudyConfig) -> dict[str, Any]:
+    """Where a run's data came from, for the run folder marker (never a password)."""
+    if data is not None:
+        return {"kind": "path", "location": str(data)}
+    url = config.omop.database or ""
+    return {
+        "kind": "database",
+        "location": redact_url(url),
+        "schema": config.omop.schema_name,
+    }
+
+
 def input_size(data: Path) -> int:
     """Bytes of the study's input files (for the free-space check)."""
     if data.is_file():
@@ -375,7 +415,7 @@ def input_size(data: Path) -> int:
 
 
 def run_study(
-    data: Path | str,
+    data: Path | str | None,
     out: Path | str,
     config: StudyConfig,
     *,
@@ -391,7 +431,7 @@ def run_study(
     """
     console = console or Console(quiet=True)
     results, _, final = run_and_write(
-        Path(data),
+        Path(data) if data is not None else None,
         Path(out),
         config,
         show_ids=show_ids,
@@ -406,7 +446,7 @@ def run_study(
 
 
 def run_and_write(
-    data: Path,
+    data: Path | None,
     out: Path,
     config: StudyConfig,
     *,
@@ -424,21 +464,26 @@ def run_and_write(
     data does not have raises ConfigError and leaves the folder untouched.
     """
     console = console or Console(quiet=True)
-    if not data.exists():
+    if data is None and config.omop.database is None:
+        raise FileNotFoundError("no study data: give a data path or an OMOP database URL")
+    if data is not None and not data.exists():
         raise FileNotFoundError(f"{data}: no such file or folder")
     if pseudonym_key is not None:
         check_pseudonym_key(pseudonym_key, out, force=force)
-    run_folder.check_target(out, force=force, protected=[data], input_bytes=input_size(data))
+    protected = [data] if data is not None else []
+    size = input_size(data) if data is not None else 0
+    run_folder.check_target(out, force=force, protected=protected, input_bytes=size)
     if pdf:
         require_pdf()
+    where = source_description(data, config)
     staging = run_folder.open_staging(out)
     try:
         results, run, seconds = _run_into(staging, data, config, show_ids, pdf, console)
         write_run_log(staging, run.study, run, seconds, show_ids)
-        final = run_folder.publish(staging, out, "complete")
+        final = run_folder.publish(staging, out, "complete", source=where)
     except DataValidationError as exc:
         write_problem_csv(exc.problems, staging / "problems.csv", show_ids)
-        final = run_folder.publish(staging, out, "failed")
+        final = run_folder.publish(staging, out, "failed", source=where)
         raise ProblemsWritten(exc.problems, final / "problems.csv") from None
     except OSError as exc:
         run_folder.abandon(staging)
@@ -477,7 +522,7 @@ ProgressReport = Callable[[float, str], None]
 
 def run_stages(
     staging: Path,
-    data: Path,
+    data: Path | None,
     config: StudyConfig,
     *,
     show_ids: bool = False,
@@ -520,7 +565,7 @@ def run_stages(
 
 def _run_into(
     staging: Path,
-    data: Path,
+    data: Path | None,
     config: StudyConfig,
     show_ids: bool,
     pdf: bool,

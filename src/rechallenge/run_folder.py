@@ -165,21 +165,26 @@ def open_staging(out: Path) -> Path:
         raise OutputFolderError(f"cannot create a folder beside {out}: {_reason(exc)}") from None
 
 
-def write_marker(staging: Path, status: Status) -> None:
-    """The marker, written last: version, status and every file with its checksum."""
+def write_marker(staging: Path, status: Status, source: dict[str, Any] | None = None) -> None:
+    """The marker, written last: version, status, every file with its checksum and, when
+    given, the description of the data source (the caller leaves credentials out)."""
     files: dict[str, Any] = {
         name: (None if name in UNHASHED else sha256_file(staging / name))
         for name in _files(staging)
     }
-    marker = {"rechallenge": __version__, "status": status, "files": files}
+    marker: dict[str, Any] = {"rechallenge": __version__, "status": status, "files": files}
+    if source is not None:
+        marker["source"] = source
     text = json.dumps(marker, indent=2, sort_keys=True) + "\n"
     (staging / MARKER).write_text(text, encoding="utf-8")
 
 
-def publish(staging: Path, out: Path, status: Status) -> Path:
+def publish(
+    staging: Path, out: Path, status: Status, *, source: dict[str, Any] | None = None
+) -> Path:
     """Mark `staging` and move it into place as `out`, replacing what `out` held."""
     out = Path(out).resolve()
-    write_marker(staging, status)
+    write_marker(staging, status, source)
     if out.exists():
         aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
         os.rename(out, aside / out.name)
