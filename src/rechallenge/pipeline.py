@@ -252,6 +252,39 @@ def methods(config: StudyConfig) -> dict[str, Any]:
     return settings | {"methods_text": methods_text(settings, labels)}
 
 
+PROXY_SOURCES = ("proxy:next_line_start", "proxy:death")
+
+
+def progression_method(study: Study) -> str | None:
+    """The progression proxy the study's treatment lines used, as a method code, or None.
+
+    An OMOP source without Disease Progression episodes marks proxied progression dates in
+    `treatments.progression_source`; endpoints built on them are time to next treatment (or
+    death), so results, tables and the report must name the proxy. A study whose dates are
+    all observed (every CSV study, an OMOP instance with episodes) gets None: no key.
+    """
+    treatments = study.treatments
+    if "progression_source" not in treatments.columns:
+        return None
+    used = set(treatments["progression_source"].dropna().astype(str)) & set(PROXY_SOURCES)
+    if not used:
+        return None
+    return "proxy_next_line_or_death" if "proxy:death" in used else "proxy_next_line_start"
+
+
+def _methods_of_run(run: StudyRun, config: StudyConfig) -> dict[str, Any]:
+    """`methods(config)` plus what only the data shows: the progression proxy in use."""
+    out = methods(config)
+    proxy = progression_method(run.study)
+    if proxy is not None:
+        labels = labels_from_config(config.model_dump(mode="json"))
+        out["progression_method"] = proxy
+        out["methods_text"] = out["methods_text"] | {
+            "progression_method": labels.method("progression_method", proxy)
+        }
+    return out
+
+
 def build_results(run: StudyRun, config: StudyConfig, show_ids: bool) -> dict[str, Any]:
     """The complete results dict in its published key order."""
     return {
@@ -262,7 +295,7 @@ def build_results(run: StudyRun, config: StudyConfig, show_ids: bool) -> dict[st
             "cutoff": run.study.cutoff.as_dict() if run.study.cutoff else None,
             "show_ids": show_ids,
         },
-        "methods": methods(config)
+        "methods": _methods_of_run(run, config)
         | {
             "data_mappings": [
                 {

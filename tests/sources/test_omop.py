@@ -393,3 +393,25 @@ def test_a_proxy_run_says_so_in_results(cdm: Path, tmp_path: Path) -> None:
     warnings = json.dumps(results["warnings"])
     assert "OMOP-010" in warnings
     assert "not PFS" in warnings
+
+
+def test_a_proxy_endpoint_is_named_in_methods_and_report(cdm: Path, tmp_path: Path) -> None:
+    from rechallenge.labels import labels_from_results
+    from rechallenge.report.text import methods_text
+
+    folder = tmp_path / "no_episodes"
+    shutil.copytree(cdm / "parquet", folder)
+    (folder / "episode.parquet").unlink()
+    results = _results(folder)
+    assert results["methods"]["progression_method"] == "proxy_next_line_or_death"
+    worded = results["methods"]["methods_text"]["progression_method"]
+    assert "not radiological progression-free survival" in worded
+    text = methods_text(results, labels_from_results(results))
+    assert "held no observed progression dates" in text
+    assert "time to next treatment or death" in text
+
+
+def test_observed_progression_adds_no_proxy_method(cdm: Path, csv_results: dict[str, Any]) -> None:
+    assert "progression_method" not in csv_results["methods"]
+    omop = _results(cdm / "omop.duckdb")  # Disease Progression episodes: observed dates
+    assert "progression_method" not in omop["methods"]

@@ -934,11 +934,27 @@ def _mappings_sentence(results: Mapping[str, Any]) -> str | None:
     )
 
 
+def _proxy_sentence(results: Mapping[str, Any], labels: Labels) -> str | None:
+    """The progression proxy in words, when the source had no observed progression dates."""
+    proxy = (results.get("methods") or {}).get("progression_method")
+    if not proxy:
+        return None
+    words = method_words(results, labels, "progression_method", proxy)
+    return (
+        f"The data source held no observed progression dates: {words}; endpoints named "
+        "progression-free survival in this report are built on that proxy."
+    )
+
+
 def _data_paragraph(results: Mapping[str, Any], labels: Labels) -> str | None:
     dq = results.get("data_quality")
     warnings = results.get("warnings") or []
     t = _Text()
-    for sentence in (_cutoff_sentence(results), _mappings_sentence(results)):
+    for sentence in (
+        _cutoff_sentence(results),
+        _mappings_sentence(results),
+        _proxy_sentence(results, labels),
+    ):
         if sentence:
             t.add(sentence)
     if isinstance(dq, Mapping):
