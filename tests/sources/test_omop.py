@@ -415,3 +415,15 @@ def test_observed_progression_adds_no_proxy_method(cdm: Path, csv_results: dict[
     assert "progression_method" not in csv_results["methods"]
     omop = _results(cdm / "omop.duckdb")  # Disease Progression episodes: observed dates
     assert "progression_method" not in omop["methods"]
+
+
+def test_a_proxy_endpoint_is_named_under_the_survival_table(cdm: Path, tmp_path: Path) -> None:
+    from rechallenge.tables.survival import survival_table
+
+    folder = tmp_path / "no_episodes"
+    shutil.copytree(cdm / "parquet", folder)
+    (folder / "episode.parquet").unlink()
+    notes = " ".join(survival_table(_results(folder)).footnotes)
+    assert "Progression-free survival rows: progression proxied by" in notes
+    plain = " ".join(survival_table(_results(cdm / "omop.duckdb")).footnotes)
+    assert "proxied" not in plain

@@ -222,6 +222,12 @@ def _notes(results: Mapping[str, Any], ctx: Context) -> list[str]:
         notes.append(f"Median follow-up (95% CI), months, by the {method}.")
     if results.get("logrank"):
         notes.append("p, log-rank test between the levels of each subgroup variable.")
+    proxy = methods.get("progression_method")
+    if proxy:
+        words = (methods.get("methods_text") or {}).get("progression_method") or labels.method(
+            "progression_method", proxy
+        )
+        notes.append(f"Progression-free survival rows: {words}.")
     return notes
 
 
