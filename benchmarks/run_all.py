@@ -5,7 +5,12 @@ from __future__ import annotations
 import runpy
 import sys
 
-MODULES = ("benchmarks.bench_km_logrank", "benchmarks.bench_cox", "benchmarks.bench_pipeline")
+MODULES = (
+    "benchmarks.bench_km_logrank",
+    "benchmarks.bench_cox",
+    "benchmarks.bench_busy",
+    "benchmarks.bench_pipeline",
+)
 
 
 def main() -> None:

@@ -47,6 +47,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from rechallenge.stats._threads import single_blas_thread
+
 __all__ = ["CIFCurve", "CIFResult", "GrayTest", "cumulative_incidence"]
 
 FloatArray = NDArray[np.float64]
@@ -371,6 +373,7 @@ def _gray(data: _Data, cause: Any, groups: list[Any], rho: float) -> GrayTest:
 # ----------------------------------------------------------------------------- public
 
 
+@single_blas_thread
 def cumulative_incidence(
     time: ArrayLike,
     status: ArrayLike,

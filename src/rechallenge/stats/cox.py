@@ -53,6 +53,7 @@ from scipy import stats
 
 from rechallenge.stats import _cox_kernel as kernel
 from rechallenge.stats import survdata
+from rechallenge.stats._threads import blas_threads
 from rechallenge.stats.survdata import as_survdata, check_start
 
 __all__ = [
@@ -427,7 +428,9 @@ def fit_cox(
         if pd.isna(labels).any():
             raise ValueError("cluster has missing values; remove incomplete rows first")
         clusters = pd.factorize(labels)[0]
-    return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, want_c, clusters)
+    # thin designs are memory-bound vector work: one BLAS thread (robust on a busy machine)
+    with blas_threads(data.x.shape[1]):
+        return _fit(data, design, ties, conf_level, eps, toler_chol, iter_max, want_c, clusters)
 
 
 def _cox_data(

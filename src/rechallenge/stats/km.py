@@ -65,6 +65,10 @@ from rechallenge.stats.survdata import (
     check_start,
     count_by_time,
     encode_labels,
+    grouped_sorted_keys,
+    on_day_grid,
+    sort_keys,
+    tabulate_sorted,
 )
 from rechallenge.stats.survdata import timefix as survdata_timefix
 
@@ -449,23 +453,16 @@ def _quantile(curve: _Curve, p: float, rule: str) -> QuantileEstimate:
 
 
 def _tabulate(time: FloatArray, event: NDArray[np.int8]) -> tuple[FloatArray, IntArray, IntArray]:
-    """Distinct times with numbers at risk and events, from two sorts and searchsorted.
+    """Distinct times with numbers at risk and events, from one value sort.
 
-    1. Sort all times; the distinct times are where the sorted array changes.
-    2. ``n_risk`` at a distinct time = n minus the number of strictly earlier times.
-    3. Sort the event times; events up to each distinct time = searchsorted (right).
+    The rows are sorted as integer keys that carry the time and the event flag
+    (:func:`~rechallenge.stats.survdata.sort_keys`); ``n_risk`` at a distinct time is the
+    number of rows from its first occurrence on, events are counted within its run
+    (:func:`~rechallenge.stats.survdata.tabulate_sorted`).
     """
-    ts = np.sort(time)
-    change = np.empty(ts.shape[0], dtype=bool)
-    change[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=change[1:])
-    first = np.flatnonzero(change)
-    ut = ts[first]
-    n_risk = ts.shape[0] - first
-    te = np.sort(time[event.astype(bool)])
-    cum_ev = np.searchsorted(te, ut, side="right")
-    n_event = np.diff(cum_ev, prepend=0)
-    return ut, n_risk.astype(np.int64), n_event.astype(np.int64)
+    key = sort_keys(time, event)
+    key.sort()
+    return tabulate_sorted(key)
 
 
 def _greenwood(n_risk: IntArray, n_event: IntArray) -> tuple[FloatArray, FloatArray]:
@@ -825,8 +822,16 @@ def kaplan_meier_by_group(
             )
             for i, level in enumerate(levels.tolist())
         }
-    times, events, rows = count_by_time(data.time, data.event, codes, int(levels.shape[0]))
+    k = int(levels.shape[0])
     out: dict[Any, KaplanMeierResult] = {}
+    if not on_day_grid(data.time):
+        # each curve needs only its own rows: one value sort per group, no merge
+        key, bounds = grouped_sorted_keys(data.time, data.event, codes, k)
+        for i, level in enumerate(levels.tolist()):
+            ut, n_risk, n_event = tabulate_sorted(key[bounds[i] : bounds[i + 1]])
+            out[level] = _fit_counts(ut, n_risk, n_event, conf_type, conf_level)
+        return out
+    times, events, rows = count_by_time(data.time, data.event, codes, k)
     for i, level in enumerate(levels.tolist()):
         present = np.flatnonzero(rows[:, i])
         at_risk = np.cumsum(rows[::-1, i])[::-1][present]

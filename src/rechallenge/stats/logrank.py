@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2 as chi2_dist
 
+from rechallenge.stats._threads import single_blas_thread
 from rechallenge.stats.survdata import as_survdata, count_by_time, encode_labels
 
 __all__ = ["LogRankResult", "logrank_test"]
@@ -147,6 +148,7 @@ def _chi2(observed: FloatArray, expected: FloatArray, variance: FloatArray) -> t
     return float(diff @ np.linalg.solve(vv, diff)), df
 
 
+@single_blas_thread
 def logrank_test(
     time: ArrayLike,
     event: ArrayLike,

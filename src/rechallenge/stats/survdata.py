@@ -13,6 +13,7 @@ at its public entry point and trusts the container inside.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,10 @@ __all__ = [
     "count_by_time",
     "drop_missing",
     "encode_labels",
+    "grouped_sorted_keys",
+    "on_day_grid",
+    "sort_keys",
+    "tabulate_sorted",
 ]
 
 
@@ -255,6 +260,75 @@ def encode_labels(labels: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]
     return levels, codes.astype(np.intp).ravel()
 
 
+def sort_keys(time: NDArray[np.float64], event: NDArray[Any]) -> NDArray[np.uint64]:
+    """Keys that sort rows by time, events before censorings at a tie, in one value sort.
+
+    For ``t >= 0`` the IEEE-754 bits of a float64 read as an unsigned integer increase
+    with ``t`` and the top (sign) bit is 0, so ``bits << 1`` leaves the lowest bit free for
+    "censored". Sorting these integers (a value sort, several times faster than
+    ``argsort``) orders the rows exactly as ``(time, censored)`` and loses no digit:
+    ``key >> 1`` is the time's bit pattern again. ``-0.0`` is turned into ``0.0`` first.
+    """
+    key = np.add(time, 0.0).view(np.uint64) << np.uint64(1)
+    key |= (event == 0).view(np.uint8)
+    return key
+
+
+def key_times(key: NDArray[np.uint64]) -> NDArray[np.float64]:
+    """The float64 times of keys from :func:`sort_keys`."""
+    return np.asarray((key >> np.uint64(1)).view(np.float64))
+
+
+def grouped_sorted_keys(
+    time: NDArray[np.float64], event: NDArray[Any], codes: NDArray[np.intp], k: int
+) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
+    """:func:`sort_keys` of every row, rows of group 0 first, each group's keys sorted.
+
+    Returns the keys and the ``k + 1`` group boundaries. The groups are separated by a
+    stable counting sort of the small integer codes, then each block is value-sorted.
+    """
+    key = sort_keys(time, event)
+    bounds = np.zeros(k + 1, dtype=np.intp)
+    np.cumsum(np.bincount(codes, minlength=k), out=bounds[1:])
+    if k > 1:
+        small = codes.astype(np.int16) if k <= np.iinfo(np.int16).max else codes
+        key = key[np.argsort(small, kind="stable")]
+    for a, b in itertools.pairwise(bounds.tolist()):
+        key[a:b].sort()
+    return key, bounds
+
+
+def tabulate_sorted(
+    key: NDArray[np.uint64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct times, numbers at risk and events from sorted :func:`sort_keys` keys.
+
+    One sequential pass: a new time starts where ``key >> 1`` changes; the number at
+    risk is the count of rows from there on; events are counted by a running sum of the
+    event flags read at the starts of the runs.
+    """
+    n = key.shape[0]
+    bits = key >> np.uint64(1)
+    change = np.empty(n, dtype=bool)
+    change[:1] = True
+    np.not_equal(bits[1:], bits[:-1], out=change[1:])
+    first = np.flatnonzero(change)
+    cum_ev = np.empty(n + 1, dtype=np.int64)
+    cum_ev[0] = 0
+    np.cumsum(1 - (key & np.uint64(1)).astype(np.int8), out=cum_ev[1:])
+    ends = np.append(first[1:], n)
+    n_event = cum_ev[ends] - cum_ev[first]
+    times = bits[first].view(np.float64)
+    return times, (n - first).astype(np.int64), n_event
+
+
+def on_day_grid(time: NDArray[np.float64]) -> bool:
+    """Whole-number times on a grid no larger than ``max(4n, 1e5)`` (e.g. days): counted
+    by direct indexing instead of sorting."""
+    top = float(time.max())
+    return top <= max(4.0 * time.shape[0], 1e5) and bool(np.all(time == np.floor(time)))
+
+
 def count_by_time(
     time: NDArray[np.float64], event: NDArray[Any], codes: NDArray[np.intp], k: int
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
@@ -265,31 +339,42 @@ def count_by_time(
 
     1. Whole-number times on a grid no larger than ``max(4n, 1e5)`` (e.g. days): index
        each row by ``(time, group, event)`` and count with one ``bincount``; no sort.
-    2. Other times: one ``argsort``, distinct times where the sorted value
-       changes, then one ``bincount`` over ``(distinct time, group, event)``.
+    2. Other times: value-sort each group's :func:`sort_keys` (no ``argsort`` of the
+       floats), merge the sorted groups with a stable sort (it finds the ``k`` sorted
+       runs and merges them), distinct times where the time changes, then one
+       ``bincount`` over ``(distinct time, group, event)``.
     """
-    cls = codes.astype(np.int32) * 2 + event.astype(np.int32)
     n = time.shape[0]
-    top = float(time.max())
-    if top <= max(4.0 * n, 1e5) and bool(np.all(time == np.floor(time))):
+    if on_day_grid(time):
+        top = float(time.max())
+        cls = codes.astype(np.int32) * 2 + event.astype(np.int32)
         m = int(top) + 1
         key = time.astype(np.int64) * (2 * k) + cls
         cnt = np.bincount(key, minlength=m * 2 * k).reshape(m, k, 2)
-        rows = cnt.sum(axis=2)
+        rows = cnt[:, :, 0] + cnt[:, :, 1]
         keep = np.flatnonzero(rows.sum(axis=1))
         return keep.astype(np.float64), cnt[keep, :, 1], rows[keep]
-    order = np.argsort(time)
-    ts = time[order]
+    skey, bounds = grouped_sorted_keys(time, event, codes, k)
+    label = np.repeat(np.arange(k, dtype=np.int64), np.diff(bounds))
+    if k > 1:
+        merge = np.argsort(skey, kind="stable")
+        skey = skey[merge]
+        label = label[merge]
+        del merge
+    bits = skey >> np.uint64(1)
     change = np.empty(n, dtype=bool)
     change[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=change[1:])
-    key = np.cumsum(change, dtype=np.int64)
-    key -= 1
-    u = int(key[-1]) + 1
-    key *= 2 * k
-    key += cls[order]
-    cnt = np.bincount(key, minlength=u * 2 * k).reshape(u, k, 2)
-    return ts[change], cnt[:, :, 1], cnt.sum(axis=2)
+    np.not_equal(bits[1:], bits[:-1], out=change[1:])
+    idx = np.cumsum(change, dtype=np.int64)
+    idx -= 1
+    u = int(idx[-1]) + 1
+    idx *= 2 * k
+    label *= 2
+    idx += label
+    idx += 1
+    idx -= (skey & np.uint64(1)).astype(np.int64)
+    cnt = np.bincount(idx, minlength=u * 2 * k).reshape(u, k, 2)
+    return bits[change].view(np.float64), cnt[:, :, 1], cnt[:, :, 0] + cnt[:, :, 1]
 
 
 def check_start(start: ArrayLike, stop: NDArray[np.float64]) -> NDArray[np.float64]:
