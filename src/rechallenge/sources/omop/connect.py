@@ -8,6 +8,8 @@ from typing import Any
 
 import ibis
 
+from rechallenge.sources.omop.spark_settings import SparkSettings
+
 TABLE_SUFFIXES = (".parquet", ".csv")
 
 
@@ -65,8 +67,33 @@ def _connect_url(url: str, schema: str | None) -> Cdm:
 
         session = SparkSession.builder.remote(url).getOrCreate()
         return _with_schema(ibis.pyspark.connect(session), schema, "pyspark")
+    if url.startswith("spark://"):  # a standalone Spark master
+        return spark_cdm(None, schema, SparkSettings(master=url))
     backend = ibis.connect(url.replace("postgresql+psycopg://", "postgresql://"))
     return _with_schema(backend, schema, backend.name)
+
+
+def spark_session(settings: SparkSettings) -> Any:
+    """A classic Spark session (local mode or a standalone master) built from `settings`."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(settings.master).appName(settings.app_name)
+    for key, value in {"spark.ui.showConsoleProgress": "false", **settings.conf}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def spark_cdm(folder: Path | None, schema: str | None, settings: SparkSettings) -> Cdm:
+    """The CDM on Spark: a folder of `<table>.parquet` files as temporary views, or `schema`."""
+    backend = ibis.pyspark.connect(spark_session(settings))
+    if folder is None:
+        return _with_schema(backend, schema, "pyspark")
+    names = set()
+    for path in sorted(folder.glob("*.parquet")):
+        name = path.name.split(".")[0].lower()
+        backend.read_parquet(str(path), table_name=name)
+        names.add(name)
+    return Cdm(backend, None, "pyspark", frozenset(names))
 
 
 def spark_session_cdm(session: Any, schema: str | None) -> Cdm:
