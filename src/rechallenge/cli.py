@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -19,6 +19,8 @@ from rich.table import Table
 
 from rechallenge import __version__
 from rechallenge.config import StudyConfig, config_template, load_config
+from rechallenge.data.mappings import AppliedMapping, MappedDataValidationError, summary_lines
+from rechallenge.data.model import Study
 from rechallenge.errors import (
     EXIT_CONFIG,
     EXIT_DATA,
@@ -237,6 +239,26 @@ def _write_report_dir(problems: tuple[Problem, ...], folder: Path, show_ids: boo
     return path
 
 
+def show_mappings(applied: Sequence[AppliedMapping], target: Console) -> None:
+    """`validate`'s list of the declared mappings applied (``data:``), one line per rule."""
+    if not applied:
+        return
+    target.print(f"Declared mappings applied ({len(applied)} rule(s), MAP-001 in run.log):")
+    for line in summary_lines(applied):
+        target.print(f"  {line}", markup=False, soft_wrap=True)
+
+
+def _load_showing_mappings(data: Path | None, settings: StudyConfig) -> Study:
+    """`load_validated`; when declared mappings were applied, a refusal shows them first."""
+    from rechallenge.pipeline import load_validated
+
+    try:
+        return load_validated(data, settings)
+    except MappedDataValidationError as exc:
+        show_mappings(exc.applied, err_console)
+        raise
+
+
 @app.command(
     epilog=_epilog(
         "rechallenge validate my-study/",
@@ -263,10 +285,10 @@ def validate(
     derive responses and resistance), so the two never disagree.
     """
     from rechallenge.derive.patients import derive_patient_facts
-    from rechallenge.pipeline import check_study_names, load_validated
+    from rechallenge.pipeline import check_study_names
 
     data, settings = _source_settings(data, database, schema, _config(config))
-    study = _or_exit(lambda: load_validated(data, settings), show_ids, report)
+    study = _or_exit(lambda: _load_showing_mappings(data, settings), show_ids, report)
     _or_exit(lambda: check_study_names(study, settings), show_ids, None)
     # the rules stage too, so that validate reports every problem and warning run would
     facts = _or_exit(lambda: derive_patient_facts(study, settings), show_ids, report)
@@ -276,8 +298,10 @@ def validate(
     for key, value in study.summary().items():
         table.add_row(key.replace("_", " ").replace("ici", "ICI"), str(value))
     console.print(table)
+    show_mappings(study.mappings_applied, console)
     notes = (*study.warnings, *facts.warnings)
-    for warning in notes[:MAX_WARNINGS_SHOWN]:
+    shown = [w for w in notes if w.code != "MAP-001"]  # the mappings table says them
+    for warning in shown[:MAX_WARNINGS_SHOWN]:
         console.print("[yellow]warning[/] ", end="")
         console.print(warning.render(show_ids), markup=False, soft_wrap=True)
     if report is not None and notes:
@@ -287,8 +311,8 @@ def validate(
     if not notes and not imputed:
         console.print("[green]No problems found.[/]")
         return
-    where = "listed above" if len(notes) <= MAX_WARNINGS_SHOWN else "the first ones above"
-    if len(notes) > MAX_WARNINGS_SHOWN and report is None:
+    where = "listed above" if len(shown) <= MAX_WARNINGS_SHOWN else "the first ones above"
+    if len(shown) > MAX_WARNINGS_SHOWN and report is None:
         where += "; --report FOLDER writes them all"
     console.print(
         f"[green]No errors[/]; [yellow]{len(notes)} warning(s)[/] ({where}) and "

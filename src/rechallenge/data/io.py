@@ -85,6 +85,7 @@ class RawStudy:
     checksums: dict[str, str]
     warnings: tuple[Problem, ...] = ()
     applied: tuple[AppliedMapping, ...] = ()  # declared mappings, counted (data.mappings)
+    problems: tuple[Problem, ...] = ()  # values no declared mapping covers, reported by validation
 
 
 def sha256_of(path: Path) -> str:

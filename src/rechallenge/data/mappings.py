@@ -23,7 +23,9 @@ Order of application, after the file is read with its dialect (`CsvDialect`):
 4. decimal commas (CSV files declared ``decimal: ","``): ``1,5`` becomes ``1.5`` in number
    columns; a number written with a point there is MAP-004 (``1.234`` could be 1234).
 
-Nothing is guessed: a value no rule covers keeps its problem, reported at once with all others.
+Nothing is guessed: a value no rule covers keeps its problem (MAP-002…MAP-005), reported at
+once with every problem validation finds in the other cells (`validate_raw_study` merges them;
+a cell a mapping could not read is not reported a second time by the cell parser).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,11 +47,14 @@ if TYPE_CHECKING:
     from rechallenge.data.io import RawStudy, RawTable
 
 __all__ = [
+    "RULE_WORDS",
     "AppliedMapping",
     "CsvDialect",
     "DataMappings",
+    "MappedDataValidationError",
     "apply_mappings",
     "looks_delimited_by",
+    "summary_lines",
 ]
 
 #: True and false spellings of yes/no columns, as `parse.parse_bool` reads them.
@@ -57,6 +63,16 @@ ISO_OR_PARTIAL = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ].*)?)?)?$")
 COMMA_NUMBER = re.compile(r"^[+-]?\d+(,\d+)?$")
 POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+$")
 CONFIG_HINT = "the study configuration"
+#: Each rule in words, for `rechallenge validate`'s table (the rule code stays in the run log).
+RULE_WORDS: dict[str, str] = {
+    "dialect": "file dialect",
+    "rename": "column rename",
+    "value_map": "value map",
+    "date_format": "date format",
+    "decimal": "decimal comma",
+}
+#: Codes of values a declared mapping could not read (the cell is reported once, by them).
+UNMAPPED_CODES = frozenset({"MAP-002", "MAP-003", "MAP-004"})
 
 
 class _Model(BaseModel):
@@ -235,23 +251,46 @@ class AppliedMapping:
     detail: str
     count: int
 
+    @property
+    def unit(self) -> str:
+        """What `count` counts: columns (renames), rows (dialects) or cells."""
+        return {"rename": "column(s)", "dialect": "row(s)"}.get(self.rule, "cell(s)")
+
     def as_problem(self) -> Problem:
-        """The MAP-001 line the run log and `rechallenge validate` show."""
-        unit = (
-            "column(s)"
-            if self.rule == "rename"
-            else "row(s)"
-            if self.rule == "dialect"
-            else "cell(s)"
-        )
+        """The MAP-001 line the run log and `rechallenge validate --report` keep."""
         return Problem(
             "MAP-001",
             self.source,
-            f"declared mapping applied ({self.rule}): {self.detail}; {self.count} {unit}",
+            f"declared mapping applied ({self.rule}): {self.detail}; {self.count} {self.unit}",
             "nothing to fix: listed so that every transformation of the data is on record",
             column=self.column,
             severity="warning",
         )
+
+
+class MappedDataValidationError(DataValidationError):
+    """Problems found in a study read through declared mappings, with the mappings applied.
+
+    `rechallenge validate` shows `applied` next to the problems, so that a refused export
+    still says what was done to it (and that the declaration was read at all).
+    """
+
+    def __init__(self, problems: Sequence[Problem], applied: Sequence[AppliedMapping]) -> None:
+        super().__init__(problems)
+        self.applied: tuple[AppliedMapping, ...] = tuple(applied)
+
+
+def summary_lines(applied: Sequence[AppliedMapping]) -> list[str]:
+    """One line per applied rule: the rule in words, where, what was done and how often.
+
+    ``value map · patients.csv, column sex: m → male: 18, f → female: 6 · 24 cell(s)``
+    """
+    lines = []
+    for a in applied:
+        where = a.source if a.column is None else f"{a.source}, column {a.column}"
+        rule = RULE_WORDS.get(a.rule, a.rule.replace("_", " "))
+        lines.append(f"{rule} · {where}: {a.detail} · {a.count} {a.unit}")
+    return lines
 
 
 def looks_delimited_by(header_line: str) -> str | None:
@@ -265,9 +304,11 @@ def looks_delimited_by(header_line: str) -> str | None:
 
 
 def apply_mappings(raw: RawStudy, mappings: DataMappings, decimals: dict[str, str]) -> RawStudy:
-    """Apply steps 1–4 of the module docstring to every table; raise with every problem.
+    """Apply steps 1–4 of the module docstring to every table, each rule counted.
 
-    `decimals` gives the declared decimal separator per table read from CSV.
+    `decimals` gives the declared decimal separator per table read from CSV. Values no rule
+    could read are returned in `RawStudy.problems` (not raised), so that validation reports
+    them together with every other problem of the study.
     """
     applied: list[AppliedMapping] = []
     problems: list[Problem] = []
@@ -289,11 +330,23 @@ def apply_mappings(raw: RawStudy, mappings: DataMappings, decimals: dict[str, st
                 column.decimal_commas()
             cells[spec.name] = column.values
         tables[name] = replace(table, cells=cells)
-    if any(p.severity == "error" for p in problems):
-        raise DataValidationError([p for p in problems if p.severity == "error"])
     everything = (*raw.applied, *applied)
     notes = tuple(a.as_problem() for a in everything)
-    return replace(raw, tables=tables, warnings=raw.warnings + notes, applied=everything)
+    return replace(
+        raw,
+        tables=tables,
+        warnings=raw.warnings + notes,
+        applied=everything,
+        problems=(*raw.problems, *problems),
+    )
+
+
+def without_duplicates(problems: list[Problem], unmapped: Sequence[Problem]) -> list[Problem]:
+    """`problems` less those of cells an unmapped-value problem (MAP-002…004) already names."""
+    cells = {(p.table, p.row, p.column) for p in unmapped if p.code in UNMAPPED_CODES}
+    return [
+        p for p in problems if p.code.startswith("MAP-") or (p.table, p.row, p.column) not in cells
+    ]
 
 
 def _rename(

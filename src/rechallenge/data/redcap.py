@@ -4,7 +4,7 @@ The formats followed are those of classic (non-longitudinal) projects with repea
 instruments (a feature since 2017, REDCap 7.x), as the REDCap API documentation ("Export
 Records", ``type=flat``, ``rawOrLabel``), REDCap's "Repeating Instruments & Events" help and
 the 18-column data dictionary list (as the REDCapR and linkml-redcap projects give it)
-describe them; docs/hospital-data.md names the sources:
+describe them; docs/data-sources.md names the sources and versions:
 
 - **Data dictionary** (`write_dictionary`): one row per field, 18 columns from
   ``Variable / Field Name`` to ``Field Annotation``; the first field is the record id. One

@@ -32,7 +32,7 @@ from pandera.errors import SchemaErrors
 from rechallenge.data.cutoff import apply_cutoff
 from rechallenge.data.drugs import DrugDictionary, load_dictionary
 from rechallenge.data.io import RawStudy, RawTable, read_study_files
-from rechallenge.data.mappings import DataMappings
+from rechallenge.data.mappings import DataMappings, MappedDataValidationError, without_duplicates
 from rechallenge.data.model import Imputation, Study
 from rechallenge.data.parse import ColumnContext, ParseOptions, normalise_unit, parse_column
 from rechallenge.data.schema import LAB_PLAUSIBLE, LAB_UNITS, TABLES, Kind, TableSpec
@@ -71,7 +71,8 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
     problems = _missing_tables(raw)
     problems += [p for t in raw.tables.values() for p in _missing_columns(t)]
     if problems:
-        raise DataValidationError(problems)
+        raise _refusal([*raw.problems, *problems], raw)
+    problems = list(raw.problems)  # values no declared mapping could read, with the rest
     imputations: list[Imputation] = []
     frames: dict[str, pd.DataFrame] = {}
     for spec in TABLES:
@@ -93,7 +94,7 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
     problems += _unexplained(relational_problems(frames, sources), problems, sources)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise DataValidationError(errors)
+        raise _refusal(errors, raw)
     frames["treatments"] = classify_agents(frames["treatments"])
     frames["adverse_events"] = canonical_terms(frames["adverse_events"])
     return Study(
@@ -109,6 +110,13 @@ def validate_raw_study(raw: RawStudy, options: ParseOptions) -> Study:
         warnings=tuple(raw.warnings) + tuple(p for p in problems if p.severity != "error"),
         mappings_applied=tuple(raw.applied),
     )
+
+
+def _refusal(problems: list[Problem], raw: RawStudy) -> DataValidationError:
+    """Every problem; through declared mappings, each cell once and the mappings attached."""
+    if not raw.applied and not raw.problems:
+        return DataValidationError(problems)
+    return MappedDataValidationError(without_duplicates(problems, raw.problems), raw.applied)
 
 
 def _missing_tables(raw: RawStudy) -> list[Problem]:
