@@ -215,10 +215,16 @@ def dxy(time: FloatArray, event: FloatArray, risk: FloatArray) -> float:
 def cox_fitter(
     time: FloatArray, event: FloatArray, x: FloatArray
 ) -> Callable[[FloatArray], FloatArray]:
-    """Fit a Cox model (Efron) and return its linear predictor as a function of ``x``."""
+    """Fit a Cox model (Efron) and return its linear predictor as a function of ``x``.
+
+    The predictor is an elementwise product summed per row, not a BLAS matrix-vector
+    product: BLAS kernels may round rows of one block differently (fused multiply-add on
+    some, not on the tail), so equal covariate rows could get linear predictors one ulp
+    apart, which a concordance then counts as ordered instead of tied.
+    """
     fit = fit_cox(time, event, x, concordance=False)
     coef = np.asarray(fit.coef, dtype=float)
-    return lambda new_x: np.asarray(new_x, dtype=float) @ coef
+    return lambda new_x: (np.asarray(new_x, dtype=float) * coef).sum(axis=1)
 
 
 DEFAULT_STATISTICS: Mapping[str, Statistic] = {"Dxy": dxy, "Slope": calibration_slope}
