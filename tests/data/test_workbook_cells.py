@@ -8,8 +8,10 @@ and date cells outside what a datetime64[ns] column holds (1677-09-22 to 2262-04
 from __future__ import annotations
 
 import datetime as dt
+import resource
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -150,6 +152,28 @@ def test_a_partial_date_that_cannot_be_imputed_is_reported(
 
 # -- any typed cell anywhere either loads or is reported --
 
+
+@contextmanager
+def address_space_capped(extra_gib: int) -> Iterator[None]:
+    """Cap this process's address space while loading one generated workbook.
+
+    A generated cell once drove a loader to 23 GB and the whole run was killed for want
+    of memory, which names no example; under the cap the allocation fails with
+    MemoryError, so the test fails and hypothesis prints the cell that did it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as statm:
+        in_use = int(statm.read().split()[0]) * resource.getpagesize()
+    cap = in_use + extra_gib * 2**30
+    resource.setrlimit(
+        resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard)
+    )
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 TYPED_CELLS = st.one_of(
     st.sampled_from(
         [
@@ -185,7 +209,8 @@ def test_typed_workbook_cells_never_crash(edits: Edits, options: ParseOptions) -
     with tempfile.TemporaryDirectory() as tmp:
         path = write_workbook(Path(tmp) / "s.xlsx", kept)
         try:
-            study = load_study(path, options=options)
+            with address_space_capped(extra_gib=4):
+                study = load_study(path, options=options)
         except RechallengeError:
             return
     assert len(study.patients) == len(VALID["patients"])  # no row dropped
