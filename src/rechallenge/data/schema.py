@@ -131,6 +131,20 @@ LAB_UNITS: dict[str, tuple[str, ...]] = {
     "creatinine": MICROMOLAR_OR_MG_DL,
 }
 
+#: Plausible body measurements (inclusive): outside them a value is a unit or typing error
+#: (RANGE-001); a BMI outside `BMI_PLAUSIBLE` from values inside them is BODY-001 (height in
+#: inches, weight in pounds?).
+HEIGHT_CM = (100.0, 250.0)
+WEIGHT_KG = (20.0, 300.0)
+BMI_PLAUSIBLE = (10.0, 70.0)
+
+#: Cell-count units as multiples of 10^9/L (for ratios of counts in different units).
+CELL_COUNT_PER_10_9_L: dict[str, float] = {
+    "10^9/l": 1.0, "10*9/l": 1.0, "x10^9/l": 1.0, "10^3/µl": 1.0, "10^3/ul": 1.0,
+    "/mm3": 1000.0, "cells/mm3": 1000.0, "/µl": 1000.0, "/ul": 1000.0,
+    "cells/µl": 1000.0, "cells/ul": 1000.0,
+}  # fmt: skip
+
 #: Largest plausible lesion diameter (bad-inputs R5): a larger unit-less value is an error.
 MAX_LESION_MM = 300.0
 
@@ -172,6 +186,34 @@ PATIENTS = TableSpec(
         ColumnSpec("diagnosis_date", Kind.DATE, identifying=True),
         ColumnSpec("driver", Kind.ENUM, values=DRIVERS),
         ColumnSpec("pdl1_tps", Kind.NUMBER, minimum=0, maximum=100),
+        ColumnSpec(
+            "pdl1_retest_tps",
+            Kind.NUMBER,
+            minimum=0,
+            maximum=100,
+            description="PD-L1 TPS (%) of a re-biopsy before the rechallenge; the latest one "
+            "before its first dose, with pdl1_retest_date",
+        ),
+        ColumnSpec(
+            "pdl1_retest_date",
+            Kind.DATE,
+            identifying=True,
+            description="date of the re-biopsy whose TPS is pdl1_retest_tps",
+        ),
+        ColumnSpec(
+            "height_cm",
+            Kind.NUMBER,
+            minimum=HEIGHT_CM[0],
+            maximum=HEIGHT_CM[1],
+            description="height in cm (for BMI)",
+        ),
+        ColumnSpec(
+            "weight_kg",
+            Kind.NUMBER,
+            minimum=WEIGHT_KG[0],
+            maximum=WEIGHT_KG[1],
+            description="weight in kg at the start of the rechallenge (for BMI)",
+        ),
         ColumnSpec("metastases", Kind.ENUM_LIST, values=METASTASIS_SITES),
         ColumnSpec("last_contact_date", Kind.DATE, required=True, non_null=True, identifying=True),
         ColumnSpec("death_date", Kind.DATE, identifying=True),

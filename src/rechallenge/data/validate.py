@@ -35,7 +35,14 @@ from rechallenge.data.io import RawStudy, RawTable, read_study_files
 from rechallenge.data.mappings import DataMappings, MappedDataValidationError, without_duplicates
 from rechallenge.data.model import Imputation, Study
 from rechallenge.data.parse import ColumnContext, ParseOptions, normalise_unit, parse_column
-from rechallenge.data.schema import LAB_PLAUSIBLE, LAB_UNITS, TABLES, Kind, TableSpec
+from rechallenge.data.schema import (
+    BMI_PLAUSIBLE,
+    LAB_PLAUSIBLE,
+    LAB_UNITS,
+    TABLES,
+    Kind,
+    TableSpec,
+)
 from rechallenge.errors import DataValidationError, Problem
 
 DATE_COLUMNS_AFTER_DEATH: dict[str, tuple[str, ...]] = {
@@ -400,6 +407,11 @@ def relational_problems(frames: dict[str, pd.DataFrame], sources: dict[str, str]
     problems += _death_without_date(frames, sources)
     problems += _grade_five_without_death(frames, sources)
     problems += _pdl1_fraction(frames["patients"], sources.get("patients", "patients"))
+    problems += _pdl1_fraction(
+        frames["patients"], sources.get("patients", "patients"), "pdl1_retest_tps"
+    )
+    problems += _pdl1_retest_pairs(frames["patients"], sources.get("patients", "patients"))
+    problems += _body_size(frames["patients"], sources.get("patients", "patients"))
     if "lesions" in sources:
         problems += _lesion_problems(frames["lesions"], sources["lesions"])
     if "adverse_events" in sources:
@@ -792,9 +804,13 @@ def _death_without_date(frames: dict[str, pd.DataFrame], sources: dict[str, str]
     )
 
 
-def _pdl1_fraction(patients: pd.DataFrame, source: str) -> list[Problem]:
+def _pdl1_fraction(
+    patients: pd.DataFrame, source: str, column: str = "pdl1_tps"
+) -> list[Problem]:
     """PD-L1 TPS is a percentage; a value strictly between 0 and 1 may be a fraction (C2)."""
-    tps = patients["pdl1_tps"]
+    if column not in patients:
+        return []
+    tps = pd.to_numeric(patients[column], errors="coerce")
     bad = ((tps > 0) & (tps < 1)).fillna(False)
     selected = patients[bad.to_numpy(dtype=bool)]
     return [
@@ -805,12 +821,64 @@ def _pdl1_fraction(patients: pd.DataFrame, source: str) -> list[Problem]:
             "percentage? The column is in percent (0-100)",
             "enter the TPS in percent (50 for 50 %); a TPS below 1 % is written 0",
             row=int(row),
-            column="pdl1_tps",
+            column=column,
             value=float(value),
             patient_id=str(pid),
         )
         for row, pid, value in zip(
-            selected["source_row"], selected["patient_id"], selected["pdl1_tps"], strict=True
+            selected["source_row"], selected["patient_id"], selected[column], strict=True
+        )
+    ]
+
+
+def _pdl1_retest_pairs(patients: pd.DataFrame, source: str) -> list[Problem]:
+    """A re-tested PD-L1 TPS needs its date (the marker takes the result before the course)."""
+    if "pdl1_retest_tps" not in patients or "pdl1_retest_date" not in patients:
+        return []
+    tps, date = patients["pdl1_retest_tps"].notna(), patients["pdl1_retest_date"].notna()
+    return list(
+        _rows_problem(
+            patients,
+            (tps != date).to_numpy(dtype=bool),
+            source,
+            code="PDL1-002",
+            column="pdl1_retest_date",
+            message="a PD-L1 re-test needs both its TPS (pdl1_retest_tps) and its date "
+            "(pdl1_retest_date); one of the two is blank",
+            fix="fill the missing one of pdl1_retest_tps / pdl1_retest_date, or clear both",
+        )
+    )
+
+
+def _body_size(patients: pd.DataFrame, source: str) -> list[Problem]:
+    """Height and weight that give an implausible BMI: one of them in another unit (BODY-001)."""
+    if "height_cm" not in patients or "weight_kg" not in patients:
+        return []
+    height = pd.to_numeric(patients["height_cm"], errors="coerce")
+    weight = pd.to_numeric(patients["weight_kg"], errors="coerce")
+    bmi = weight / (height / 100.0) ** 2
+    lo, hi = BMI_PLAUSIBLE
+    bad = ((bmi < lo) | (bmi > hi)).fillna(False).to_numpy(dtype=bool)
+    selected = patients[bad]
+    return [
+        Problem(
+            "BODY-001",
+            source,
+            f"height {h:g} cm and weight {w:g} kg give a BMI of {b:.1f} kg/m², outside "
+            f"{lo:g} to {hi:g}: is the height in inches or the weight in pounds?",
+            "give the height in cm (inches × 2.54) and the weight in kg (pounds × 0.4536)",
+            row=int(row),
+            column="weight_kg",
+            value=float(w),
+            patient_id=str(pid),
+        )
+        for row, pid, h, w, b in zip(
+            selected["source_row"],
+            selected["patient_id"],
+            height[bad],
+            weight[bad],
+            bmi[bad],
+            strict=True,
         )
     ]
 
