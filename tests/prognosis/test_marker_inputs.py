@@ -56,4 +56,7 @@ def test_weight_in_pounds_gives_an_implausible_bmi(tmp_path: Path) -> None:
 
 def test_a_retest_needs_its_date_and_a_fraction_is_refused(tmp_path: Path) -> None:
     folder = _copy(tmp_path, pdl1_retest_tps=["40", "0.4"], pdl1_retest_date=["", "2021-01-01"])
-    assert sorted(_codes(folder)) == [("PDL1-001", 3, "pdl1_retest_tps"), ("PDL1-002", 2, "pdl1_retest_date")]
+    assert sorted(_codes(folder)) == [
+        ("PDL1-001", 3, "pdl1_retest_tps"),
+        ("PDL1-002", 2, "pdl1_retest_date"),
+    ]

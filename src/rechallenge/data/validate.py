@@ -804,9 +804,7 @@ def _death_without_date(frames: dict[str, pd.DataFrame], sources: dict[str, str]
     )
 
 
-def _pdl1_fraction(
-    patients: pd.DataFrame, source: str, column: str = "pdl1_tps"
-) -> list[Problem]:
+def _pdl1_fraction(patients: pd.DataFrame, source: str, column: str = "pdl1_tps") -> list[Problem]:
     """PD-L1 TPS is a percentage; a value strictly between 0 and 1 may be a fraction (C2)."""
     if column not in patients:
         return []

@@ -86,9 +86,7 @@ def _cells_10_9(values: pd.Series, units: pd.Series) -> pd.Series:
     return values.astype(float) / factor.astype(float)
 
 
-def nearest_before(
-    labs: pd.DataFrame, test: str, starts: pd.Series, window_days: int
-) -> pd.Series:
+def nearest_before(labs: pd.DataFrame, test: str, starts: pd.Series, window_days: int) -> pd.Series:
     """Per patient (index of ``starts``: patient_id), the ``test`` value in 10^9/L dated
     latest on or before the start and at most ``window_days`` before it; NaN if none."""
     rows = labs[labs["test"] == test]
@@ -218,6 +216,5 @@ def marker_methods(settings: MarkerSettings) -> list[str]:
         "Body-mass index (BMI) was weight (kg) at the start of rechallenge divided by the "
         f"square of height (m); BMI of {settings.bmi_cutoff:g} kg/m² or less was taken as "
         "unfavourable.",
-        f"Re-tested PD-L1 was the tumour proportion score of a re-biopsy {pdl1_when}"
-        f"{fallback}.",
+        f"Re-tested PD-L1 was the tumour proportion score of a re-biopsy {pdl1_when}{fallback}.",
     ]
