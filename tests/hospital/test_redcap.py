@@ -182,3 +182,16 @@ def test_unknown_label_is_located(tmp_path: Path, cohort_frames: dict[str, pd.Da
         load_study(write_rows(tmp_path / "labels.csv", rows))
     problem = exc.value.problems[0]
     assert (problem.code, problem.row, problem.column) == ("REDCAP-004", 2, "sex")
+
+
+def test_an_export_without_later_optional_fields_still_reads(
+    tmp_path: Path, cohort_frames: dict[str, pd.DataFrame], reference_study: Any
+) -> None:
+    """A project built from an older dictionary lacks optional fields added since: blank."""
+    rows = build_export(cohort_frames, False)
+    later = {"height_cm", "weight_kg", "pdl1_retest_tps", "pdl1_retest_date"}
+    keep = [i for i, name in enumerate(rows[0]) if name not in later]
+    assert len(keep) < len(rows[0])  # the dictionary has the later fields
+    export = write_rows(tmp_path / "export.csv", [[row[i] for i in keep] for row in rows])
+    study = load_study(export)
+    assert_same_study(study, reference_study, sets=("patients.metastases",))

@@ -384,6 +384,8 @@ def _cell(field: Field, row: list[str], where: dict[str, int]) -> str:
     if field.field_type == "checkbox":
         ticked = [code for code, _ in field.choices if row[where[f"{field.name}___{code}"]] == "1"]
         return ";".join(ticked)
+    if field.name not in where and not field.column.required:
+        return ""  # a project built before this optional field was added to the contract
     value = row[where[field.name]]
     if field.field_type == "yesno":
         return YESNO.get(value.strip(), value)
@@ -404,7 +406,8 @@ def _stray_values(
         for field in fields
         if field.instrument is not instrument and field.name != RECORD_ID
         for column in field.export_columns()
-        if row[where[column]].strip() not in ("", "0" if field.field_type == "checkbox" else "")
+        if column in where
+        and row[where[column]].strip() not in ("", "0" if field.field_type == "checkbox" else "")
     ]
     if not stray:
         return []
