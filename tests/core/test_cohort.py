@@ -1,10 +1,14 @@
 """Cohort selection: protocol order, one reason per patient, attrition that adds up."""
 
+from pathlib import Path
+
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rechallenge.config import CohortSettings, CustomCriterion
+from rechallenge.config import CohortSettings, CustomCriterion, StudyConfig
+from rechallenge.derive.patients import derive_patient_facts
+from rechallenge.pipeline import load_validated
 from rechallenge.rules.cohort import select_cohort
 
 ELIGIBLE = {
@@ -44,6 +48,15 @@ def test_each_failure_gets_its_criterion() -> None:
     assert selection.listing.loc[6, "reason"] == "age 76 outside 18–75 years"
 
 
+def test_sitc_secondary_resistance_is_the_acquired_phenotype() -> None:
+    """SITC definitions name the phenotype secondary resistance; it meets the criterion."""
+    frame = screening([{"resistance_class": "secondary"}, {"resistance_class": "primary"},
+                       {"resistance_class": "durable_stable_disease,_unclassified"}])  # fmt: skip
+    selection = select_cohort(frame, CohortSettings())
+    assert selection.included_ids == ["S0"]
+    assert selection.listing["criterion"].tolist()[1:] == ["acquired_resistance"] * 2
+
+
 def test_boundaries_of_age_and_ecog_are_inclusive() -> None:
     frame = screening([{"age_at_rechallenge": 75.0}, {"age_at_rechallenge": 18.0},
                        {"ecog_rechallenge": 2}])  # fmt: skip
@@ -76,3 +89,21 @@ def test_attrition_adds_up(changes: list[dict[str, object]]) -> None:
     assert table.iloc[-1]["remaining"] + table["excluded"].sum() == len(changes)
     assert len(selection.listing) == len(changes)  # every patient listed exactly once
     assert selection.listing["patient_id"].is_unique
+
+
+def test_each_resistance_definition_selects_its_own_phenotype_on_the_example_cohort() -> None:
+    """Schoenfeld 2021 admits acquired, SITC 2023 secondary resistance; SITC 2020 admits
+    none here, because the example cohort has no confirmatory scans (unconfirmed PD)."""
+    seed = Path(__file__).resolve().parents[2] / "examples" / "seed_cohort"
+    included = {}
+    for definition in ("schoenfeld2021", "sitc2020", "sitc2023_combination"):
+        config = StudyConfig.model_validate({"resistance": {"definition": definition}})
+        facts = derive_patient_facts(load_validated(seed, config), config)
+        selection = select_cohort(facts.table, config.cohort)
+        included[definition] = len(selection.included_ids)
+        if definition == "sitc2020":
+            assert set(facts.table["resistance_class"]) == {
+                "unconfirmed_progression",
+                "progression_after_discontinuation",
+            }
+    assert included == {"schoenfeld2021": 13, "sitc2020": 0, "sitc2023_combination": 6}

@@ -103,6 +103,10 @@ class CohortSettings(BaseModel):
 
 
 ADVANCED_STAGES = frozenset({"IIIA", "IIIB", "IIIC", "IVA", "IVB"})
+# The acquired-resistance phenotype by definition: Schoenfeld 2021 calls it acquired
+# resistance, SITC 2020 and 2023 call it secondary resistance (each definition gives only
+# its own class, so admitting both selects the configured definition's phenotype).
+ACQUIRED_CLASSES = frozenset({"acquired", "secondary"})
 
 Passes = Callable[[pd.DataFrame], pd.Series]
 
@@ -169,7 +173,7 @@ def protocol_criteria(settings: CohortSettings) -> list[Criterion]:
             "acquired_resistance",
             "inclusion",
             "Acquired immune resistance to the first PD-(L)1 course (configured definition)",
-            lambda f: _col(f, "resistance_class") == "acquired",
+            lambda f: _col(f, "resistance_class").isin(ACQUIRED_CLASSES),
             lambda r: f"not acquired resistance: {r['resistance_reason']}",
         ),
         Criterion(
