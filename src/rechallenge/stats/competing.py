@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
@@ -210,9 +211,14 @@ def _labels(values: ArrayLike | None, n: int, name: str) -> NDArray[Any] | None:
     arr = np.asarray(values, dtype=object)
     if arr.shape != (n,):
         raise ValueError(f"{name} must have one value per row")
-    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in arr):
+    if pd.isna(arr).any():
         raise ValueError(f"{name} has missing values; remove incomplete rows first")
     return arr
+
+
+def _codes(values: NDArray[Any], levels: list[Any]) -> NDArray[np.intp]:
+    """The position of each value in ``levels`` (every value is one of them)."""
+    return pd.Index(levels, dtype=object).get_indexer(values).astype(np.intp)
 
 
 def _levels(values: NDArray[Any]) -> list[Any]:
@@ -224,13 +230,17 @@ def _levels(values: NDArray[Any]) -> list[Any]:
 
 
 def _cif_one(
-    time: FloatArray, d1_rows: FloatArray, dall_rows: FloatArray, w: FloatArray
+    ut: FloatArray, inv: NDArray[np.intp], d1_rows: FloatArray, dall_rows: FloatArray, w: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Jump times, CIF and variance of one cause in one group (steps 1-3)."""
-    ut, inv = np.unique(time, return_inverse=True)
-    n_at = np.bincount(inv, weights=w)
-    d1 = np.bincount(inv, weights=d1_rows)
-    nd = np.bincount(inv, weights=dall_rows)
+    """Jump times, CIF and variance of one cause in one group (steps 1-3).
+
+    ``ut`` are the distinct times of all rows and ``inv`` each row's index into them; a
+    time with no row here counts 0 and drops out with the times without events.
+    """
+    m = ut.shape[0]
+    n_at = np.bincount(inv, weights=w, minlength=m)
+    d1 = np.bincount(inv, weights=d1_rows, minlength=m)
+    nd = np.bincount(inv, weights=dall_rows, minlength=m)
     rs = n_at[::-1].cumsum()[::-1]
     ev = nd > 0
     t, rs, d1, nd = ut[ev], rs[ev], d1[ev], nd[ev]
@@ -255,14 +265,21 @@ def _cif_one(
     return t[jump], cif[jump], var[jump]
 
 
-def _curve(group: Any, cause: Any, data: _Data, rows: NDArray[np.bool_]) -> CIFCurve:
+def _curve(
+    group: Any,
+    cause: Any,
+    data: _Data,
+    rows: NDArray[np.bool_],
+    ut: FloatArray,
+    inv: NDArray[np.intp],
+) -> CIFCurve:
     """The step function of one (group, cause): 0 at time 0, the jumps, the last follow-up."""
     time = data.time[rows]
     w = data.weight[rows]
     status = data.status[rows]
     d1 = np.where(status == cause, w, 0.0)
     dall = np.where(status != 0, w, 0.0)
-    jt, jc, jv = _cif_one(time, d1, dall, w)
+    jt, jc, jv = _cif_one(ut, inv[rows], d1, dall, w)
     last = float(time.max())
     tt = np.concatenate(([0.0], jt))
     cc = np.concatenate(([0.0], jc))
@@ -278,7 +295,8 @@ def _curve(group: Any, cause: Any, data: _Data, rows: NDArray[np.bool_]) -> CIFC
 
 
 def _gray_stratum(
-    time: FloatArray,
+    inv: NDArray[np.intp],
+    m: int,
     code: NDArray[np.int8],
     group: NDArray[np.intp],
     w: FloatArray,
@@ -287,12 +305,12 @@ def _gray_stratum(
 ) -> tuple[FloatArray, FloatArray]:
     """Scores of groups ``0 .. ng-2`` and their variance in one stratum (cmprsk ``crst``).
 
-    ``code``: 0 censored, 1 the cause tested, 2 another cause.
+    ``inv``: each row's index into the ``m`` distinct times of all rows (a time with no
+    row in this stratum has no event and drops out). ``code``: 0 censored, 1 the cause
+    tested, 2 another cause.
     """
-    ut, inv = np.unique(time, return_inverse=True)
-    m = ut.shape[0]
-    counts = np.zeros((3, m, ng))
-    np.add.at(counts, (code, inv, group), w)
+    cell = (code.astype(np.intp) * m + inv) * ng + group
+    counts = np.bincount(cell, weights=w, minlength=3 * m * ng).reshape(3, m, ng)
     n_at = counts.sum(axis=0)
     rs_all = n_at[::-1].cumsum(axis=0)[::-1]
     nd1_all = counts[1].sum(axis=1)
@@ -340,25 +358,36 @@ def _gray_stratum(
     p1 = a - t4[:, None, :] * c
     p2 = u4[:, None, :] * c
     v2 = (p1 * (t4 * t3)[:, None, :]).sum(axis=0) - (p2 * (u4 * u3)[:, None, :]).sum(axis=0)
-    var = np.einsum("tik,tjk,tk->ij", p1, p1, t3) + np.einsum("tik,tjk,tk->ij", p2, p2, u3)
+    var = np.zeros((ng, ng))
+    for k in range(ng):  # sum over t of p[t, i, k] p[t, j, k] weight[t, k], as matrix products
+        q1, q2 = p1[:, :, k], p2[:, :, k]
+        var += (q1 * t3[:, k, None]).T @ q1 + (q2 * u3[:, k, None]).T @ q2
     cf = c[-1]
     var += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
     g1 = ng - 1
     return score, var[:g1, :g1]
 
 
-def _gray(data: _Data, cause: Any, groups: list[Any], rho: float) -> GrayTest:
+def _gray(
+    data: _Data,
+    cause: Any,
+    groups: list[Any],
+    gcode: NDArray[np.intp],
+    times: tuple[FloatArray, NDArray[np.intp]],
+    rho: float,
+) -> GrayTest:
     """Gray's test of one cause: strata summed, ``s' V^-1 s`` (NaN if ``V`` is singular)."""
-    assert data.group is not None
     ng = len(groups)
-    gcode = np.array([groups.index(v) for v in data.group.tolist()], dtype=np.intp)
+    ut, inv = times
     code = np.where(data.status == 0, 0, np.where(data.status == cause, 1, 2)).astype(np.int8)
     strata = np.zeros(data.time.shape[0], dtype=object) if data.strata is None else data.strata
     score = np.zeros(ng - 1)
     var = np.zeros((ng - 1, ng - 1))
     for level in _levels(strata):
         rows = strata == level
-        s, v = _gray_stratum(data.time[rows], code[rows], gcode[rows], data.weight[rows], ng, rho)
+        s, v = _gray_stratum(
+            inv[rows], ut.shape[0], code[rows], gcode[rows], data.weight[rows], ng, rho
+        )
         score += s
         var += v
     if np.linalg.matrix_rank(var) < ng - 1:
@@ -408,13 +437,16 @@ def cumulative_incidence(
         raise ValueError("no event of any cause: every status is 0 (censored)")
     labels = np.ones(data.time.shape[0], dtype=object) if data.group is None else data.group
     groups = _levels(labels)
+    gcode = _codes(labels, groups)
+    ut, inv = np.unique(data.time, return_inverse=True)
+    inv = inv.astype(np.intp).ravel()
     curves = tuple(
-        _curve(g if data.group is not None else 1, cause, data, labels == g)
+        _curve(g if data.group is not None else 1, cause, data, gcode == i, ut, inv)
         for cause in causes
-        for g in groups
+        for i, g in enumerate(groups)
     )
     gray = (
-        tuple(_gray(data, cause, groups, rho) for cause in causes)
+        tuple(_gray(data, cause, groups, gcode, (ut, inv), rho) for cause in causes)
         if data.group is not None and len(groups) > 1
         else ()
     )
