@@ -25,17 +25,15 @@ Writes ``benchmarks/results/counting.md``.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.bench_busy import median_seconds
 from rechallenge.stats.competing import cumulative_incidence
 from rechallenge.stats.cox import fit_cox
 
@@ -105,17 +103,6 @@ def competing_data(n: int, seed: int = 2) -> pd.DataFrame:
     time_ = np.minimum(np.minimum(t1, t2), c)
     status = np.where(time_ == c, 0, np.where(time_ == t1, 1, 2))
     return pd.DataFrame({"time": time_, "status": status, "group": group})
-
-
-def median_seconds(fn: Callable[[], object], reps: int) -> float:
-    """Median wall time of ``reps`` calls after one warm-up call."""
-    fn()
-    values = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        values.append(time.perf_counter() - start)
-    return statistics.median(values)
 
 
 def run_r(script: str, csv: Path, reps: int) -> dict[str, list[str]] | None:
