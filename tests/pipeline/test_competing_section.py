@@ -15,40 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from tests.reference.competing_data import DATA, enabled, survival_rows
 
 from rechallenge.analysis.competing import competing_section, competing_status, log_log_ci
-from rechallenge.analysis.competing_settings import CompetingRiskSettings
-from rechallenge.config import StatisticsSettings, StudyConfig
+from rechallenge.config import StudyConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 REF = ROOT / "tests" / "reference"
 FIXTURE = json.loads((REF / "fixtures" / "competing_study.json").read_text(encoding="utf-8"))
-DATA = pd.read_csv(REF / "data" / "competing_study.csv", dtype={"ecog_group": str})
 CAUSE_KEYS = {"1": "progression", "2": "death"}
 TOL = 1e-6
-
-
-def enabled(**settings: Any) -> StudyConfig:
-    """The default study configuration with the competing-risks analysis switched on."""
-    return StudyConfig(
-        statistics=StatisticsSettings(competing_risks=CompetingRiskSettings(**settings))
-    )
-
-
-def survival_rows(status: np.ndarray, frame: pd.DataFrame = DATA) -> pd.DataFrame:
-    """Endpoint rows (as derive.endpoints gives them, merged with the subgroups) for a status."""
-    what = {0: None, 1: "progression", 2: "death"}
-    return pd.DataFrame(
-        {
-            "patient_id": [f"P{i}" for i in frame["row"]],
-            "paramcd": "PFSR",
-            "aval_days": frame["time"].to_numpy(dtype=float),
-            "cnsr": (status == 0).astype(int),
-            "evntdesc": [what[int(s)] for s in status],
-            "ecog_group": frame["ecog_group"].to_numpy(dtype=object),
-            "pdl1": frame["pdl1"].to_numpy(dtype=object),
-        }
-    )
 
 
 def _r_step(curve: dict[str, Any], t: float) -> tuple[float, float]:

@@ -9,7 +9,7 @@ row of each cause. The unrounded values go to the data sheet.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from rechallenge.tables.common import Context
 from rechallenge.tables.model import DataSheet, Row, Table, data_row, group_row, round_half_up
@@ -19,6 +19,7 @@ __all__ = ["COMPETING_TABLE_ID", "competing_table"]
 COMPETING_TABLE_ID: Final = "table_competing_risks"
 CAUSES: Final = ("progression", "death")
 DASH: Final = "–"
+CENTER: Final[Literal["center"]] = "center"
 
 
 def _cif_cell(row: Mapping[str, Any]) -> str:
@@ -91,7 +92,7 @@ def competing_table(section: Mapping[str, Any], ctx: Context | None = None) -> T
         id=COMPETING_TABLE_ID,
         title="Cumulative incidence of progression and of death without progression",
         columns=columns,
-        align=("left", "left", *(["center"] * (len(columns) - 2))),
+        align=("left", "left", *(CENTER,) * (len(columns) - 2)),
     )
     rows: list[Row] = []
     data: list[tuple[Any, ...]] = []
