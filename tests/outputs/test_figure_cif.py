@@ -131,3 +131,14 @@ def test_registered_as_optional_figures(mixed: dict[str, Any]) -> None:
     assert not stems & set(skipped_figures(built, results))
     assert not stems & set(skipped_figures({}, {}))  # off: neither drawn nor listed
     assert figure_cif(None) is None and figure_cif_by(mixed, "no_such_subgroup") is None
+
+
+def test_legends_quote_every_level_at_one_time(mixed: dict[str, Any]) -> None:
+    """PD-L1 negative is not followed to 12 months: both levels are quoted at 6 months."""
+    fig = figure_cif_by(mixed, "pdl1")
+    assert fig is not None
+    ax = next(a for a in fig.axes if a.get_label() == MAIN_AXES)
+    legend = ax.get_legend()
+    assert legend is not None
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert all("\n6 months: " in t for t in texts) and not any("12 months" in t for t in texts)

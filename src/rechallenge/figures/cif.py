@@ -40,9 +40,25 @@ def _pct(x: Any) -> str:
     return "NA" if x is None else f"{100 * float(x):.1f}%"
 
 
-def _last_time_words(curve: Mapping[str, Any]) -> str | None:
-    """``12 months: 80.8% (95% CI 36.6–95.6%)`` at the last estimable configured time."""
+def common_time(curves: Sequence[Mapping[str, Any]]) -> float | None:
+    """The latest configured time at which every curve is estimable (None if there is none).
+
+    The legends quote every curve at this one time, so they compare like with like; with no
+    common time each curve is quoted at its own last estimable time.
+    """
+    sets = [
+        {float(r["time_months"]) for r in c.get("at_times") or [] if r.get("estimable")}
+        for c in curves
+    ]
+    common = set.intersection(*sets) if sets else set()
+    return max(common) if common else None
+
+
+def _time_words(curve: Mapping[str, Any], at: float | None) -> str | None:
+    """``12 months: 80.8% (95% CI 36.6–95.6%)`` at ``at``, else the last estimable time."""
     rows = [r for r in curve.get("at_times") or [] if r.get("estimable")]
+    if at is not None:
+        rows = [r for r in rows if float(r["time_months"]) == at]
     if not rows:
         return None
     r = rows[-1]
@@ -52,10 +68,12 @@ def _last_time_words(curve: Mapping[str, Any]) -> str | None:
     return f"{float(r['time_months']):g} months: {_pct(r.get('cif'))}{ci}"
 
 
-def _legend_text(name: str, n: int | None, events: int, curve: Mapping[str, Any]) -> str:
+def _legend_text(
+    name: str, n: int | None, events: int, curve: Mapping[str, Any], at: float | None
+) -> str:
     head = f"{name}\n" + (f"n = {n}, " if n is not None else "") + f"events = {events}"
-    at = _last_time_words(curve)
-    return f"{head}\n{at}" if at else head
+    words = _time_words(curve, at)
+    return f"{head}\n{words}" if words else head
 
 
 def _step(ax: Axes, index: int, curve: Mapping[str, Any]) -> Line2D:
@@ -107,8 +125,9 @@ def figure_cif(section: Mapping[str, Any] | None, labels: Labels | None = None) 
     overall = section["overall"]
     curves = [overall["curves"][c] for c in CAUSES]
     events = overall.get("events") or {}
+    at = common_time(curves)
     texts = [
-        _legend_text(cause_label(labels, c), None, int(events.get(c, 0)), overall["curves"][c])
+        _legend_text(cause_label(labels, c), None, int(events.get(c, 0)), overall["curves"][c], at)
         for c in CAUSES
     ]
     return plot_over_time(
@@ -148,12 +167,14 @@ def figure_cif_by(
         return None
     levels = list(block["levels"].items())
     var_label = labels.variable(variable)
+    at = common_time([g["curves"][cause] for _, g in levels])
     texts = [
         _legend_text(
             f"{var_label}: {labels.level(variable, lv)}",
             g.get("n"),
             int((g.get("events") or {}).get(cause, 0)),
             g["curves"][cause],
+            at,
         )
         for lv, g in levels
     ]
