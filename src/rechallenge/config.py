@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rechallenge.analysis.competing_settings import CompetingRiskSettings
 from rechallenge.analysis.context_settings import LiteratureSettings
 from rechallenge.data.mappings import DataMappings
 from rechallenge.errors import ConfigDeprecationWarning, ConfigError, did_you_mean, unknown_name
@@ -164,6 +165,12 @@ class StatisticsSettings(_Section):
     firth_on_monotone: bool = Field(
         True,
         description="Report Firth's penalised Cox when ordinary Cox shows monotone likelihood.",
+    )
+    competing_risks: CompetingRiskSettings | None = Field(
+        None,
+        description="Optional competing-risks analysis: cumulative incidence of progression "
+        "with death without progression as a competing event, Gray's test by subgroup; "
+        "unset, no such analysis.",
     )
 
     @field_validator("cox_univariable", "cox_multivariable", mode="before")

@@ -38,6 +38,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rechallenge import __version__, run_folder
+from rechallenge.analysis import competing as competing_analysis
 from rechallenge.analysis.methods import methods_text
 from rechallenge.analysis.protocol import AnalysisInputs, analyse
 from rechallenge.config import StudyConfig, check_names_against
@@ -224,8 +225,15 @@ def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
 
 
 def _redacted_config(config: StudyConfig) -> dict[str, Any]:
-    """The configuration as JSON, with any password taken out of the OMOP database URL."""
+    """The configuration as JSON, with any password taken out of the OMOP database URL.
+
+    An unset optional analysis block of the statistics (``competing_risks``) is left out, so
+    a run without it records the same configuration as before the block existed.
+    """
     dumped: dict[str, Any] = json.loads(config.model_dump_json())
+    statistics = dumped.get("statistics") or {}
+    if statistics.get("competing_risks", False) is None:
+        del statistics["competing_risks"]
     omop = dumped.get("omop") or {}
     if omop.get("database"):
         omop["database"] = redact_url(str(omop["database"]))
@@ -234,7 +242,7 @@ def _redacted_config(config: StudyConfig) -> dict[str, Any]:
 
 def methods(config: StudyConfig) -> dict[str, Any]:
     """The choices that produced the numbers, as printed in the report (and in words)."""
-    settings = {
+    settings: dict[str, Any] = {
         "resistance_definition": config.resistance.definition,
         "response_criterion": config.response.criterion,
         "bor_confirmation": config.response.confirmation,
@@ -248,6 +256,11 @@ def methods(config: StudyConfig) -> dict[str, Any]:
         "censoring_rule": config.endpoints.censoring,
         "partial_dates": config.data.partial_dates,
     }
+    competing = config.statistics.competing_risks
+    if competing is not None and competing.enabled:
+        settings["competing_risks_method"] = competing_analysis.METHOD
+        settings["cif_ci_method"] = competing_analysis.CI_METHOD
+        settings["competing_test"] = competing_analysis.TEST
     labels = labels_from_config(config.model_dump(mode="json"))
     return settings | {"methods_text": methods_text(settings, labels)}
 

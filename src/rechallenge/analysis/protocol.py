@@ -1,7 +1,8 @@
 """The study protocol's analyses, assembled as the results dict.
 
 Sections (keys of results.json): cohort, baseline, efficacy, resistance, km, logrank,
-follow_up, cox, cox_models, adverse_events, waterfall, swimmer, data_quality. Each
+follow_up, cox, cox_models, competing_risks (when configured), adverse_events, waterfall,
+swimmer, data_quality. Each
 statistic names the method that produced it. Figures and tables read these results; they
 never recompute. The pipeline adds methods, warnings and the manifest.
 """
@@ -21,6 +22,7 @@ from rechallenge.analysis.cohort import (
     cohort_section,
     resistance_section,
 )
+from rechallenge.analysis.competing import competing_section
 from rechallenge.analysis.context import context_results
 from rechallenge.analysis.efficacy import efficacy
 from rechallenge.analysis.formatting import clean
@@ -83,6 +85,9 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     if follow_up is not None:
         results["follow_up"] = follow_up
     results["cox"], results["cox_models"] = cox_section(survival, included, config, labels)
+    competing = competing_section(survival, config)
+    if competing is not None:
+        results["competing_risks"] = competing
     if inputs.adverse_events is not None:
         results["adverse_events"] = ae_section(inputs.adverse_events, len(included))
     results["waterfall"] = waterfall(included, inputs.pseudonyms, inputs.responses)

@@ -22,7 +22,7 @@ Drawing rules, as survminer draws them:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -158,7 +158,11 @@ def time_break(t_max: float) -> float:
 
 def time_axis(series: Sequence[KMSeries]) -> tuple[list[float], float]:
     """Break positions and the axis end, from the plotted curves' last times only."""
-    t_max = max((max(curve_points(s.curve).time) for s in series), default=0.0)
+    return axis_until(max((max(curve_points(s.curve).time) for s in series), default=0.0))
+
+
+def axis_until(t_max: float) -> tuple[list[float], float]:
+    """Break positions and the axis end for curves whose last time is ``t_max`` (rule 3)."""
     step = time_break(t_max)
     x_max = max(step, math.ceil(t_max / step - EPS) * step)
     return [i * step for i in range(round(x_max / step) + 1)], x_max
@@ -273,8 +277,13 @@ def _draw_risk_table(
     show_events: bool,
     ticks: Sequence[float],
     title: str | None = None,
+    row_colours: Sequence[str] | None = None,
 ) -> None:
-    """Numbers at risk (and optionally cumulative events) at the breaks inside the axis."""
+    """Numbers at risk (and optionally cumulative events) at the breaks inside the axis.
+
+    Each row's label takes its curve's colour, or ``row_colours`` when the rows are not the
+    curves (one row of patients at risk shared by several curves).
+    """
     n_rows = len(series)
     for i, s in enumerate(series):
         y = n_rows - 1 - i
@@ -287,7 +296,8 @@ def _draw_risk_table(
                 continue
             text = f"{n} ({e})" if show_events and e is not None else f"{n}"
             ax.text(float(t), y, text, ha="center", va="center", gid=f"risk-{i}-{j}")
-        _row_label(ax, y, s.short_label or s.label, series_style(i)["color"], bold=True)
+        colour = row_colours[i] if row_colours else series_style(i)["color"]
+        _row_label(ax, y, s.short_label or s.label, colour, bold=True)
     heading = "Number at risk (cumulative events)" if show_events else "Number at risk"
     ax.annotate(
         f"{heading}{title or ''}",
@@ -342,16 +352,53 @@ def plot_km(
     """
     if not series:
         raise ValueError("plot_km needs at least one curve")
-    with journal_style():
+
+    def draw(ax: Axes) -> list[Line2D]:
         notes = current_style().annotations
-        ax, ax_rt = _layout(len(series), notes.risk_table)
         handles = [
             _draw_curve(ax, i, s, show_ci=show_ci, show_censor=notes.censor_ticks)
             for i, s in enumerate(series)
         ]
         if notes.medians if show_median is None else show_median:
             _draw_medians(ax, series)
-        ticks, x_max = time_axis(series)
+        return handles
+
+    return plot_over_time(
+        series,
+        draw,
+        [legend_label(s) for s in series],
+        time_axis(series),
+        labels=(xlabel, ylabel),
+        title="\n".join(t for t in (legend_title, annotation) if t) or None,
+        show_events=show_events,
+        risk_title=risk_title,
+    )
+
+
+def plot_over_time(
+    series: Sequence[KMSeries],
+    draw: Callable[[Axes], list[Line2D]],
+    legend_texts: Sequence[str],
+    axis: tuple[list[float], float],
+    *,
+    labels: tuple[str, str],
+    title: str | None,
+    show_events: bool = False,
+    risk_title: str | None = None,
+    row_colours: Sequence[str] | None = None,
+) -> Figure:
+    """The frame every curve-over-time figure shares (Kaplan–Meier, cumulative incidence).
+
+    ``draw`` puts the curves on the main axes and returns the legend handles; this adds the
+    time axis (``axis``: breaks and end, rule 3), the 0–1 probability axis, the axis
+    ``labels`` (x, y), the legend above the curves headed by ``title``, and the
+    number-at-risk table of the series' ``risk_table`` under the plot, columns on the breaks
+    (row labels in the curves' colours, or ``row_colours``).
+    """
+    with journal_style():
+        ax, ax_rt = _layout(len(series), current_style().annotations.risk_table)
+        handles = draw(ax)
+        ticks, x_max = axis
         ticks = _table_grid(series, ticks, x_max)
         ax.set_xlim(0, x_max)
         ax.set_xticks(ticks)
@@ -359,12 +406,11 @@ def plot_km(
         ax.tick_params(axis="x", which="minor", length=1.5)
         ax.set_ylim(0, 1.03)
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        title = "\n".join(t for t in (legend_title, annotation) if t) or None
-        _legend(ax, handles, [legend_label(s) for s in series], title)
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
+        _legend(ax, handles, legend_texts, title)
         if ax_rt is not None:
-            _draw_risk_table(ax_rt, series, show_events, ticks, risk_title)
+            _draw_risk_table(ax_rt, series, show_events, ticks, risk_title, row_colours)
         fig = ax.figure
         assert isinstance(fig, Figure)
         legend = ax.get_legend()

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from matplotlib.figure import Figure
 
+from rechallenge.figures.cif import figure_cif, figure_cif_by
 from rechallenge.figures.flow import figure_flow
 from rechallenge.figures.forest import figure_forest
 from rechallenge.figures.km import figure_km_by, figure_os, figure_pfs
@@ -65,7 +66,8 @@ class FigureSpec:
     """One figure: file stem, caption, the results key it needs, and its builder.
 
     An `optional` figure is drawn only when the configuration asks for it (its results key
-    is then present); its absence is no gap and is not listed among the skipped figures.
+    is then present; a dotted `needs` is a path into the results); its absence is no gap
+    and is not listed among the skipped figures.
     """
 
     stem: str
@@ -87,6 +89,13 @@ def _km_by(variable: str) -> Builder:
             cox_rows=(results.get("cox") or {}).get("PFSR") or (),
             labels=labels_from_results(results),
         )
+
+    return build
+
+
+def _cif_by(variable: str) -> Builder:
+    def build(results: Mapping[str, Any]) -> Figure | None:
+        return figure_cif_by(results.get("competing_risks"), variable, labels_from_results(results))
 
     return build
 
@@ -150,6 +159,30 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         lambda r: figure_os(r.get("km") or {}, labels=labels_from_results(r)),
     ),
     FigureSpec(
+        "figure_cif",
+        "Cumulative incidence of progression and of death without progression as a "
+        "competing event (Aalen–Johansen estimates); numbers at risk below the plot.",
+        "competing_risks",
+        lambda r: figure_cif(r.get("competing_risks"), labels_from_results(r)),
+        optional=True,
+    ),
+    FigureSpec(
+        "figure_cif_ecog",
+        "Cumulative incidence of progression by ECOG performance status, with death "
+        "without progression as a competing event; p, Gray's test.",
+        "competing_risks.subgroups.ecog_group",
+        _cif_by("ecog_group"),
+        optional=True,
+    ),
+    FigureSpec(
+        "figure_cif_pdl1",
+        "Cumulative incidence of progression by PD-L1 expression, with death without "
+        "progression as a competing event; p, Gray's test.",
+        "competing_risks.subgroups.pdl1",
+        _cif_by("pdl1"),
+        optional=True,
+    ),
+    FigureSpec(
         "figure_context_forest",
         "This study against the published studies.",
         "context",
@@ -204,13 +237,21 @@ def build_figures(
     return out
 
 
+def _at(results: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of the results (None where a step is missing)."""
+    value: Any = results
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
 def skipped_figures(
     built: Mapping[str, Any], results: Mapping[str, Any] | None = None
 ) -> dict[str, str]:
     """Stem → plain-language reason for each figure that was not produced."""
     reasons = {}
     for spec in FIGURES:
-        if spec.stem in built or (spec.optional and not (results or {}).get(spec.needs)):
+        if spec.stem in built or (spec.optional and not _at(results or {}, spec.needs)):
             continue
         count = (
             too_many(results, spec.needs) if results and spec.needs in PER_PATIENT_LIMITS else None

@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 from rechallenge.figures.render import FIGURES
 from rechallenge.labels import Labels, labels_from_results
 from rechallenge.report import text
+from rechallenge.report.competing import with_competing
 from rechallenge.report.context import with_context
 from rechallenge.tables.model import Table
 from rechallenge.tables.study import build_tables
@@ -210,7 +211,16 @@ def build_document(
             blocks.append(Abstract(text.abstract(results, labels)))
         elif part == "results":
             blocks += with_context(
-                results, ex, placed, lambda: _results_blocks(results, labels, ex, placed)
+                results,
+                ex,
+                placed,
+                lambda: with_competing(
+                    results,
+                    labels,
+                    ex,
+                    placed,
+                    lambda: _results_blocks(results, labels, ex, placed),
+                ),
             )
         elif part == "methods":
             blocks += _methods_blocks(results, labels, ex, placed)

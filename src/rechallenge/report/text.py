@@ -22,6 +22,8 @@ from rechallenge.tables.study import fmt_num, fmt_p
 
 #: Full references for the methods the text can cite, keyed by citation key.
 REFERENCES: Final[dict[str, str]] = {
+    "aalen1978": "Aalen O. Nonparametric estimation of partial transition probabilities in "
+    "multiple decrement models. Ann Stat. 1978;6(3):534–545.",
     "brookmeyer1982": "Brookmeyer R, Crowley J. A confidence interval for the median survival "
     "time. Biometrics. 1982;38:29–41.",
     "clopper1934": "Clopper CJ, Pearson ES. The use of confidence or fiducial limits "
@@ -35,6 +37,8 @@ REFERENCES: Final[dict[str, str]] = {
     "2009;45:228–247.",
     "firth1993": "Firth D. Bias reduction of maximum likelihood estimates. Biometrika. "
     "1993;80:27–38.",
+    "gray1988": "Gray RJ. A class of K-sample tests for comparing the cumulative incidence of "
+    "a competing risk. Ann Stat. 1988;16(3):1141–1154.",
     "heinze2001": "Heinze G, Schemper M. A solution to the problem of monotone likelihood in "
     "Cox regression. Biometrics. 2001;57:114–119.",
     "kaplan1958": "Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. "
@@ -42,6 +46,8 @@ REFERENCES: Final[dict[str, str]] = {
     "kluger2020": "Kluger HM, Tawbi HA, Ascierto ML, et al. Defining tumor resistance to PD-1 "
     "pathway blockade: recommendations from the first meeting of the SITC Immunotherapy "
     "Resistance Taskforce. J Immunother Cancer. 2020;8:e000398.",
+    "pintilie2006": "Pintilie M. Competing Risks: A Practical Perspective. Chichester: "
+    "Wiley; 2006.",
     "schemper1996": "Schemper M, Smith TL. A note on quantifying follow-up in studies of "
     "failure time. Control Clin Trials. 1996;17(4):343–346.",
     "schoenfeld2021": "Schoenfeld AJ, Antonia SJ, Awad MM, et al. Clinical definition of "
@@ -49,15 +55,18 @@ REFERENCES: Final[dict[str, str]] = {
     "cancer. Ann Oncol. 2021;32(12):1597–1607. doi:10.1016/j.annonc.2021.08.2151",
 }
 CITE: Final[dict[str, str]] = {
+    "aalen1978": "Aalen, 1978",
     "brookmeyer1982": "Brookmeyer and Crowley, 1982",
     "clopper1934": "Clopper and Pearson, 1934",
     "cox1972": "Cox, 1972",
     "ctcae": "National Cancer Institute",
     "eisenhauer2009": "Eisenhauer et al., 2009",
     "firth1993": "Firth, 1993",
+    "gray1988": "Gray, 1988",
     "heinze2001": "Heinze and Schemper, 2001",
     "kaplan1958": "Kaplan and Meier, 1958",
     "kluger2020": "Kluger et al., 2020",
+    "pintilie2006": "Pintilie, 2006",
     "schemper1996": "Schemper and Smith, 1996",
     "schoenfeld2021": "Schoenfeld et al., 2021",
 }
@@ -839,6 +848,9 @@ def _statistics_paragraphs(results: Mapping[str, Any], labels: Labels) -> list[s
         t.add("Survival was compared between subgroups by the log-rank test.")
     if t.parts:
         out.append(t.paragraph())
+    competing = _competing_methods(results, labels)
+    if competing:
+        out.append(competing)
     cox = _cox_methods(results, labels)
     if cox:
         out.append(cox)
@@ -854,6 +866,33 @@ def _statistics_paragraphs(results: Mapping[str, Any], labels: Labels) -> list[s
     if t.parts:
         out.append(t.paragraph())
     return out
+
+
+def _competing_methods(results: Mapping[str, Any], labels: Labels) -> str | None:
+    """The competing-risks analysis in words, when it was run (``competing_risks``)."""
+    section = results.get("competing_risks")
+    if not isinstance(section, Mapping):
+        return None
+    m = results.get("methods") or {}
+    estimator = method_words(
+        results, labels, "competing_risks_method", m.get("competing_risks_method", "aalen_johansen")
+    )
+    ci = method_words(results, labels, "cif_ci_method", m.get("cif_ci_method", "log-log"))
+    times = join_words([f"{float(t):g}" for t in section.get("times_months") or []])
+    endpoint = endpoint_short(labels, str(section.get("endpoint", "PFSR")))
+    text = (
+        f"In a competing-risks analysis of {endpoint}, progression was the event of interest "
+        "and death without progression a competing event; the cumulative incidence of each "
+        f"was estimated by the {estimator}, with {ci} {cite('pintilie2006')}"
+        + (f" at {times} months" if times else "")
+        + "."
+    )
+    if section.get("subgroups"):
+        text += (
+            " The cumulative incidence of each cause was compared between subgroup levels "
+            f"by Gray's test {cite('gray1988')}."
+        )
+    return text
 
 
 def _cox_methods(results: Mapping[str, Any], labels: Labels) -> str | None:

@@ -36,6 +36,7 @@ from rechallenge.tables.common import (
     sentence,
     small_cell_threshold,
 )
+from rechallenge.tables.competing import competing_table
 from rechallenge.tables.context import context_table
 from rechallenge.tables.cox import FIRTH_MARK, cox_table, table_terms
 from rechallenge.tables.model import (
@@ -684,6 +685,9 @@ def build_tables(results: Mapping[str, Any]) -> dict[str, Table]:
         if rows:
             models = cox_models.get(endpoint) or [] if isinstance(cox_models, Mapping) else []
             out.append(cox_table(rows, endpoint, ctx, models))
+    competing = results.get("competing_risks")
+    if isinstance(competing, Mapping) and isinstance(competing.get("overall"), Mapping):
+        out.append(competing_table(competing, ctx))
     if isinstance(results.get("context"), Mapping):
         out.append(context_table(results["context"]))
     size = page_size(results)
