@@ -308,61 +308,79 @@ def _gray_stratum(
     ``inv``: each row's index into the ``m`` distinct times of all rows (a time with no
     row in this stratum has no event and drops out). ``code``: 0 censored, 1 the cause
     tested, 2 another cause.
+
+    Every quantity is kept as one contiguous vector over the event times per group (or
+    per pair of groups for the ``a``/``c`` matrices of ``crst``): the groups are few and
+    the times many, and numpy is several times faster on long vectors than on the short
+    trailing axes of ``(times, groups, groups)`` arrays.
     """
-    cell = (code.astype(np.intp) * m + inv) * ng + group
-    counts = np.bincount(cell, weights=w, minlength=3 * m * ng).reshape(3, m, ng)
-    n_at = counts.sum(axis=0)
-    rs_all = n_at[::-1].cumsum(axis=0)[::-1]
-    nd1_all = counts[1].sum(axis=1)
-    nd2_all = counts[2].sum(axis=1)
-    ev = (nd1_all > 0) | (nd2_all > 0)
-    rs = rs_all[ev]
-    d1 = counts[1][ev]
-    d2 = counts[2][ev]
+    cell = (code.astype(np.intp) * ng + group) * m + inv
+    counts = np.bincount(cell, weights=w, minlength=3 * ng * m).reshape(3, ng, m)
+    nd1_all = counts[1].sum(axis=0)
+    ev = (nd1_all > 0) | (counts[2].sum(axis=0) > 0)
     nd1 = nd1_all[ev]
-    alive = rs > 0
+    k_range = range(ng)
+    rs = [(counts[0, k] + counts[1, k] + counts[2, k])[::-1].cumsum()[::-1][ev] for k in k_range]
+    d1 = [counts[1, k][ev] for k in k_range]
+    d2 = [counts[2, k][ev] for k in k_range]
+    alive = [r > 0 for r in rs]
+    skm, skmm, h, f1m = [], [], [], []
     with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(alive, (rs - d1 - d2) / rs, 1.0)
-    skm = np.cumprod(factor, axis=0)
-    skmm = np.vstack((np.ones((1, ng)), skm[:-1]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        jump = np.where(alive, skmm * d1 / rs, 0.0)
-    f1 = np.cumsum(jump, axis=0)
-    f1m = f1 - jump
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(alive, rs / skmm, 0.0)  # t1 of crst: rs / skmm
-    tr = h.sum(axis=1)
-    tq = (h * (1.0 - f1m)).sum(axis=1)
+        for k in k_range:
+            s_k = np.cumprod(np.where(alive[k], (rs[k] - d1[k] - d2[k]) / rs[k], 1.0))
+            sm_k = np.concatenate(([1.0], s_k[:-1]))
+            jump = np.where(alive[k], sm_k * d1[k] / rs[k], 0.0)
+            skm.append(s_k)
+            skmm.append(sm_k)
+            f1m.append(np.cumsum(jump) - jump)
+            h.append(np.where(alive[k], rs[k] / sm_k, 0.0))  # t1 of crst: rs / skmm
+    tr = np.sum(h, axis=0)
+    tq = np.sum([h[k] * (1.0 - f1m[k]) for k in k_range], axis=0)
     f = np.cumsum(nd1 / tr)
     fm = f - nd1 / tr
     fb = (1.0 - fm) ** rho
+    q = nd1 / (tr * (1.0 - fm))
     # a = fb (diag(h) - h h' / tr); c accumulates a nd1 / (tr (1 - fm)), updated first
-    outer = h[:, :, None] * h[:, None, :] / tr[:, None, None]
-    a = fb[:, None, None] * (h[:, :, None] * np.eye(ng)[None] - outer)
-    c = np.cumsum(a * (nd1 / (tr * (1.0 - fm)))[:, None, None], axis=0)
+    a = {}
+    c = {}
+    for i in k_range:
+        for k in k_range:
+            a_ik = fb * ((h[i] if i == k else 0.0) - h[i] * h[k] / tr)
+            a[i, k] = a_ik
+            c[i, k] = np.cumsum(a_ik * q)
+    score = np.empty(ng - 1)
+    t3, t4, u3, u4 = [], [], [], []
     with np.errstate(divide="ignore", invalid="ignore"):
-        sc = np.where(alive, fb[:, None] * (d1 - nd1[:, None] * h * (1.0 - f1m) / tq[:, None]), 0.0)
-    score = sc.sum(axis=0)[: ng - 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # events of the cause tested: every group at risk, k
-        n1 = nd1[:, None]
-        t4 = np.where(skm > 0, 1.0 - (1.0 - f)[:, None] / skm, 1.0)
-        t5 = np.where(n1 > 1, 1.0 - (n1 - 1.0) / (tr[:, None] * skmm - 1.0), 1.0)
-        t3 = np.where(alive & (n1 > 0), t5 * skmm * n1 / (tr[:, None] * rs), 0.0)
-        # events of other causes in group k (skm > 0)
-        u4 = np.where(skm > 0, (1.0 - f)[:, None] / skm, 0.0)
-        u5 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (rs - 1.0), 1.0)
-        u3 = np.where((skm > 0) & (d2 > 0), u5 * skmm * skmm * d2 / (rs * rs), 0.0)
-    v3 = (t4 * t4 * t3 + u4 * u4 * u3).sum(axis=0)
+        for k in k_range:
+            if k < ng - 1:
+                sc = fb * (d1[k] - nd1 * h[k] * (1.0 - f1m[k]) / tq)
+                score[k] = np.where(alive[k], sc, 0.0).sum()
+            # events of the cause tested: every group at risk, k
+            pos = skm[k] > 0
+            t4.append(np.where(pos, 1.0 - (1.0 - f) / skm[k], 1.0))
+            t5 = np.where(nd1 > 1, 1.0 - (nd1 - 1.0) / (tr * skmm[k] - 1.0), 1.0)
+            t3.append(np.where(alive[k] & (nd1 > 0), t5 * skmm[k] * nd1 / (tr * rs[k]), 0.0))
+            # events of other causes in group k (skm > 0)
+            u4.append(np.where(pos, (1.0 - f) / skm[k], 0.0))
+            u5 = np.where(d2[k] > 1, 1.0 - (d2[k] - 1.0) / (rs[k] - 1.0), 1.0)
+            u3.append(
+                np.where(pos & (d2[k] > 0), u5 * skmm[k] * skmm[k] * d2[k] / (rs[k] * rs[k]), 0.0)
+            )
+    v3 = np.array([(t4[k] * t4[k] * t3[k] + u4[k] * u4[k] * u3[k]).sum() for k in k_range])
     # columns k: first part t1 = a(i,k) - t4 c(i,k); second part t1 = t4 c(i,k)
-    p1 = a - t4[:, None, :] * c
-    p2 = u4[:, None, :] * c
-    v2 = (p1 * (t4 * t3)[:, None, :]).sum(axis=0) - (p2 * (u4 * u3)[:, None, :]).sum(axis=0)
+    p1 = {(i, k): a[i, k] - t4[k] * c[i, k] for i in k_range for k in k_range}
+    p2 = {(i, k): u4[k] * c[i, k] for i in k_range for k in k_range}
+    v2 = np.empty((ng, ng))
     var = np.zeros((ng, ng))
-    for k in range(ng):  # sum over t of p[t, i, k] p[t, j, k] weight[t, k], as matrix products
-        q1, q2 = p1[:, :, k], p2[:, :, k]
-        var += (q1 * t3[:, k, None]).T @ q1 + (q2 * u3[:, k, None]).T @ q2
-    cf = c[-1]
+    for k in k_range:
+        w1, w2 = t4[k] * t3[k], u4[k] * u3[k]
+        for i in k_range:
+            v2[i, k] = p1[i, k] @ w1 - p2[i, k] @ w2
+            p1_t3, p2_u3 = p1[i, k] * t3[k], p2[i, k] * u3[k]
+            for j in range(i, ng):
+                var[i, j] += p1_t3 @ p1[j, k] + p2_u3 @ p2[j, k]
+    var = np.triu(var) + np.triu(var, 1).T
+    cf = np.array([[c[i, k][-1] for k in k_range] for i in k_range])
     var += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
     g1 = ng - 1
     return score, var[:g1, :g1]
