@@ -38,7 +38,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rechallenge import __version__, run_folder
-from rechallenge.analysis.methods import methods_text
+from rechallenge.analysis.methods import methods_text, prognostic_methods
 from rechallenge.analysis.protocol import AnalysisInputs, analyse
 from rechallenge.config import StudyConfig, check_names_against
 from rechallenge.data.model import Study
@@ -163,6 +163,7 @@ def analyse_study(
             responses=facts.responses,
             imputations=study.imputations,
             warnings=(*study.warnings, *facts.warnings),
+            labs=study.labs if study.has("labs") else None,
         )
         results = analyse(inputs, config)
         results["warnings"] = [
@@ -226,6 +227,8 @@ def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
 def _redacted_config(config: StudyConfig) -> dict[str, Any]:
     """The configuration as JSON, with any password taken out of the OMOP database URL."""
     dumped: dict[str, Any] = json.loads(config.model_dump_json())
+    if dumped.get("prognostic") is None:  # an optional section left unset is not recorded
+        dumped.pop("prognostic", None)
     omop = dumped.get("omop") or {}
     if omop.get("database"):
         omop["database"] = redact_url(str(omop["database"]))
@@ -249,7 +252,10 @@ def methods(config: StudyConfig) -> dict[str, Any]:
         "partial_dates": config.data.partial_dates,
     }
     labels = labels_from_config(config.model_dump(mode="json"))
-    return settings | {"methods_text": methods_text(settings, labels)}
+    out = settings | {"methods_text": methods_text(settings, labels)}
+    if config.prognostic is not None and config.prognostic.enabled:
+        out["prognostic"] = prognostic_methods(config.prognostic)
+    return out
 
 
 PROXY_SOURCES = ("proxy:next_line_start", "proxy:death")

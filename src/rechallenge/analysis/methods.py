@@ -9,9 +9,12 @@ likelihood, reverse Kaplan–Meier follow-up).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rechallenge.labels import Labels
+
+if TYPE_CHECKING:
+    from rechallenge.analysis.prognostic_settings import PrognosticSettings
 
 #: settings of results["methods"] that are not methods (or are worded below)
 NOT_WORDED = frozenset({"software", "methods_text", "alpha", "days_per_month"})
@@ -49,4 +52,60 @@ def methods_text(methods: Mapping[str, Any], labels: Labels) -> dict[str, str]:
         out["days_per_month"] = f"1 month = {float(methods['days_per_month']):g} days"
     for key, setting, value in ALWAYS:
         out[key] = labels.method(setting, value)
+    return out
+
+
+def prognostic_methods(settings: PrognosticSettings) -> list[str]:
+    """Methods sentences of the prognostic model: the marker rules, the model, validation.
+
+    The marker rules are those of `derive.markers.marker_methods`; the model and the
+    validation are worded from the settings (endpoint, covariates, splines, EPV guard,
+    times, bootstrap resamples and seed, penalty).
+    """
+    from rechallenge.derive.markers import marker_methods
+
+    endpoint = {"PFSR": "progression-free survival on rechallenge", "OS": "overall survival"}
+    splines = (
+        " Continuous "
+        + ", ".join(f"{name.upper()} ({k} knots)" for name, k in settings.splines.items())
+        + " were modelled as restricted cubic splines with knots at the default quantiles "
+        "of R rms::rcs (Harrell 2015)."
+        if settings.splines
+        else ""
+    )
+    vs = settings.validation
+    times = ", ".join(f"{t:g}" for t in vs.times_months)
+    out = [
+        *marker_methods(settings.markers),
+        f"A multivariable Cox proportional-hazards model (Efron ties) of "
+        f"{endpoint[settings.endpoint]} was fitted on the patients with every covariate "
+        f"recorded (complete cases; the others are counted), with "
+        f"{', '.join(settings.covariates)} as covariates; categorical covariates entered as "
+        f"indicators against their reference level.{splines} The events per model degree of "
+        f"freedom were compared with {settings.min_epv:g} (Peduzzi et al., 1995); below it a "
+        "warning is given. A diverging coefficient (monotone likelihood) switched the model to "
+        "Firth's penalised likelihood (Firth, 1993; Heinze and Schemper, 2001). The model was "
+        "fitted when at least "
+        f"{settings.min_n} patients were analysed.",
+        "Discrimination was summarised by Harrell's and Uno's concordance (C) (Harrell et al., "
+        "1996; Uno et al., 2011) and the "
+        f"time-dependent area under the ROC curve at {times} months (inverse-probability-of-"
+        "censoring weights); calibration by the calibration slope and by predicted against "
+        f"Kaplan–Meier survival in {vs.groups} groups of predicted risk. "
+        + (
+            f"Optimism in C, Somers' Dxy and the slope was estimated from {vs.bootstrap} "
+            f"bootstrap resamples (seed {vs.seed}) and subtracted (Harrell's method, as rms "
+            "validate)."
+            if vs.bootstrap
+            else "No bootstrap optimism correction was made."
+        ),
+    ]
+    if settings.penalty.method != "none":
+        p = settings.penalty
+        out.append(
+            f"A penalised Cox model ({p.method.replace('_', ' ')}, glmnet alpha "
+            f"{p.mixing():g}, covariates standardised) was fitted along a path of "
+            f"{p.nlambda} λ values with λ chosen by {p.nfolds}-fold cross-validated "
+            f"partial-likelihood deviance (folds seeded {p.seed}) (Simon et al., 2011)."
+        )
     return out
