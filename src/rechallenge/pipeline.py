@@ -252,9 +252,9 @@ def methods(config: StudyConfig) -> dict[str, Any]:
         "partial_dates": config.data.partial_dates,
     }
     labels = labels_from_config(config.model_dump(mode="json"))
-    out = settings | {"methods_text": methods_text(settings, labels)}
+    out: dict[str, Any] = settings | {"methods_text": methods_text(settings, labels)}
     if config.prognostic is not None and config.prognostic.enabled:
-        out["prognostic"] = prognostic_methods(config.prognostic)
+        out["prognostic"] = prognostic_methods(config.prognostic, labels)
     return out
 
 

@@ -8,7 +8,7 @@ likelihood, reverse Kaplan–Meier follow-up).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rechallenge.labels import Labels
@@ -55,7 +55,13 @@ def methods_text(methods: Mapping[str, Any], labels: Labels) -> dict[str, str]:
     return out
 
 
-def prognostic_methods(settings: PrognosticSettings) -> list[str]:
+def join(words: Iterable[str]) -> str:
+    """``a, b and c``."""
+    items = list(words)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def prognostic_methods(settings: PrognosticSettings, labels: Labels) -> list[str]:
     """Methods sentences of the prognostic model: the marker rules, the model, validation.
 
     The marker rules are those of `derive.markers.marker_methods`; the model and the
@@ -65,28 +71,31 @@ def prognostic_methods(settings: PrognosticSettings) -> list[str]:
     from rechallenge.derive.markers import marker_methods
 
     endpoint = {"PFSR": "progression-free survival on rechallenge", "OS": "overall survival"}
+
+    def words(name: str) -> str:
+        return labels.variable(name).split(",")[0]
+
     splines = (
-        " Continuous "
-        + ", ".join(f"{name.upper()} ({k} knots)" for name, k in settings.splines.items())
-        + " were modelled as restricted cubic splines with knots at the default quantiles "
-        "of R rms::rcs (Harrell 2015)."
+        " Restricted cubic splines (knots at the default quantiles of R rms::rcs) modelled "
+        + ", ".join(f"{words(name)} ({k} knots)" for name, k in settings.splines.items())
+        + "."
         if settings.splines
         else ""
     )
     vs = settings.validation
-    times = ", ".join(f"{t:g}" for t in vs.times_months)
+    times = join(f"{t:g}" for t in vs.times_months)
     out = [
         *marker_methods(settings.markers),
-        f"A multivariable Cox proportional-hazards model (Efron ties) of "
+        "A multivariable Cox proportional-hazards model (Efron ties) of "
         f"{endpoint[settings.endpoint]} was fitted on the patients with every covariate "
-        f"recorded (complete cases; the others are counted), with "
-        f"{', '.join(settings.covariates)} as covariates; categorical covariates entered as "
-        f"indicators against their reference level.{splines} The events per model degree of "
-        f"freedom were compared with {settings.min_epv:g} (Peduzzi et al., 1995); below it a "
-        "warning is given. A diverging coefficient (monotone likelihood) switched the model to "
-        "Firth's penalised likelihood (Firth, 1993; Heinze and Schemper, 2001). The model was "
-        "fitted when at least "
-        f"{settings.min_n} patients were analysed.",
+        "recorded (complete cases; the others are counted), with "
+        f"{join(words(c) for c in settings.covariates)} as covariates; categorical "
+        f"covariates entered as indicators against their reference level.{splines} The "
+        "events per model degree of freedom were compared with "
+        f"{settings.min_epv:g} (Peduzzi et al., 1995); below it a warning is given. A "
+        "diverging coefficient (monotone likelihood) switched the model to Firth's "
+        "penalised likelihood (Firth, 1993; Heinze and Schemper, 2001). The model was "
+        f"fitted when at least {settings.min_n} patients were analysed.",
         "Discrimination was summarised by Harrell's and Uno's concordance (C) (Harrell et al., "
         "1996; Uno et al., 2011) and the "
         f"time-dependent area under the ROC curve at {times} months (inverse-probability-of-"

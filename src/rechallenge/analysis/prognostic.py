@@ -370,6 +370,8 @@ def _grid(values: pd.Series) -> list[float]:
     lo, hi = float(values.min()), float(values.max())
     if set(values.unique()) <= {0.0, 1.0}:
         return [0.0, 1.0]
+    if (values == values.round()).all() and hi - lo <= 6:  # a score: every whole value
+        return [float(v) for v in range(int(lo), int(hi) + 1)]
     ticks = _nice_ticks(lo, hi)
     return [t for t in ticks if lo <= t <= hi] or [lo, hi]
 

@@ -18,10 +18,12 @@ from typing import Any, Final
 
 from matplotlib.figure import Figure
 
+from rechallenge.figures.calibration import figure_calibration
 from rechallenge.figures.flow import figure_flow
 from rechallenge.figures.forest import figure_forest
 from rechallenge.figures.km import figure_km_by, figure_os, figure_pfs
 from rechallenge.figures.meta_forest import figure_context
+from rechallenge.figures.nomogram import figure_nomogram
 from rechallenge.figures.settings import FigureStyle
 from rechallenge.figures.style import journal_style, save_figure, style_from_config
 from rechallenge.figures.swimmer import figure_swimmer
@@ -154,6 +156,20 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         "This study against the published studies.",
         "context",
         figure_context,
+        optional=True,
+    ),
+    FigureSpec(
+        "figure_prognostic_calibration",
+        "Calibration of the prognostic model.",
+        "prognostic",
+        figure_calibration,
+        optional=True,
+    ),
+    FigureSpec(
+        "figure_prognostic_nomogram",
+        "Nomogram of the prognostic model.",
+        "prognostic",
+        figure_nomogram,
         optional=True,
     ),
 )

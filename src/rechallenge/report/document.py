@@ -21,6 +21,7 @@ from rechallenge.figures.render import FIGURES
 from rechallenge.labels import Labels, labels_from_results
 from rechallenge.report import text
 from rechallenge.report.context import with_context
+from rechallenge.report.prognostic import with_prognostic
 from rechallenge.tables.model import Table
 from rechallenge.tables.study import build_tables
 
@@ -210,7 +211,12 @@ def build_document(
             blocks.append(Abstract(text.abstract(results, labels)))
         elif part == "results":
             blocks += with_context(
-                results, ex, placed, lambda: _results_blocks(results, labels, ex, placed)
+                results,
+                ex,
+                placed,
+                lambda: with_prognostic(
+                    results, ex, placed, lambda: _results_blocks(results, labels, ex, placed)
+                ),
             )
         elif part == "methods":
             blocks += _methods_blocks(results, labels, ex, placed)
