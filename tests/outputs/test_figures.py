@@ -241,7 +241,8 @@ def test_empty_results_give_no_figures() -> None:
 
 def test_render_all_writes_three_formats(results: dict[str, Any], tmp_path: Path) -> None:
     paths = render_all(results, tmp_path, dpi=40)
-    assert len(paths) == 3 * (len(FIGURES) - 1)  # all but the Context forest (no literature)
+    # all but the optional figures (Context forest, prognostic model: not configured)
+    assert len(paths) == 3 * len([f for f in FIGURES if not f.optional])
     assert {p.suffix for p in paths} == {".png", ".svg", ".pdf"}
     pdf = (tmp_path / "figure1_km_pfs.pdf").read_bytes()
     assert b"/FontFile2" in pdf  # TrueType embedded (fonttype 42)
