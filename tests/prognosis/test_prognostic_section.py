@@ -233,3 +233,17 @@ def test_configuration_errors_name_the_field(section: dict[str, object], expecte
     with pytest.raises(ConfigError) as caught:
         config_from_mapping({"prognostic": section})
     assert expected in str(caught.value)
+
+
+def test_the_documented_configuration_is_valid() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "prognostic-models.md"
+    (block,) = re.findall(r"^```yaml\n(.*?)^```", doc.read_text("utf-8"), re.M | re.S)
+    config = config_from_mapping(yaml.safe_load(block))
+    assert config.prognostic is not None
+    assert config.prognostic.splines == {"nlr": 3}
+    assert config.prognostic.validation.times_months == [3.0, 6.0]
