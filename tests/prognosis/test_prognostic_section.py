@@ -247,3 +247,24 @@ def test_the_documented_configuration_is_valid() -> None:
     assert config.prognostic is not None
     assert config.prognostic.splines == {"nlr": 3}
     assert config.prognostic.validation.times_months == [3.0, 6.0]
+
+
+def test_monotone_likelihood_switches_to_firth_and_skips_validation() -> None:
+    from rechallenge.figures.render import build_figures, skipped_figures
+
+    included, survival, labs = _cohort(80)
+    survival.loc[(included["sex"] == "female").to_numpy(), "cnsr"] = 1  # no event in women
+    section = prognostic_section(included, survival, labs, _config(covariates=["nlr", "sex"]))
+    assert section is not None and section["status"] == "fitted"
+    assert section["model"]["method"] == "firth" and section["model"]["ties"] == "breslow"
+    sex = section["model"]["terms"][1]
+    assert sex["term"] == "sex=male" and 1 < sex["lower"] < sex["hr"] < sex["upper"]
+    assert section["validation"] is None and section["nomogram"] is None
+    assert section["warnings"] == []  # no raw design-column names reach the report
+    text = " ".join(prognostic_paragraphs(section))
+    assert "Firth's penalised estimates" in text and "cannot be validated" in text
+    (table,) = prognostic_tables(section, _labels())
+    assert "Firth's penalised Cox model" in table.footnotes[0]
+    results = {"prognostic": section}
+    skipped = skipped_figures(build_figures(results), results)
+    assert not any("prognostic" in stem for stem in skipped)

@@ -176,16 +176,14 @@ def model_frame(
 def _fit(
     time: FloatArray, event: FloatArray, design: pd.DataFrame, settings: PrognosticSettings
 ) -> tuple[PrognosticFit, list[str], bool]:
-    """The prognostic Cox fit, the warnings it gave (text) and whether it is monotone."""
+    """The prognostic Cox fit, its events-per-variable warning (text) and whether it is
+    monotone (a coefficient diverges)."""
     splines = {k: v for k, v in settings.splines.items() if k in design.columns}
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
         fit = fit_prognostic_cox(time, event, design, splines=splines, min_epv=settings.min_epv)
-    texts = [
-        str(w.message)
-        for w in caught
-        if issubclass(w.category, LowEventsPerVariableWarning | MonotoneLikelihoodWarning)
-    ]
+    # the monotone-likelihood message names design columns; the section says it in words
+    texts = [str(w.message) for w in caught if issubclass(w.category, LowEventsPerVariableWarning)]
     monotone = any(issubclass(w.category, MonotoneLikelihoodWarning) for w in caught)
     return fit, texts, monotone
 

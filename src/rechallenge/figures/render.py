@@ -161,14 +161,14 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
     FigureSpec(
         "figure_prognostic_calibration",
         "Calibration of the prognostic model.",
-        "prognostic",
+        "prognostic.validation",
         figure_calibration,
         optional=True,
     ),
     FigureSpec(
         "figure_prognostic_nomogram",
         "Nomogram of the prognostic model.",
-        "prognostic",
+        "prognostic.nomogram",
         figure_nomogram,
         optional=True,
     ),
@@ -220,13 +220,21 @@ def build_figures(
     return out
 
 
+def _present(results: Mapping[str, Any], needs: str) -> bool:
+    """Whether the dotted results key ``needs`` (``prognostic.nomogram``) holds a value."""
+    value: Any = results
+    for part in needs.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return bool(value)
+
+
 def skipped_figures(
     built: Mapping[str, Any], results: Mapping[str, Any] | None = None
 ) -> dict[str, str]:
     """Stem → plain-language reason for each figure that was not produced."""
     reasons = {}
     for spec in FIGURES:
-        if spec.stem in built or (spec.optional and not (results or {}).get(spec.needs)):
+        if spec.stem in built or (spec.optional and not _present(results or {}, spec.needs)):
             continue
         count = (
             too_many(results, spec.needs) if results and spec.needs in PER_PATIENT_LIMITS else None
