@@ -268,3 +268,27 @@ def test_monotone_likelihood_switches_to_firth_and_skips_validation() -> None:
     results = {"prognostic": section}
     skipped = skipped_figures(build_figures(results), results)
     assert not any("prognostic" in stem for stem in skipped)
+
+
+def test_tables_group_terms_under_their_variable() -> None:
+    from rechallenge.labels import default_catalogue
+
+    section = prognostic_section(
+        *_cohort(150), _config(splines={"nlr": 3}, covariates=["nlr", "sex"])
+    )
+    assert section is not None
+    model, validation = prognostic_tables(section, _labels())
+    texts = [r.texts for r in model.rows]
+    kinds = [r.kind for r in model.rows]
+    assert kinds == ["group", "data", "data", "group", "data"]
+    assert texts[0][0] == default_catalogue()["variable"]["nlr"]
+    assert [t[0] for t in texts[1:3]] == ["Linear term", "Non-linear term 1"]
+    assert texts[4][0] == "Male vs Female"
+    assert any(
+        "restricted cubic spline; Wald test of the whole variable" in n for n in model.footnotes
+    )
+    assert model.data is not None and [r[1] for r in model.data.rows] == ["nlr", "nlr'", "sex=male"]
+    rows = [r.texts[0] for r in validation.rows]
+    assert rows == ["Harrell's C", "Somers' Dxy", "Calibration slope", "Uno's C", "AUC at 3 months"]
+    boot = section["validation"]["bootstrap"]
+    assert validation.rows[0].texts[3] == f"{boot['corrected']['C']:.3f}"

@@ -39,12 +39,8 @@ def _nice_step(span: float, n: int = 8) -> float:
 
 
 def _row_label(axis: Mapping[str, Any], labels: Labels) -> str:
-    variable = str(axis["variable"])
-    term = str(axis["term"])
-    name = labels.variable(variable)
-    if "=" in term:
-        return name
-    return name
+    """The covariate's label (a factor's indicator rows share it; their ticks differ)."""
+    return labels.variable(str(axis["variable"]))
 
 
 def _tick_words(axis: Mapping[str, Any], labels: Labels) -> list[str]:

@@ -116,18 +116,19 @@ def prognostic_model_table(prognostic: Mapping[str, Any], labels: Labels) -> Tab
     frame = prognostic.get("frame") or {}
     method = (
         "Firth's penalised Cox model (Breslow ties; profile-likelihood CIs, penalised "
-        "likelihood-ratio p) because the ordinary likelihood is monotone"
+        "likelihood-ratio p values) because the ordinary likelihood is monotone"
         if model.get("method") == "firth"
-        else "Cox proportional-hazards model (Efron ties); Wald CIs and p"
+        else "Cox proportional-hazards model (Efron ties); Wald CIs and p values"
     )
     notes.insert(
         0,
-        f"{method}. {frame.get('n')} of {frame.get('n_with_endpoint')} patients with every "
+        f"{method}. Of {frame.get('n_with_endpoint')} patients, {frame.get('n')} had every "
         f"covariate recorded ({frame.get('excluded')} left out for a missing value); "
         f"{frame.get('events')} events; {model.get('df')} model degrees of freedom, "
         f"{round_half_up(float(model.get('events_per_variable', 0.0)), 1)} events per degree "
         "of freedom.",
     )
+    notes.append("HR, hazard ratio; CI, confidence interval; df, degrees of freedom.")
     if model.get("epv_low"):
         notes.append(
             f"Fewer than {model.get('min_epv'):g} events per degree of freedom: the estimates "
