@@ -292,3 +292,35 @@ def test_tables_group_terms_under_their_variable() -> None:
     assert rows == ["Harrell's C", "Somers' Dxy", "Calibration slope", "Uno's C", "AUC at 3 months"]
     boot = section["validation"]["bootstrap"]
     assert validation.rows[0].texts[3] == f"{boot['corrected']['C']:.3f}"
+
+
+def _concordance_one_case_at_a_time(time, event, risk, w):  # type: ignore[no-untyped-def]
+    """The concordance counts case by case (the form the blocked comparison replaces)."""
+    conc = disc = tied = 0.0
+    for k, i in enumerate(np.nonzero(event == 1)[0]):
+        later = (time > time[i]) | ((time == time[i]) & (event == 0))
+        ri = risk[later]
+        conc += w[k] * float(np.sum(risk[i] > ri))
+        disc += w[k] * float(np.sum(risk[i] < ri))
+        tied += w[k] * float(np.sum(risk[i] == ri))
+    return conc, disc, tied
+
+
+@pytest.mark.parametrize("block", [1 << 22, 50, 1])
+def test_blocked_concordance_counts_equal_the_case_by_case_counts(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rechallenge.stats import validation
+
+    monkeypatch.setattr(validation, "PAIR_BLOCK_CELLS", block)
+    rng = np.random.default_rng(3)
+    time = rng.integers(1, 40, 300).astype(float)  # many tied times
+    event = (rng.random(300) < 0.7).astype(float)
+    risk = rng.integers(0, 6, 300).astype(float)  # many tied risks
+    cases = np.nonzero(event == 1)[0]
+    uno_w = 1.0 / validation.censoring_survival(time, event, time[cases]) ** 2
+    for weights, w in (("harrell", np.ones(cases.size)), ("uno", uno_w)):
+        got = concordance(time, event, risk, weights=weights)
+        assert (got.concordant, got.discordant, got.tied_risk) == _concordance_one_case_at_a_time(
+            time, event, risk, w
+        )

@@ -64,7 +64,6 @@ from rechallenge.stats.validation import (
     calibration_table,
     concordance,
     cox_fitter,
-    dxy,
     time_dependent_auc,
 )
 
@@ -256,6 +255,22 @@ def _harrell_c(time: FloatArray, event: FloatArray, risk: FloatArray) -> float:
     return concordance(time, event, risk).c
 
 
+def _with_dxy(boot: dict[str, Any]) -> dict[str, Any]:
+    """Somers' Dxy = 2 (C - 1/2) added to each part of the bootstrap result.
+
+    Dxy is a linear function of C, so its apparent, training, test and corrected values and
+    its optimism (twice C's) follow exactly from C's; computing it from the same pairs
+    again would double the cost of the bootstrap.
+    """
+    out = dict(boot)
+    for part in ("apparent", "training", "test", "corrected"):
+        c = boot[part]["C"]
+        out[part] = {"C": c, "Dxy": 2.0 * (c - 0.5), "Slope": boot[part]["Slope"]}
+    optimism = boot["optimism"]
+    out["optimism"] = {"C": optimism["C"], "Dxy": 2.0 * optimism["C"], "Slope": optimism["Slope"]}
+    return out
+
+
 def _quiet_fitter(count: list[int]) -> Callable[..., Callable[[FloatArray], FloatArray]]:
     """`cox_fitter` with the fit warnings of resamples counted instead of raised."""
 
@@ -354,9 +369,12 @@ def _validation(
             b=vs.bootstrap,
             seed=vs.seed,
             fitter=_quiet_fitter(count),
-            statistics={"C": _harrell_c, "Dxy": dxy, "Slope": calibration_slope},
+            statistics={"C": _harrell_c, "Slope": calibration_slope},
         )
-        out["bootstrap"] = boot.to_dict() | {"seed": vs.seed, "resamples_with_warnings": count[0]}
+        out["bootstrap"] = _with_dxy(boot.to_dict()) | {
+            "seed": vs.seed,
+            "resamples_with_warnings": count[0],
+        }
     return out
 
 
