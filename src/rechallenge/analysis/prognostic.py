@@ -57,6 +57,7 @@ from rechallenge.stats.prognostic import (
     fit_prognostic_cox,
     nomogram,
     rcs_names,
+    spline_design,
 )
 from rechallenge.stats.validation import (
     bootstrap_optimism,
@@ -189,8 +190,6 @@ def _fit(
 
 def _spline_design(design: pd.DataFrame, fit: PrognosticFit) -> pd.DataFrame:
     """The design matrix of the fit (spline columns replaced by their basis)."""
-    from rechallenge.stats.prognostic import spline_design
-
     out, _ = spline_design(design, {k: len(v) for k, v in fit.knots.items()}, fit.knots)
     return out[list(fit.cox.terms)]
 
