@@ -25,7 +25,14 @@ Design, per screened patient:
 * about 2 adverse events and 6 lab results (hemoglobin g/dL, neutrophils 10^9/L, ALT U/L:
   a baseline before the first ICI dose and one on the last ICI course) per patient, dated
   inside the courses;
-* death or last contact after every other date of the patient.
+* death or last contact after every other date of the patient;
+* with ``markers=True`` (off by default, so the other tables and every existing number
+  stay as they are), the prognostic markers' inputs, drawn from a generator of their own:
+  height and weight (about 5 % blank), a neutrophil and a lymphocyte count 0-10 days
+  before the first rechallenge dose (about 90 % of rechallenged patients) and a PD-L1
+  re-test 7-60 days before it (about 60 %). NLR and BMI depend on the rechallenge
+  response (higher NLR and lower BMI with progression as best response), so they are
+  prognostic for PFSR.
 """
 
 from __future__ import annotations
@@ -145,10 +152,11 @@ def _bool_text(values: np.ndarray) -> pd.Categorical:
 class _Cohort:
     """All per-patient draws; the tables are built from these arrays."""
 
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(self, n: int, seed: int, markers: bool = False) -> None:
         rng = np.random.default_rng(seed)
         self.rng = rng
         self.n = n
+        self.markers = markers
         width = max(6, len(str(n)))
         self.ids = np.char.add("SYN-", np.char.zfill(np.arange(1, n + 1).astype(str), width))
         shares = np.array([share for _, share in GROUPS])
@@ -158,6 +166,28 @@ class _Cohort:
         self._draw_adverse_events()
         self._draw_labs()
         self._draw_outcome()
+        if markers:
+            self._draw_markers(seed)
+
+    def _draw_markers(self, seed: int) -> None:
+        """Marker inputs from their own generator (the other draws do not move)."""
+        rng, n = np.random.default_rng([seed, 18]), self.n
+        progressed_first = self.r2 == 2
+        responded = self.r2 == 0
+        self.height = rng.normal(167.0, 8.0, n).clip(140, 200).round(0)
+        bmi = rng.normal(22.5, 3.0, n) - 1.6 * progressed_first + 0.6 * responded
+        self.weight = (bmi.clip(14.5, 40.0) * (self.height / 100) ** 2).round(1)
+        blank = rng.random((2, n)) < 0.05
+        self.height_blank, self.weight_blank = blank
+        log_nlr = np.log(3.0) + 0.45 * progressed_first - 0.25 * responded
+        nlr = np.exp(log_nlr + rng.normal(0.0, 0.45, n)).clip(0.5, 30.0)
+        self.lymph = rng.lognormal(np.log(1.3), 0.35, n).clip(0.2, 5.0).round(2)
+        self.neut = (nlr * self.lymph).clip(0.3, 60.0).round(2)
+        self.nlr_day = self.s2 - _days(rng, 0, 10, n)
+        self.has_nlr = self.has_rech & (rng.random(n) < 0.9)
+        self.retest = self.has_rech & (rng.random(n) < 0.6)
+        self.retest_day = self.s2 - _days(rng, 7, 60, n)
+        self.retest_tps = np.where(rng.random(n) < 0.4, 0, _days(rng, 1, 100, n))
 
     def is_group(self, *names: str) -> np.ndarray:
         """Patients in any of the named groups."""
@@ -377,6 +407,38 @@ class _Cohort:
             }
         )
 
+    def with_markers(self, patients: pd.DataFrame) -> pd.DataFrame:
+        """The patients table with the marker columns after ``pdl1_tps``."""
+        if not self.markers:
+            return patients
+        columns = {
+            "pdl1_retest_tps": pd.Series(self.retest_tps, dtype="Int64").where(self.retest),
+            "pdl1_retest_date": _iso(np.where(self.retest, self.retest_day, NO_DATE)),
+            "height_cm": pd.Series(self.height).where(~self.height_blank),
+            "weight_kg": pd.Series(self.weight).where(~self.weight_blank),
+        }
+        at = patients.columns.get_loc("pdl1_tps") + 1
+        for k, (name, values) in enumerate(columns.items()):
+            patients.insert(at + k, name, values)
+        return patients
+
+    def marker_labs(self) -> pd.DataFrame:
+        """Neutrophil and lymphocyte counts before the first rechallenge dose."""
+        owner = np.repeat(np.nonzero(self.has_nlr)[0], 2)
+        test = np.tile(np.array([0, 1]), int(self.has_nlr.sum()))
+        value = np.where(test == 0, self.neut[owner], self.lymph[owner])
+        return pd.DataFrame(
+            {
+                "patient_id": pd.Categorical.from_codes(owner, categories=self.ids),
+                "date": _iso(self.nlr_day[owner]),
+                "test": _labels(("neutrophils", "lymphocytes"), test),
+                "value": value,
+                "unit": _labels(("10^9/L",), np.zeros_like(test)),
+                "lln": np.array([1.8, 1.0])[test],
+                "uln": np.array([6.3, 4.0])[test],
+            }
+        )
+
     def treatments(self) -> pd.DataFrame:
         """One row per line, numbered in start-date order per patient."""
         n = self.n
@@ -555,20 +617,31 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
         )
 
 
-def write_synthetic_cohort(folder: Path, n_patients: int, seed: int = 7) -> dict[str, int]:
-    """Write the five CSV tables of a synthetic cohort of `n_patients`; rows per table."""
+def write_synthetic_cohort(
+    folder: Path, n_patients: int, seed: int = 7, *, markers: bool = False
+) -> dict[str, int]:
+    """Write the five CSV tables of a synthetic cohort of `n_patients`; rows per table.
+
+    ``markers`` adds the prognostic markers' inputs (module docstring); off, the files are
+    those of earlier versions byte for byte.
+    """
     if n_patients < 1:
         raise ValueError("n_patients must be at least 1")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    cohort = _Cohort(n_patients, seed)
+    cohort = _Cohort(n_patients, seed, markers)
     tables = {
-        "patients": cohort.patients(),
+        "patients": cohort.with_markers(cohort.patients()),
         "treatments": cohort.treatments(),
         "lesions": cohort.lesions(),
         "adverse_events": cohort.adverse_events(),
         "labs": cohort.labs(),
     }
+    if markers:
+        labs = pd.concat([tables["labs"], cohort.marker_labs()], ignore_index=True)
+        for column in ("patient_id", "test", "unit"):
+            labs[column] = labs[column].astype(str)
+        tables["labs"] = labs.sort_values(["patient_id", "date"], kind="stable")
     for name, frame in tables.items():
         _write_csv(frame, folder / f"{name}.csv")
     return {name: len(frame) for name, frame in tables.items()}

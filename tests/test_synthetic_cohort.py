@@ -67,3 +67,24 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
         name = f"{table}.csv"
         assert (first / name).read_bytes() == (second / name).read_bytes(), table
     assert (first / "lesions.csv").read_bytes() != (other / "lesions.csv").read_bytes()
+
+
+def test_marker_inputs_are_added_without_moving_the_other_draws(tmp_path: Path) -> None:
+    plain, marked = tmp_path / "plain", tmp_path / "marked"
+    rows = write_synthetic_cohort(plain, 120, seed=5)
+    rows_marked = write_synthetic_cohort(marked, 120, seed=5, markers=True)
+    for table in ("treatments", "lesions", "adverse_events"):
+        name = f"{table}.csv"
+        assert (plain / name).read_bytes() == (marked / name).read_bytes(), table
+    study = load_validated(marked, StudyConfig())
+    assert study.warnings == ()
+    patients = study.patients
+    added = {"pdl1_retest_tps", "pdl1_retest_date", "height_cm", "weight_kg"}
+    assert added <= set(patients.columns)
+    without = load_validated(plain, StudyConfig()).patients
+    assert all(without[c].isna().all() for c in added if c in without)  # optional, blank
+    assert 0.85 <= patients["height_cm"].notna().mean() < 1.0
+    extra = rows_marked["labs"] - rows["labs"]
+    assert extra > 0 and extra % 2 == 0  # a neutrophil and a lymphocyte count each
+    lymphocytes = study.labs[study.labs["test"] == "lymphocytes"]
+    assert len(lymphocytes) == extra // 2

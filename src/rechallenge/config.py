@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rechallenge.analysis.competing_settings import CompetingRiskSettings
 from rechallenge.analysis.context_settings import LiteratureSettings
+from rechallenge.analysis.prognostic_settings import PrognosticSettings
 from rechallenge.data.mappings import DataMappings
 from rechallenge.errors import ConfigDeprecationWarning, ConfigError, did_you_mean, unknown_name
 from rechallenge.figures.settings import FigureStyle
@@ -244,6 +245,11 @@ class StudyConfig(_Section):
         None,
         description="Published studies to pool this study against (report section "
         "'Context'); unset, no Context section.",
+    )
+    prognostic: PrognosticSettings | None = Field(
+        None,
+        description="A multivariable prognostic Cox model of derived markers (report "
+        "section 'Prognostic model'); unset, no such section.",
     )
     omop: OmopSettings = Field(default_factory=OmopSettings)
     labels: dict[str, str] = Field(

@@ -39,7 +39,7 @@ from rich.table import Table
 
 from rechallenge import __version__, run_folder
 from rechallenge.analysis import competing as competing_analysis
-from rechallenge.analysis.methods import methods_text
+from rechallenge.analysis.methods import methods_text, prognostic_methods
 from rechallenge.analysis.protocol import AnalysisInputs, analyse
 from rechallenge.config import StudyConfig, check_names_against
 from rechallenge.data.model import Study
@@ -164,6 +164,7 @@ def analyse_study(
             responses=facts.responses,
             imputations=study.imputations,
             warnings=(*study.warnings, *facts.warnings),
+            labs=study.labs if study.has("labs") else None,
         )
         results = analyse(inputs, config)
         results["warnings"] = [
@@ -227,13 +228,15 @@ def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
 def _redacted_config(config: StudyConfig) -> dict[str, Any]:
     """The configuration as JSON, with any password taken out of the OMOP database URL.
 
-    An unset optional analysis block of the statistics (``competing_risks``) is left out, so
-    a run without it records the same configuration as before the block existed.
+    An unset optional analysis (``statistics.competing_risks``, ``prognostic``) is left out,
+    so a run without it records the same configuration as before the block existed.
     """
     dumped: dict[str, Any] = json.loads(config.model_dump_json())
     statistics = dumped.get("statistics") or {}
     if statistics.get("competing_risks", False) is None:
         del statistics["competing_risks"]
+    if dumped.get("prognostic", False) is None:
+        del dumped["prognostic"]
     omop = dumped.get("omop") or {}
     if omop.get("database"):
         omop["database"] = redact_url(str(omop["database"]))
@@ -262,7 +265,10 @@ def methods(config: StudyConfig) -> dict[str, Any]:
         settings["cif_ci_method"] = competing_analysis.CI_METHOD
         settings["competing_test"] = competing_analysis.TEST
     labels = labels_from_config(config.model_dump(mode="json"))
-    return settings | {"methods_text": methods_text(settings, labels)}
+    out: dict[str, Any] = settings | {"methods_text": methods_text(settings, labels)}
+    if config.prognostic is not None and config.prognostic.enabled:
+        out["prognostic"] = prognostic_methods(config.prognostic, labels)
+    return out
 
 
 PROXY_SOURCES = ("proxy:next_line_start", "proxy:death")

@@ -26,6 +26,7 @@ from rechallenge.analysis.competing import competing_section
 from rechallenge.analysis.context import context_results
 from rechallenge.analysis.efficacy import efficacy
 from rechallenge.analysis.formatting import clean
+from rechallenge.analysis.prognostic import prognostic_results
 from rechallenge.analysis.quality import ImputationLike, WarningLike, data_quality_section
 from rechallenge.analysis.regression import cox_section
 from rechallenge.analysis.safety import ae_section
@@ -52,6 +53,8 @@ class AnalysisInputs:
     imputations: Sequence[ImputationLike] = ()
     #: data-quality warnings of the run (study and derivation); counted per code
     warnings: Sequence[WarningLike] = ()
+    #: the validated labs table (for the prognostic markers); None without labs
+    labs: pd.DataFrame | None = None
 
 
 def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
@@ -96,4 +99,5 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
         included, inputs.imputations, inputs.warnings, labels
     )
     results.update(context_results(results, config))
+    results.update(prognostic_results(included, survival, inputs.labs, config))
     return clean(results)

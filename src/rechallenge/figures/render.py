@@ -18,11 +18,13 @@ from typing import Any, Final
 
 from matplotlib.figure import Figure
 
+from rechallenge.figures.calibration import figure_calibration
 from rechallenge.figures.cif import figure_cif, figure_cif_by
 from rechallenge.figures.flow import figure_flow
 from rechallenge.figures.forest import figure_forest
 from rechallenge.figures.km import figure_km_by, figure_os, figure_pfs
 from rechallenge.figures.meta_forest import figure_context
+from rechallenge.figures.nomogram import figure_nomogram
 from rechallenge.figures.settings import FigureStyle
 from rechallenge.figures.style import journal_style, save_figure, style_from_config
 from rechallenge.figures.swimmer import figure_swimmer
@@ -187,6 +189,20 @@ FIGURES: Final[tuple[FigureSpec, ...]] = (
         "This study against the published studies.",
         "context",
         figure_context,
+        optional=True,
+    ),
+    FigureSpec(
+        "figure_prognostic_calibration",
+        "Calibration of the prognostic model.",
+        "prognostic.validation",
+        figure_calibration,
+        optional=True,
+    ),
+    FigureSpec(
+        "figure_prognostic_nomogram",
+        "Nomogram of the prognostic model.",
+        "prognostic.nomogram",
+        figure_nomogram,
         optional=True,
     ),
 )

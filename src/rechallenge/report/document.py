@@ -22,6 +22,7 @@ from rechallenge.labels import Labels, labels_from_results
 from rechallenge.report import text
 from rechallenge.report.competing import with_competing
 from rechallenge.report.context import with_context
+from rechallenge.report.prognostic import with_prognostic
 from rechallenge.tables.model import Table
 from rechallenge.tables.study import build_tables
 
@@ -219,7 +220,9 @@ def build_document(
                     labels,
                     ex,
                     placed,
-                    lambda: _results_blocks(results, labels, ex, placed),
+                    lambda: with_prognostic(
+                        results, ex, placed, lambda: _results_blocks(results, labels, ex, placed)
+                    ),
                 ),
             )
         elif part == "methods":

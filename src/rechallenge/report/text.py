@@ -39,6 +39,9 @@ REFERENCES: Final[dict[str, str]] = {
     "1993;80:27–38.",
     "gray1988": "Gray RJ. A class of K-sample tests for comparing the cumulative incidence of "
     "a competing risk. Ann Stat. 1988;16(3):1141–1154.",
+    "harrell1996": "Harrell FE, Lee KL, Mark DB. Multivariable prognostic models: issues in "
+    "developing models, evaluating assumptions and adequacy, and measuring and reducing "
+    "errors. Stat Med. 1996;15:361–387.",
     "heinze2001": "Heinze G, Schemper M. A solution to the problem of monotone likelihood in "
     "Cox regression. Biometrics. 2001;57:114–119.",
     "kaplan1958": "Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. "
@@ -48,11 +51,19 @@ REFERENCES: Final[dict[str, str]] = {
     "Resistance Taskforce. J Immunother Cancer. 2020;8:e000398.",
     "pintilie2006": "Pintilie M. Competing Risks: A Practical Perspective. Chichester: "
     "Wiley; 2006.",
+    "peduzzi1995": "Peduzzi P, Concato J, Feinstein AR, Holford TR. Importance of events per "
+    "independent variable in proportional hazards regression analysis. II. Accuracy and "
+    "precision of regression estimates. J Clin Epidemiol. 1995;48:1503–1510.",
     "schemper1996": "Schemper M, Smith TL. A note on quantifying follow-up in studies of "
     "failure time. Control Clin Trials. 1996;17(4):343–346.",
     "schoenfeld2021": "Schoenfeld AJ, Antonia SJ, Awad MM, et al. Clinical definition of "
     "acquired resistance to immunotherapy in patients with metastatic non-small-cell lung "
     "cancer. Ann Oncol. 2021;32(12):1597–1607. doi:10.1016/j.annonc.2021.08.2151",
+    "simon2011": "Simon N, Friedman J, Hastie T, Tibshirani R. Regularization paths for Cox's "
+    "proportional hazards model via coordinate descent. J Stat Softw. 2011;39(5):1–13.",
+    "uno2011": "Uno H, Cai T, Pencina MJ, D'Agostino RB, Wei LJ. On the C-statistics for "
+    "evaluating overall adequacy of risk prediction procedures with censored survival data. "
+    "Stat Med. 2011;30:1105–1117.",
 }
 CITE: Final[dict[str, str]] = {
     "aalen1978": "Aalen, 1978",
@@ -66,9 +77,13 @@ CITE: Final[dict[str, str]] = {
     "heinze2001": "Heinze and Schemper, 2001",
     "kaplan1958": "Kaplan and Meier, 1958",
     "kluger2020": "Kluger et al., 2020",
+    "harrell1996": "Harrell et al., 1996",
+    "peduzzi1995": "Peduzzi et al., 1995",
     "pintilie2006": "Pintilie, 2006",
     "schemper1996": "Schemper and Smith, 1996",
     "schoenfeld2021": "Schoenfeld et al., 2021",
+    "simon2011": "Simon et al., 2011",
+    "uno2011": "Uno et al., 2011",
 }
 CTCAE_PUBLISHED: Final[dict[str, str]] = {
     "4.0": "28 May 2009",
@@ -1063,6 +1078,11 @@ def methods_sections(
         stats.append(software)
     if stats:
         out.append(Section("Statistical analysis", "methods-statistics", tuple(stats)))
+    prognostic = (results.get("methods") or {}).get("prognostic")
+    if isinstance(prognostic, list) and prognostic:
+        out.append(
+            Section("Prognostic model", "methods-prognostic", tuple(str(p) for p in prognostic))
+        )
     data = _data_paragraph(results, labels)
     if data:
         out.append(Section("Data handling", "methods-data", (data,)))

@@ -93,6 +93,29 @@ class ConcordanceResult:
         }
 
 
+#: Cells of one block of the case-by-subject comparison (bounds its memory to a few MB).
+PAIR_BLOCK_CELLS = 1 << 22
+
+
+def _pair_counts(t: FloatArray, e: FloatArray, r: FloatArray, cases: NDArray[np.intp]) -> Any:
+    """Per case ``i``: subjects followed after ``t_i`` (censored at ``t_i`` counts as after)
+    with lower, higher and equal risk, as a ``3 × cases`` integer array.
+
+    Compared in blocks of cases against every subject at once (whole-array comparisons,
+    not a loop over cases), so the cost per case is one vector operation.
+    """
+    out = np.zeros((3, cases.size), dtype=np.int64)
+    rows = max(1, PAIR_BLOCK_CELLS // max(t.size, 1))
+    for start in range(0, cases.size, rows):
+        idx = cases[start : start + rows]
+        ti, ri = t[idx][:, None], r[idx][:, None]
+        later = (t[None, :] > ti) | ((t[None, :] == ti) & (e[None, :] == 0))
+        out[0, start : start + idx.size] = np.sum(later & (ri > r[None, :]), axis=1)
+        out[1, start : start + idx.size] = np.sum(later & (ri < r[None, :]), axis=1)
+        out[2, start : start + idx.size] = np.sum(later & (ri == r[None, :]), axis=1)
+    return out
+
+
 def concordance(
     time: ArrayLike,
     event: ArrayLike,
@@ -113,13 +136,12 @@ def concordance(
     w = np.ones(cases.size)
     if weights == "uno" and np.sum(e) >= 2:
         w = 1.0 / censoring_survival(t, e, t[cases]) ** 2
+    counts = _pair_counts(t, e, r, cases)
     conc = disc = tied = 0.0
-    for k, i in enumerate(cases):
-        later = (t > t[i]) | ((t == t[i]) & (e == 0))
-        ri = r[later]
-        conc += w[k] * float(np.sum(r[i] > ri))
-        disc += w[k] * float(np.sum(r[i] < ri))
-        tied += w[k] * float(np.sum(r[i] == ri))
+    for k in range(cases.size):  # weighted sums in case order, as one case at a time
+        conc += w[k] * float(counts[0, k])
+        disc += w[k] * float(counts[1, k])
+        tied += w[k] * float(counts[2, k])
     total = conc + disc + tied
     c = (conc + tied / 2.0) / total if total > 0 else math.nan
     return ConcordanceResult(c, conc, disc, tied, weights)

@@ -50,6 +50,7 @@ from rechallenge.tables.model import (
     group_row,
     round_half_up,
 )
+from rechallenge.tables.prognostic import prognostic_tables
 from rechallenge.tables.survival import has_curves, survival_table
 
 DEFINITIONS: Final[dict[str, str]] = {
@@ -690,6 +691,8 @@ def build_tables(results: Mapping[str, Any]) -> dict[str, Table]:
         out.append(competing_table(competing, ctx))
     if isinstance(results.get("context"), Mapping):
         out.append(context_table(results["context"]))
+    if isinstance(results.get("prognostic"), Mapping):
+        out += prognostic_tables(results["prognostic"], ctx.labels)
     size = page_size(results)
     return {t.id: t.with_page_size(size) for t in out}
 
