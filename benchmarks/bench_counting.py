@@ -189,6 +189,11 @@ def _cell(row: dict[str, object], key: str) -> str:
     return "skipped" if value is None else f"{value:.3g} s"
 
 
+def _ratio(speedup: float) -> str:
+    """'3.9× faster' or '1.3× slower' (fastest peer's seconds over ours)."""
+    return f"{speedup:.1f}× faster" if speedup >= 1 else f"{1 / speedup:.1f}× slower"
+
+
 def render(rows: list[dict[str, object]], notes: list[str]) -> str:
     """The markdown table of one run."""
     lines = [
@@ -199,7 +204,7 @@ def render(rows: list[dict[str, object]], notes: list[str]) -> str:
     ]
     for row in rows:
         peers = [v for k in ("r", "lifelines") if isinstance(v := row.get(k), float)]
-        ratio = f"{min(peers) / float(row['ours']):.1f}× faster" if peers else "–"
+        ratio = _ratio(min(peers) / float(row["ours"])) if peers else "–"
         agree = row.get("agreement")
         lines.append(
             f"| {row['task']} | {row['rows']:,} | {_cell(row, 'ours')} | {_cell(row, 'r')} | "
