@@ -229,58 +229,63 @@ def _levels(values: NDArray[Any]) -> list[Any]:
 # ----------------------------------------------------------------------------- CIF
 
 
-def _cif_one(
-    ut: FloatArray, inv: NDArray[np.intp], d1_rows: FloatArray, dall_rows: FloatArray, w: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Jump times, CIF and variance of one cause in one group (steps 1-3).
+def _cause_codes(status: NDArray[Any], causes: list[Any]) -> NDArray[np.intp]:
+    """0 for a censored row, ``1 + j`` for a row of ``causes[j]``."""
+    code = np.zeros(status.shape[0], dtype=np.intp)
+    events = status != 0
+    code[events] = _codes(status[events], causes) + 1
+    return code
 
-    ``ut`` are the distinct times of all rows and ``inv`` each row's index into them; a
-    time with no row here counts 0 and drops out with the times without events.
+
+def _group_curves(
+    group: Any,
+    causes: list[Any],
+    tally: FloatArray,
+    ut: FloatArray,
+    last: float,
+) -> list[CIFCurve]:
+    """The curves of every cause in one group (steps 1-3), from its weight tally.
+
+    ``tally[c]`` is the weight of rows of cause code ``c`` (0 = censored) at each of the
+    distinct times ``ut`` of all rows; a time with no row of this group counts 0 and
+    drops out with the times without events. The all-cause quantities (numbers at risk,
+    the overall Kaplan–Meier curve) are shared by the causes.
     """
-    m = ut.shape[0]
-    n_at = np.bincount(inv, weights=w, minlength=m)
-    d1 = np.bincount(inv, weights=d1_rows, minlength=m)
-    nd = np.bincount(inv, weights=dall_rows, minlength=m)
-    rs = n_at[::-1].cumsum()[::-1]
+    rs = tally.sum(axis=0)[::-1].cumsum()[::-1]
+    nd = tally[1:].sum(axis=0)
     ev = nd > 0
-    t, rs, d1, nd = ut[ev], rs[ev], d1[ev], nd[ev]
-    d2 = nd - d1
+    t, rs, nd = ut[ev], rs[ev], nd[ev]
     surv = np.cumprod((rs - nd) / rs)
     before = np.concatenate(([1.0], surv[:-1]))
-    cif = np.cumsum(before * d1 / rs)
+    base = before * before / (rs * rs)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv_s = np.where(surv > 0, 1.0 / surv, 0.0)
-        t5_2 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (rs - 1.0), 1.0)
-        t5_1 = np.where(d1 > 1, 1.0 - (d1 - 1.0) / (rs - 1.0), 1.0)
-    base = before * before / (rs * rs)
-    t6_2 = np.where((d2 > 0) & (surv > 0), base * t5_2 * d2, 0.0)
-    t6_1 = np.where(d1 > 0, base * t5_1 * d1, 0.0)
-    t4_2 = cif * inv_s
-    t4_1 = 1.0 + inv_s * cif
-    v1 = np.cumsum(t4_2 * t4_2 * t6_2 + t4_1 * t4_1 * t6_1)
-    v2 = np.cumsum(inv_s * t4_2 * t6_2 + inv_s * t4_1 * t6_1)
-    v3 = np.cumsum(inv_s * inv_s * (t6_2 + t6_1))
-    var = v1 + cif * cif * v3 - 2.0 * cif * v2
-    jump = d1 > 0
-    return t[jump], cif[jump], var[jump]
+        rs_1 = rs - 1.0
+    curves = []
+    for j, cause in enumerate(causes):
+        d1 = tally[j + 1][ev]
+        d2 = nd - d1
+        cif = np.cumsum(before * d1 / rs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t5_2 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / rs_1, 1.0)
+            t5_1 = np.where(d1 > 1, 1.0 - (d1 - 1.0) / rs_1, 1.0)
+        t6_2 = np.where((d2 > 0) & (surv > 0), base * t5_2 * d2, 0.0)
+        t6_1 = np.where(d1 > 0, base * t5_1 * d1, 0.0)
+        t4_2 = cif * inv_s
+        t4_1 = 1.0 + inv_s * cif
+        v1 = np.cumsum(t4_2 * t4_2 * t6_2 + t4_1 * t4_1 * t6_1)
+        v2 = np.cumsum(inv_s * t4_2 * t6_2 + inv_s * t4_1 * t6_1)
+        v3 = np.cumsum(inv_s * inv_s * (t6_2 + t6_1))
+        var = v1 + cif * cif * v3 - 2.0 * cif * v2
+        jump = d1 > 0
+        curves.append(_step(group, cause, t[jump], cif[jump], var[jump], last))
+    return curves
 
 
-def _curve(
-    group: Any,
-    cause: Any,
-    data: _Data,
-    rows: NDArray[np.bool_],
-    ut: FloatArray,
-    inv: NDArray[np.intp],
+def _step(
+    group: Any, cause: Any, jt: FloatArray, jc: FloatArray, jv: FloatArray, last: float
 ) -> CIFCurve:
     """The step function of one (group, cause): 0 at time 0, the jumps, the last follow-up."""
-    time = data.time[rows]
-    w = data.weight[rows]
-    status = data.status[rows]
-    d1 = np.where(status == cause, w, 0.0)
-    dall = np.where(status != 0, w, 0.0)
-    jt, jc, jv = _cif_one(ut, inv[rows], d1, dall, w)
-    last = float(time.max())
     tt = np.concatenate(([0.0], jt))
     cc = np.concatenate(([0.0], jc))
     vv = np.concatenate(([0.0], jv))
@@ -458,11 +463,16 @@ def cumulative_incidence(
     gcode = _codes(labels, groups)
     ut, inv = np.unique(data.time, return_inverse=True)
     inv = inv.astype(np.intp).ravel()
-    curves = tuple(
-        _curve(g if data.group is not None else 1, cause, data, gcode == i, ut, inv)
-        for cause in causes
+    m, ng, nc = ut.shape[0], len(groups), len(causes) + 1
+    cell = (gcode * nc + _cause_codes(data.status, causes)) * m + inv
+    tally = np.bincount(cell, weights=data.weight, minlength=ng * nc * m).reshape(ng, nc, m)
+    last = np.full(ng, -np.inf)
+    np.maximum.at(last, gcode, data.time)
+    by_group = [
+        _group_curves(g if data.group is not None else 1, causes, tally[i], ut, float(last[i]))
         for i, g in enumerate(groups)
-    )
+    ]
+    curves = tuple(by_group[i][j] for j in range(len(causes)) for i in range(ng))
     gray = (
         tuple(_gray(data, cause, groups, gcode, (ut, inv), rho) for cause in causes)
         if data.group is not None and len(groups) > 1
