@@ -19,6 +19,7 @@ from rechallenge.data.io import RawStudy, RawTable
 from rechallenge.data.schema import END_REASONS
 from rechallenge.errors import DataValidationError, Problem
 from rechallenge.sources.omop import concepts as C
+from rechallenge.sources.omop import convention, converted
 from rechallenge.sources.omop import extract as X
 from rechallenge.sources.omop.connect import Cdm, connect
 from rechallenge.sources.omop.lines import assign_lines
@@ -33,6 +34,17 @@ REQUIRED_TABLES = frozenset(
         "concept",
         "concept_ancestor",
     }
+)
+
+NO_CONVENTION = Problem(
+    "OMOP-011",
+    "omop",
+    "the instance does not declare the rechallenge convention: no lesion or graded adverse "
+    "event rows are read (RECIST and AE analyses are not available); lines come from "
+    "drug_exposure and progression from episodes or the configured proxy",
+    "convert a study with `rechallenge convert`, or set omop.convention if the instance "
+    "follows it (docs/omop.md)",
+    severity="warning",
 )
 
 
@@ -109,9 +121,12 @@ class OmopSource:
                     )
                 ]
             )
+        version = converted.declared(cdm)
+        if version is not None or self.settings.convention:
+            return self._read_converted(cdm, version)
         vocab = X.resolve_vocabulary(cdm)
         persons = X.screened_persons(cdm, vocab)
-        warnings: list[Problem] = []
+        warnings: list[Problem] = [NO_CONVENTION]
         drugs = _pull(X.screened(X.drug_rows(cdm, vocab), persons))
         person = _pull(X.screened(cdm.table("person"), persons))
         condition = cdm.table("condition_occurrence")
@@ -163,6 +178,20 @@ class OmopSource:
         return RawStudy(Path(self.describe()["location"]), tables, {}, tuple(warnings))
 
     provenance_progression = "none"
+
+    def _read_converted(self, cdm: Cdm, version: str | None) -> RawStudy:
+        """An instance of the rechallenge convention: every table read back as converted."""
+        frames = converted.read_converted(cdm)
+        self.provenance = {
+            "engine": cdm.engine,
+            "schema": cdm.schema,
+            "convention": f"{convention.NAME} {version}" if version else "configured",
+            "line_rule": "omop:episode",
+            "progression_source": "omop:episode",
+            "screened_persons": len(frames["patients"]),
+        }
+        tables = {name: _raw(name, frame) for name, frame in frames.items()}
+        return RawStudy(Path(self.describe()["location"]), tables, {}, ())
 
     def _lines(
         self, drugs: pd.DataFrame, vocab: X.Vocabulary, warnings: list[Problem]
