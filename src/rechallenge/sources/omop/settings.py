@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, model_serializer
+from pydantic.functional_serializers import SerializerFunctionWrapHandler
 
 
 class LineRules(BaseModel):
@@ -99,3 +100,13 @@ class OmopSettings(BaseModel):
         description="unit_source_value → UCUM code for rows whose unit_concept_id is 0/NULL "
         "(e.g. 'K/uL': '10*3/uL').",
     )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_convention_off(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, object]:
+        """`convention` is recorded only when on, so a study without it keeps its manifest."""
+        dumped: dict[str, object] = handler(self)
+        if not self.convention:
+            dumped.pop("convention", None)
+        return dumped
