@@ -274,3 +274,20 @@ def test_a_value_the_convention_cannot_carry_is_refused(seed_study: Study, tmp_p
         convert_to_omop(study, tmp_path / "x.duckdb")
     assert caught.value.problems[0].code == "CONVERT-001"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_readme_from_omop_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's two "From OMOP" commands, verbatim, from a project-like folder."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [
+        line.split()[1:]
+        for line in text.splitlines()
+        if line.startswith(("rechallenge convert ", "rechallenge run study.duckdb"))
+    ]
+    assert [c[0] for c in commands] == ["convert", "run"]
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        result = _cli(*command)
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "results" / "results.json").is_file()
