@@ -40,8 +40,7 @@ NO_CONVENTION = Problem(
     "OMOP-011",
     "omop",
     "the instance does not declare the rechallenge convention: no lesion or graded adverse "
-    "event rows are read (RECIST and AE analyses are not available); lines come from "
-    "drug_exposure and progression from episodes or the configured proxy",
+    "event rows are read (RECIST and adverse-event analyses are not available)",
     "convert a study with `rechallenge convert`, or set omop.convention if the instance "
     "follows it (docs/omop.md)",
     severity="warning",
