@@ -291,3 +291,67 @@ def test_the_readme_from_omop_example_runs(tmp_path: Path, monkeypatch: pytest.M
         result = _cli(*command)
         assert result.exit_code == 0, result.output
     assert (tmp_path / "results" / "results.json").is_file()
+
+
+# --- concept coverage (OMOP-030/031/032) on a real-instance-like CDM -------------------------
+
+
+def test_coverage_counts_mapped_exposures_units_and_missing_facts() -> None:
+    from rechallenge.sources.omop.coverage import coverage_problems
+
+    drugs = pd.DataFrame(
+        {
+            "ingredient_id": [45775965, 45775965, None, None],
+            "inn": ["pembrolizumab", "pembrolizumab", "sintilimab", "docetaxel"],
+        }
+    )
+    patients = pd.DataFrame(
+        {
+            "patient_id": ["1", "2", "3"],
+            "stage": ["IVA", "", ""],
+            "smoking": ["never", "former", "current"],
+            "driver": ["none", "none", "EGFR"],
+            "pdl1_tps": ["50", "1", "0"],
+            "metastases": ["bone", "", "lung"],
+        }
+    )
+    lines = pd.DataFrame({"patient_id": ["1", "1", "2", "3"], "ecog": ["", "1", "", ""]})
+    labs = pd.DataFrame({"patient_id": ["1", "1"], "unit": ["g/L", "unit_concept_id 0"]})
+    found = coverage_problems(6, drugs, patients, lines, labs)
+    assert [(p.code, p.column) for p in found] == [
+        ("OMOP-030", None),
+        ("OMOP-031", None),
+        ("OMOP-032", "stage"),
+        ("OMOP-032", "metastases"),
+        ("OMOP-032", "ecog"),
+        ("OMOP-032", "test"),
+    ]
+    assert "of 6 drug exposure(s)" in found[0].message
+    assert "2 map to a dictionary ingredient by drug_concept_id, 2 by drug_source_value" in (
+        found[0].message
+    )
+    assert "2 to neither" in found[0].message  # 6 rows, 4 read
+    assert "of 3 anti-PD-(L)1 exposure(s), 2 by concept and 1 by source value" in found[0].message
+    assert "1 of 2 lab result(s)" in found[1].message
+    assert "2 of 3 screened person(s) lack a stage group" in found[2].message
+    assert "2 of 3 screened person(s) lack an ECOG" in found[4].message  # patient 1 has one
+    assert "2 of 3 screened person(s) lack any lab result" in found[5].message
+    assert all(p.severity == "warning" for p in found)
+
+
+def test_a_real_instance_gets_the_coverage_report(
+    converted: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "undeclared"
+    shutil.copytree(converted["parquet"], folder)
+    (folder / "metadata.parquet").unlink()
+    raw = open_source(folder, config=StudyConfig()).read()
+    codes = [w.code for w in raw.warnings]
+    assert codes.count("OMOP-030") == 1
+    exposures = next(w for w in raw.warnings if w.code == "OMOP-030").message
+    assert "of 823 drug exposure(s)" in exposures and "0 to neither" in exposures
+    pdl1 = [w for w in raw.warnings if w.code == "OMOP-032" and w.column == "pdl1_tps"]
+    assert pdl1 and "24 of 24" in pdl1[0].message  # no TPS concept configured
+    assert not any(pid in w.message for w in raw.warnings for pid in SEED_IDS)
+    declared = open_source(converted["parquet"], config=StudyConfig()).read()
+    assert declared.warnings == ()  # a converted instance is complete by construction

@@ -19,7 +19,7 @@ from rechallenge.data.io import RawStudy, RawTable
 from rechallenge.data.schema import END_REASONS
 from rechallenge.errors import DataValidationError, Problem
 from rechallenge.sources.omop import concepts as C
-from rechallenge.sources.omop import convention, converted
+from rechallenge.sources.omop import convention, converted, coverage
 from rechallenge.sources.omop import extract as X
 from rechallenge.sources.omop.connect import Cdm, connect
 from rechallenge.sources.omop.lines import assign_lines
@@ -153,6 +153,7 @@ class OmopSource:
         obs = _pull(X.observations(cdm, persons)) if cdm.has("observation") else None
         epi = _pull(X.episodes(cdm, persons)) if cdm.has("episode") else None
         contact = _pull(X.last_contact(cdm, persons, self.settings))
+        drugs = _with_inn(drugs, vocab)
         lines = self._lines(drugs, vocab, warnings)
         death_dates = _death_dates(death)
         lines = self._outcomes(lines, meas, obs, epi, death_dates, vocab, warnings)
@@ -160,6 +161,8 @@ class OmopSource:
             person, conditions, meas, obs, epi, contact, death_dates, lines, vocab
         )
         labs = self._labs(meas, warnings)
+        total = coverage.exposure_total(cdm, persons)
+        warnings += coverage.coverage_problems(total, drugs, patients, lines, labs)
         self.provenance = {
             "engine": cdm.engine,
             "schema": cdm.schema,
@@ -195,14 +198,7 @@ class OmopSource:
     def _lines(
         self, drugs: pd.DataFrame, vocab: X.Vocabulary, warnings: list[Problem]
     ) -> pd.DataFrame:
-        dictionary = load_dictionary()
-        inn = drugs["ingredient_id"].map(
-            lambda i: vocab.ingredients.get(int(i)) if pd.notna(i) else None
-        )
-        by_source = drugs["source_value"].map(
-            lambda s: (d.inn if (d := dictionary.lookup(str(s))) else None) if pd.notna(s) else None
-        )
-        drugs = drugs.assign(inn=inn.fillna(by_source)).dropna(subset=["inn"])
+        drugs = drugs.dropna(subset=["inn"])
         from_source = int(drugs["ingredient_id"].isna().sum())
         if from_source:
             warnings.append(
@@ -403,6 +399,18 @@ class OmopSource:
         return pd.DataFrame(
             rows, columns=["patient_id", "date", "test", "value", "unit", "lln", "uln"]
         )
+
+
+def _with_inn(drugs: pd.DataFrame, vocab: X.Vocabulary) -> pd.DataFrame:
+    """`drugs` with the dictionary INN of each row: by ingredient concept, else source value."""
+    dictionary = load_dictionary()
+    inn = drugs["ingredient_id"].map(
+        lambda i: vocab.ingredients.get(int(i)) if pd.notna(i) else None
+    )
+    by_source = drugs["source_value"].map(
+        lambda s: (d.inn if (d := dictionary.lookup(str(s))) else None) if pd.notna(s) else None
+    )
+    return drugs.assign(inn=inn.fillna(by_source))
 
 
 def _in_window(
