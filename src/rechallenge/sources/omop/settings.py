@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializationInfo,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-)
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LineRules(BaseModel):
@@ -106,13 +99,3 @@ class OmopSettings(BaseModel):
         description="unit_source_value → UCUM code for rows whose unit_concept_id is 0/NULL "
         "(e.g. 'K/uL': '10*3/uL').",
     )
-
-    @model_serializer(mode="wrap")
-    def _leave_out_convention_off(
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> dict[str, object]:
-        """`convention` is recorded only when on, so a study without it keeps its manifest."""
-        dumped: dict[str, object] = handler(self)
-        if not self.convention:
-            dumped.pop("convention", None)
-        return dumped
