@@ -355,3 +355,15 @@ def test_a_real_instance_gets_the_coverage_report(
     assert not any(pid in w.message for w in raw.warnings for pid in SEED_IDS)
     declared = open_source(converted["parquet"], config=StudyConfig()).read()
     assert declared.warnings == ()  # a converted instance is complete by construction
+
+
+def test_a_converted_instance_missing_a_table_is_one_problem(
+    converted: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "partial"
+    shutil.copytree(converted["parquet"], folder)
+    (folder / "episode_event.parquet").unlink()
+    with pytest.raises(DataValidationError) as caught:
+        open_source(folder, config=StudyConfig()).read()
+    (problem,) = caught.value.problems
+    assert problem.code == "OMOP-102" and "episode_event" in problem.message

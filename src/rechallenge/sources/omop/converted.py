@@ -51,6 +51,19 @@ TREATMENT_COLUMNS = [
     "best_response",
     "progression_date",
 ]
+#: Tables a converted instance always holds (`death` only when someone died).
+TABLES = frozenset(
+    {
+        "person",
+        "condition_occurrence",
+        "measurement",
+        "observation",
+        "episode",
+        "episode_event",
+        "drug_exposure",
+        "visit_occurrence",
+    }
+)
 SEX = {v: k for k, v in V.SEX.items()}
 SMOKING = {v: k for k, v in V.SMOKING.items()}
 STAGE = {v: k for k, v in V.STAGE_IDS.items()}

@@ -183,6 +183,20 @@ class OmopSource:
 
     def _read_converted(self, cdm: Cdm, version: str | None) -> RawStudy:
         """An instance of the rechallenge convention: every table read back as converted."""
+        missing = sorted(converted.TABLES - cdm.names)
+        if missing:
+            raise DataValidationError(
+                [
+                    Problem(
+                        "OMOP-102",
+                        "omop",
+                        f"the instance follows the rechallenge convention but lacks the "
+                        f"table(s) {', '.join(missing)}",
+                        "convert the study again with `rechallenge convert`, or switch "
+                        "omop.convention off",
+                    )
+                ]
+            )
         frames = converted.read_converted(cdm)
         self.provenance = {
             "engine": cdm.engine,
