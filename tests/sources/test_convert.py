@@ -367,3 +367,20 @@ def test_a_converted_instance_missing_a_table_is_one_problem(
         open_source(folder, config=StudyConfig()).read()
     (problem,) = caught.value.problems
     assert problem.code == "OMOP-102" and "episode_event" in problem.message
+
+
+def test_a_workbook_converts_to_the_same_study(tmp_path: Path) -> None:
+    from tests.files.filefactory import cohort_workbook
+
+    workbook = cohort_workbook(tmp_path / "cohort.xlsx")
+    out = tmp_path / "from-workbook"
+    result = _cli("convert", str(workbook), "--to", "omop", str(out))
+    assert result.exit_code == 0, result.output
+    assert (out / "person.parquet").is_file() and (out / "metadata.parquet").is_file()
+    given, back = load_validated(workbook, StudyConfig()), load_validated(out, StudyConfig())
+    for name in TABLES:
+        pd.testing.assert_frame_equal(
+            getattr(back, name).reset_index(drop=True),
+            getattr(given, name).reset_index(drop=True),
+            obj=name,
+        )
