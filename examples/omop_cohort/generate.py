@@ -12,7 +12,9 @@ Conventions (docs/sources.md): one administration row per dose (q21d from the li
 to its last dose, end = start); `stop_reason` on a line's last dose holds its end reason;
 progression as a Disease Progression episode (32677) under a Disease First Occurrence
 episode (32528); best response as an observation valued with a disease-status concept;
-no lesion rows and no adverse events (OMOP has no home for them).
+no lesion rows and no adverse events (OMOP has no home for them), and no `metadata` row
+declaring the project convention: this is a real-instance-like CDM read by the reference
+mapping alone. `rechallenge convert` writes the same cohort by the convention, losslessly.
 """
 
 from __future__ import annotations
@@ -25,24 +27,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from rechallenge.sources.omop import convention as V
+
 HERE = Path(__file__).resolve().parent
 SEED = HERE.parent / "seed_cohort"
 
-EHR = 32817  # type concept: EHR
-LOCAL = 2_000_000_000
-ECOG = LOCAL + 1  # LOINC 89247-1 (id unverified: read by code)
-PDL1 = LOCAL + 2  # site-local PD-L1 TPS concept
-DISEASE_STATUS_OBS = LOCAL + 3  # site-local "cancer disease status" observation
-STAGE_IDS = {"IIIA": LOCAL + 11, "IIIB": LOCAL + 12, "IIIC": LOCAL + 13, "IVA": LOCAL + 14}
-STAGE_IDS["IVB"] = LOCAL + 15
-ADENOSQUAMOUS = LOCAL + 21  # ICDO3 8560/3-C34.9 (id unverified: read by code)
-HISTOLOGY = {"adenocarcinoma": 4112738, "squamous": 4110705, "large_cell": 4110589, "nos": 4115276}
-HISTOLOGY["adenosquamous"] = ADENOSQUAMOUS
-SEX = {"male": 8507, "female": 8532}
-SMOKING = {"current": 36309332, "former": 45883458, "never": 45879404}
-METASTASIS = {"lung": 36770283, "bone": 36769301, "adrenal": 35225568, "pleura": 35226258}
-METASTASIS |= {"brain": 35918692, "liver": 35918290}
-RESPONSE = {"CR": 32946, "PR": 32947, "SD": 32948, "PD": 32949}
+# Concept ids shared with the converter (rechallenge.sources.omop.convention).
+EHR, LOCAL, ECOG, PDL1 = V.EHR, V.LOCAL, V.ECOG, V.PDL1
+DISEASE_STATUS_OBS, STAGE_IDS, ADENOSQUAMOUS = V.DISEASE_STATUS_OBS, V.STAGE_IDS, V.ADENOSQUAMOUS
+HISTOLOGY, SEX, SMOKING = V.HISTOLOGY, V.SEX, V.SMOKING
+METASTASIS, RESPONSE = V.METASTASIS, V.RESPONSE
 INGREDIENT = {
     "pembrolizumab": (45775965, "RxNorm", "1547545"),
     "sintilimab": (36854475, "RxNorm Extension", "OMOP5172091"),
@@ -61,7 +55,7 @@ INGREDIENT = {
 CLINICAL = {"cisplatin": (35604087, "1736854"), "paclitaxel": (1378388, "583214")}
 LAB = {"hemoglobin": 3000963, "neutrophils": 3013650, "leukocytes": 3000905}
 UNIT = {"g/L": 8636, "g/dL": 8713, "10^9/L": 9444}
-EGFR, POSITIVE, NEGATIVE = 35962802, 9191, 9189
+EGFR, POSITIVE, NEGATIVE = V.DRIVER["EGFR"], V.POSITIVE, V.NEGATIVE
 
 
 def _rows(name: str) -> list[dict[str, str]]:

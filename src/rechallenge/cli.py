@@ -1,4 +1,4 @@
-"""The command line: `rechallenge validate | run | demo | init | drugs | stats`.
+"""The command line: `rechallenge validate | run | convert | demo | init | drugs | stats`.
 
 Exit codes (the README and every command's --help state them): 0 ok; 1 invalid data (only
 the problem report is written); 2 usage error (a missing data path, an unusable output
@@ -377,6 +377,78 @@ def run(
         show_ids,
         None,
     )
+
+
+@app.command(
+    epilog=_epilog(
+        "rechallenge convert examples/seed_cohort --to omop study.duckdb",
+        "rechallenge convert my-study.xlsx --to omop omop-tables/ --force",
+        "rechallenge run study.duckdb --out results/",
+    )
+)
+def convert(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATA",
+            help="The study: a folder of CSV files, an .xlsx workbook, or any other source "
+            "`run` reads.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT",
+            help="Where to write: a .duckdb file (schema cdm), else a folder of Parquet "
+            "tables. Written whole or not at all.",
+            show_default=False,
+        ),
+    ],
+    to: Annotated[
+        str, typer.Option("--to", metavar="FORMAT", help="The target model: omop (CDM v5.4).")
+    ] = "omop",
+    config: ConfigOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", metavar="", help="Replace an existing OUT.")
+    ] = False,
+    show_ids: ShowIds = False,
+) -> None:
+    """Write a study as OMOP CDM v5.4 tables that `rechallenge run` reads back unchanged.
+
+    Lesions, graded adverse events and the lines follow the project convention
+    (docs/omop.md), declared in the `metadata` table. The data are validated first, as by
+    `validate`: a study with problems is refused and nothing is written.
+    """
+    if to != "omop":
+        _fail(f"--to {to}: the only target is omop", EXIT_USAGE)
+    _require_data(data)
+    if out.exists() and not force:
+        _fail(f"{out} exists: add --force to replace it", EXIT_USAGE)
+    settings = _config(config)
+    try:
+        from rechallenge.sources.omop.convert import convert_to_omop
+    except ImportError as exc:
+        _fail(
+            f"converting to OMOP needs the omop extra ({exc.name}): "
+            "pip install 'rechallenge[omop]'",
+            EXIT_USAGE,
+        )
+    with err_console.status("Reading and validating the study"):
+        study = _or_exit(lambda: _load_showing_mappings(data, settings), show_ids, None)
+    with err_console.status(f"Writing OMOP CDM v5.4 tables to {out.name}"):
+        try:
+            counts = _or_exit(lambda: convert_to_omop(study, out, force=force), show_ids, None)
+        except OSError as exc:
+            _fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_USAGE)
+    kind = "DuckDB file, schema cdm" if out.suffix.lower() == ".duckdb" else "Parquet folder"
+    console.print(
+        f"Converted {counts['person']} patient(s) to OMOP CDM v5.4: {len(counts)} tables, "
+        f"{sum(counts.values())} rows ({kind}) in {out}",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(f"Next: rechallenge run {out} --out results/", markup=False, soft_wrap=True)
 
 
 @app.command(epilog=_epilog("rechallenge demo", "rechallenge demo --out demo-output"))

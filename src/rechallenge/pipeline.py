@@ -240,6 +240,8 @@ def _redacted_config(config: StudyConfig) -> dict[str, Any]:
     omop = dumped.get("omop") or {}
     if omop.get("database"):
         omop["database"] = redact_url(str(omop["database"]))
+    if omop.get("convention") is False:  # off by default: a study without it keeps its manifest
+        del omop["convention"]
     return dumped
 
 

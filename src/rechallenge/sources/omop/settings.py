@@ -87,6 +87,13 @@ class OmopSettings(BaseModel):
         description="Measurement concepts holding PD-L1 TPS in % (unit 8554). No standard TPS "
         "concept is verified, so none is assumed: list your instance's concepts.",
     )
+    convention: bool = Field(
+        False,
+        description="Read the instance by the rechallenge convention (lesions as Tumor size "
+        "measurements, graded adverse events, lines as Treatment Regimen episodes; "
+        "docs/omop.md) even when its metadata does not declare it. Off: only an instance "
+        "written by `rechallenge convert` (its metadata row) is read so.",
+    )
     unit_aliases: dict[str, str] = Field(
         default_factory=dict,
         description="unit_source_value → UCUM code for rows whose unit_concept_id is 0/NULL "

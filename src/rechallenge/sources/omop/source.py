@@ -19,6 +19,7 @@ from rechallenge.data.io import RawStudy, RawTable
 from rechallenge.data.schema import END_REASONS
 from rechallenge.errors import DataValidationError, Problem
 from rechallenge.sources.omop import concepts as C
+from rechallenge.sources.omop import convention, converted, coverage
 from rechallenge.sources.omop import extract as X
 from rechallenge.sources.omop.connect import Cdm, connect
 from rechallenge.sources.omop.lines import assign_lines
@@ -33,6 +34,16 @@ REQUIRED_TABLES = frozenset(
         "concept",
         "concept_ancestor",
     }
+)
+
+NO_CONVENTION = Problem(
+    "OMOP-011",
+    "omop",
+    "the instance does not declare the rechallenge convention: no lesion or graded adverse "
+    "event rows are read (RECIST and adverse-event analyses are not available)",
+    "convert a study with `rechallenge convert`, or set omop.convention if the instance "
+    "follows it (docs/omop.md)",
+    severity="warning",
 )
 
 
@@ -109,9 +120,12 @@ class OmopSource:
                     )
                 ]
             )
+        version = converted.declared(cdm)
+        if version is not None or self.settings.convention:
+            return self._read_converted(cdm, version)
         vocab = X.resolve_vocabulary(cdm)
         persons = X.screened_persons(cdm, vocab)
-        warnings: list[Problem] = []
+        warnings: list[Problem] = [NO_CONVENTION]
         drugs = _pull(X.screened(X.drug_rows(cdm, vocab), persons))
         person = _pull(X.screened(cdm.table("person"), persons))
         condition = cdm.table("condition_occurrence")
@@ -139,6 +153,7 @@ class OmopSource:
         obs = _pull(X.observations(cdm, persons)) if cdm.has("observation") else None
         epi = _pull(X.episodes(cdm, persons)) if cdm.has("episode") else None
         contact = _pull(X.last_contact(cdm, persons, self.settings))
+        drugs = _with_inn(drugs, vocab)
         lines = self._lines(drugs, vocab, warnings)
         death_dates = _death_dates(death)
         lines = self._outcomes(lines, meas, obs, epi, death_dates, vocab, warnings)
@@ -146,6 +161,8 @@ class OmopSource:
             person, conditions, meas, obs, epi, contact, death_dates, lines, vocab
         )
         labs = self._labs(meas, warnings)
+        total = coverage.exposure_total(cdm, persons)
+        warnings += coverage.coverage_problems(total, drugs, patients, lines, labs)
         self.provenance = {
             "engine": cdm.engine,
             "schema": cdm.schema,
@@ -164,17 +181,38 @@ class OmopSource:
 
     provenance_progression = "none"
 
+    def _read_converted(self, cdm: Cdm, version: str | None) -> RawStudy:
+        """An instance of the rechallenge convention: every table read back as converted."""
+        missing = sorted(converted.TABLES - cdm.names)
+        if missing:
+            raise DataValidationError(
+                [
+                    Problem(
+                        "OMOP-102",
+                        "omop",
+                        f"the instance follows the rechallenge convention but lacks the "
+                        f"table(s) {', '.join(missing)}",
+                        "convert the study again with `rechallenge convert`, or switch "
+                        "omop.convention off",
+                    )
+                ]
+            )
+        frames = converted.read_converted(cdm)
+        self.provenance = {
+            "engine": cdm.engine,
+            "schema": cdm.schema,
+            "convention": f"{convention.NAME} {version}" if version else "configured",
+            "line_rule": "omop:episode",
+            "progression_source": "omop:episode",
+            "screened_persons": len(frames["patients"]),
+        }
+        tables = {name: _raw(name, frame) for name, frame in frames.items()}
+        return RawStudy(Path(self.describe()["location"]), tables, {}, ())
+
     def _lines(
         self, drugs: pd.DataFrame, vocab: X.Vocabulary, warnings: list[Problem]
     ) -> pd.DataFrame:
-        dictionary = load_dictionary()
-        inn = drugs["ingredient_id"].map(
-            lambda i: vocab.ingredients.get(int(i)) if pd.notna(i) else None
-        )
-        by_source = drugs["source_value"].map(
-            lambda s: (d.inn if (d := dictionary.lookup(str(s))) else None) if pd.notna(s) else None
-        )
-        drugs = drugs.assign(inn=inn.fillna(by_source)).dropna(subset=["inn"])
+        drugs = drugs.dropna(subset=["inn"])
         from_source = int(drugs["ingredient_id"].isna().sum())
         if from_source:
             warnings.append(
@@ -375,6 +413,18 @@ class OmopSource:
         return pd.DataFrame(
             rows, columns=["patient_id", "date", "test", "value", "unit", "lln", "uln"]
         )
+
+
+def _with_inn(drugs: pd.DataFrame, vocab: X.Vocabulary) -> pd.DataFrame:
+    """`drugs` with the dictionary INN of each row: by ingredient concept, else source value."""
+    dictionary = load_dictionary()
+    inn = drugs["ingredient_id"].map(
+        lambda i: vocab.ingredients.get(int(i)) if pd.notna(i) else None
+    )
+    by_source = drugs["source_value"].map(
+        lambda s: (d.inn if (d := dictionary.lookup(str(s))) else None) if pd.notna(s) else None
+    )
+    return drugs.assign(inn=inn.fillna(by_source))
 
 
 def _in_window(
