@@ -28,6 +28,7 @@ from tests.web.conftest import (  # noqa: E402
     stop_server,
     zip_folder,
 )
+from tests.web.test_pages import raw_codes_in_text  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -166,6 +167,7 @@ def test_run_the_study_and_read_the_pfsr_median(
     report = page.frame_locator("iframe[title='Study report']")
     expect(report.locator("body")).to_contain_text("rechallenge")
     assert "2.89" in row.inner_text()
+    assert raw_codes_in_text(page.locator("main").inner_text()) == []
     page.screenshot(path=shots / "3-run.png", full_page=True)
 
 
@@ -186,7 +188,7 @@ def test_change_the_configuration_run_again_and_compare_the_two_runs(
     page: Page, finished_study: str, shots: Path
 ) -> None:
     page.goto(f"/studies/{finished_study}/config")
-    page.get_by_label("Km Conf Type").select_option("log-log")
+    page.get_by_label("Confidence interval of the Kaplan–Meier estimates").select_option("log-log")
     page.screenshot(path=shots / "4-config.png", full_page=False)
     page.get_by_role("button", name="Save the configuration").click()
     expect(page.get_by_text("Configuration saved.")).to_be_visible()
@@ -195,10 +197,10 @@ def test_change_the_configuration_run_again_and_compare_the_two_runs(
     page.get_by_role("button", name="Compare the two runs").click()
     expect(page.get_by_role("heading", name="Compare runs")).to_be_visible()
     changes = page.locator("#config-changes")
-    expect(changes).to_contain_text("statistics.km_conf_type")
-    expect(changes).to_contain_text("log-log")
-    expect(page.locator("#number-changes")).to_contain_text("km.PFSR.all.rates")
-    assert "log-log" in changes.inner_text()
+    expect(changes).to_contain_text("Confidence interval of the Kaplan–Meier estimates")
+    expect(changes).to_contain_text("Log–log-transformed Greenwood intervals")
+    expect(page.locator("#number-changes")).to_contain_text("PFSR, all patients, 6-month rate")
+    assert raw_codes_in_text(page.locator("main").inner_text()) == []
     page.screenshot(path=shots / "5-compare.png", full_page=True)
 
 
