@@ -221,3 +221,11 @@ def test_templates_escape_what_users_type(client: TestClient, cohort_zip: bytes)
     page = client.get("/").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_cookies_are_secure_over_https_behind_a_proxy_on_loopback(settings: WebSettings) -> None:
+    with TestClient(create_app(settings), base_url="https://rechallenge.example") as https:
+        cookie = https.get("/").headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie
+    with TestClient(create_app(settings)) as plain:  # http on loopback: a browser would drop it
+        assert "Secure" not in plain.get("/").headers["set-cookie"]

@@ -84,7 +84,7 @@ def login(request: Request, settings: SettingsDep, token: Annotated[str, Form()]
         sign(settings.secret_key.get_secret_value(), "auth:" + real),
         httponly=True,
         samesite="strict",
-        secure=not settings.is_loopback,
+        secure=not settings.is_loopback or request.url.scheme == "https",
     )
     return response
 
