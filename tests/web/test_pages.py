@@ -14,6 +14,7 @@ from tests.web.conftest import make_settings, upload, wait_for
 
 from rechallenge.config import StudyConfig, load_config
 from rechallenge.web import create_app, forms
+from rechallenge.web.worker import stage_words
 
 
 def submitted(config: StudyConfig) -> dict[str, str]:
@@ -208,3 +209,18 @@ def test_problems_table_is_sortable_filterable_and_downloadable(
     assert f"/studies/{study}/problems.csv" in page
     csv_text = web.get(f"/studies/{study}/problems.csv").text
     assert csv_text.splitlines()[0] == "code,severity,table,row,column,message,fix,value"
+
+
+@pytest.mark.parametrize(
+    ("stage", "shown"),
+    [
+        ("writing figure figure1_km_pfs", "writing the figures"),
+        ("writing table table_cox_pfsr", "writing the tables"),
+        ("writing results.json", "writing the results"),
+        ("writing datasets", "writing the datasets"),
+        ("writing manuscript", "writing the manuscript"),
+        ("computing the statistics", "computing the statistics"),  # already words
+    ],
+)
+def test_the_live_stage_is_shown_in_words(stage: str, shown: str) -> None:
+    assert stage_words(stage) == shown
