@@ -91,6 +91,16 @@ def test_serve_refuses_to_start_off_loopback_without_a_token(
     assert "refusing to listen on 0.0.0.0" in result.output
 
 
+def test_serve_reads_its_options_from_the_environment_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECHALLENGE_WEB_TOKEN", raising=False)
+    monkeypatch.setenv("RECHALLENGE_WEB_HOST", "0.0.0.0")
+    result = CliRunner().invoke(cli_app, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0" in result.output
+
+
 def test_loopback_and_token_settings_are_accepted(tmp_path: Path) -> None:
     assert WebSettings(data_dir=tmp_path).token is None
     assert WebSettings(host="0.0.0.0", token=TOKEN, data_dir=tmp_path).token is not None  # type: ignore[arg-type]
