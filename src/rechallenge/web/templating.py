@@ -48,6 +48,11 @@ def definition(config_text: str) -> str:
     return definition_words(definition_code(config_text))
 
 
+def definition_lower(config_text: str) -> str:
+    """The resistance definition in words as it reads inside a sentence."""
+    return Labels().method("resistance_definition", definition_code(config_text) or "unknown")
+
+
 def number(value: Any) -> str:
     """A number for reading: 4 significant digits for floats, integers as they are."""
     if isinstance(value, float):
@@ -57,6 +62,7 @@ def number(value: Any) -> str:
 
 ENV.filters["definition"] = definition
 ENV.filters["definition_code"] = definition_code
+ENV.filters["definition_lower"] = definition_lower
 ENV.filters["definition_words"] = definition_words
 ENV.globals["definitions"] = DEFINITIONS
 ENV.filters["number"] = number
