@@ -136,6 +136,7 @@ def test_upload_a_cohort_and_see_the_seeded_defect_reported(
     page.goto("/")
     page.get_by_label("Study name").fill("Seed cohort with a defect")
     page.get_by_label("Study data").set_input_files(files["bad"])
+    page.screenshot(path=shots / "0-upload.png", full_page=True)
     page.get_by_role("button", name="Upload and validate").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Seed cohort with a defect")
     expect(page.get_by_text("problem(s) found")).to_be_visible()
@@ -200,6 +201,7 @@ def test_change_the_configuration_run_again_and_compare_the_two_runs(
     expect(page.get_by_text("Configuration saved.")).to_be_visible()
     run_and_wait(page)
     page.get_by_role("link", name="Back to the study").click()
+    page.screenshot(path=shots / "5-history.png", full_page=True)
     page.get_by_role("button", name="Compare the two runs").click()
     expect(page.get_by_role("heading", name="Compare runs")).to_be_visible()
     changes = page.locator("#config-changes")
@@ -207,7 +209,7 @@ def test_change_the_configuration_run_again_and_compare_the_two_runs(
     expect(changes).to_contain_text("Log–log-transformed Greenwood intervals")
     expect(page.locator("#number-changes")).to_contain_text("PFSR, all patients, 6-month rate")
     assert raw_codes_in_text(words_of_the_app(page)) == []
-    page.screenshot(path=shots / "5-compare.png", full_page=True)
+    page.screenshot(path=shots / "6-compare.png", full_page=True)
 
 
 def test_check_one_patient_for_eligibility(page: Page, shots: Path) -> None:
@@ -229,7 +231,7 @@ def test_check_one_patient_for_eligibility(page: Page, shots: Path) -> None:
     line2.get_by_label("Best response").select_option("sd")
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_role("heading", name="Eligible", exact=True)).to_be_visible()
-    page.screenshot(path=shots / "6-eligibility.png", full_page=True)
+    page.screenshot(path=shots / "7-eligibility.png", full_page=True)
 
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
