@@ -1,10 +1,10 @@
-# The two set-up commands: `make demo` and `make test`. Both start from nothing but Python and make.
+# The set-up commands: `make demo`, `make test` and `make serve`. Each starts from nothing but Python and make.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-output
 
-.PHONY: demo test lint typecheck unit bench fresh-clone clean
+.PHONY: demo test serve lint typecheck unit bench fresh-clone clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+$(VENV)/.installed-web: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[web]'
+	touch $@ $(VENV)/.installed-run
+
 demo: $(VENV)/.installed-run
 	$(BIN)/rechallenge demo --out $(OUT)
 	@echo "The rechallenge command is in $(VENV)/bin: run '. $(VENV)/bin/activate' in each new shell, or call $(BIN)/rechallenge."
+
+serve: $(VENV)/.installed-web
+	$(BIN)/rechallenge serve
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks examples

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A fresh clone runs the documented shell commands verbatim: every line of the ```sh blocks
 # of README.md and docs/getting-started.md, in order, in one shell (so `. .venv/bin/activate`
-# holds for the lines after it). `make test` is left out: CI runs it on its own.
+# holds for the lines after it). `make test` is left out (CI runs it on its own), and so is
+# `make serve` (a server runs until stopped).
 # The clone is of the committed HEAD; uncommitted changes are not part of the check.
 # Usage: tools/fresh_clone_check.sh   (exit 0 when every command succeeded)
 set -euo pipefail
@@ -12,7 +13,7 @@ git clone --quiet "$repo" "$work/rechallenge"
 cd "$work/rechallenge"
 
 awk '/^```sh$/ {on = 1; next} /^```$/ {on = 0} on' README.md docs/getting-started.md \
-  | grep -Ev '^make (test|bench)\b' > "$work/commands.sh"
+  | grep -Ev '^make (test|bench|serve)\b' > "$work/commands.sh"
 echo "fresh-clone check: $(wc -l < "$work/commands.sh") documented command(s)"
 start=$SECONDS
 bash -euo pipefail -x "$work/commands.sh"

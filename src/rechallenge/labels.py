@@ -12,7 +12,9 @@ package data (`labels.json`); a study configuration can override any entry with 
 
 Kinds: ``variable``, ``level`` (``variable.level``), ``endpoint``, ``endpoint_short``,
 ``course``, ``response``, ``stop_reason``, ``criterion``, ``failure`` (CONSORT wording of a
-failed criterion), ``method`` (``setting.value``), ``resistance_class``, ``phase``, ``source``.
+failed criterion), ``method`` (``setting.value``), ``setting`` (a configuration key,
+``statistics.km_conf_type``), ``statistic`` (a results.json number, ``n_risk``),
+``resistance_class``, ``phase``, ``source``.
 A code with no entry is humanised (underscores become spaces, first letter capitalised), so
 no raw code ever reaches a reader. Templates may name ``{age_min}``, ``{age_max}``,
 ``{ecog_max}``, ``{stop_reasons}`` and ``{drivers}``; `Labels.with_params` fills them.
@@ -38,6 +40,8 @@ KINDS = (
     "criterion",
     "failure",
     "method",
+    "setting",
+    "statistic",
     "resistance_class",
     "phase",
     "source",

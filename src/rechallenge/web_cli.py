@@ -2,6 +2,7 @@
 
 Listens on 127.0.0.1 by default with no login. Any other address needs an access token
 (``--token-file`` or ``RECHALLENGE_WEB_TOKEN``); without one the command refuses to start.
+Each option falls back to its ``RECHALLENGE_WEB_*`` environment variable, as the settings do.
 """
 
 from __future__ import annotations
@@ -32,17 +33,25 @@ def build_settings(
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    host: Annotated[
+        str,
+        typer.Option(
+            envvar="RECHALLENGE_WEB_HOST", help="Address to listen on (loopback by default)."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="RECHALLENGE_WEB_PORT", help="TCP port.")] = 8000,
     data_dir: Annotated[
         Path,
         typer.Option(
-            "--data-dir", metavar="DIR", help="Uploads, run outputs and the SQLite database."
+            "--data-dir",
+            metavar="DIR",
+            envvar="RECHALLENGE_WEB_DATA_DIR",
+            help="Uploads, run outputs and the SQLite database.",
         ),
     ] = Path("rechallenge-data"),
-    workers: Annotated[int, typer.Option(help="Runs executed at the same time.")] = 2,
+    workers: Annotated[
+        int, typer.Option(envvar="RECHALLENGE_WEB_WORKERS", help="Runs executed at the same time.")
+    ] = 2,
     token_file: Annotated[
         Path | None,
         typer.Option(

@@ -17,6 +17,7 @@ import pytest
 fastapi = pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from tests.sources.conftest import pg_url  # noqa: E402, F401  (a throwaway PostgreSQL)
 
 from rechallenge.web import WebSettings, create_app  # noqa: E402
 

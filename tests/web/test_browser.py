@@ -28,6 +28,7 @@ from tests.web.conftest import (  # noqa: E402
     stop_server,
     zip_folder,
 )
+from tests.web.test_pages import raw_codes_in_text  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -103,6 +104,12 @@ def api_study(base_url: str, path: Path) -> str:
     return str(response.json()["id"])
 
 
+def words_of_the_app(page: Page) -> str:
+    """The page's visible text without the study's name (the user's own words: by default
+    the uploaded file's name, ``seed_cohort``)."""
+    return page.locator("main").inner_text().replace("seed_cohort", "")
+
+
 def run_and_wait(page: Page) -> None:
     """Press "Run the study" and wait for the page to show the finished run."""
     page.get_by_role("button", name="Run the study").click()
@@ -129,6 +136,7 @@ def test_upload_a_cohort_and_see_the_seeded_defect_reported(
     page.goto("/")
     page.get_by_label("Study name").fill("Seed cohort with a defect")
     page.get_by_label("Study data").set_input_files(files["bad"])
+    page.screenshot(path=shots / "0-upload.png", full_page=True)
     page.get_by_role("button", name="Upload and validate").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Seed cohort with a defect")
     expect(page.get_by_text("problem(s) found")).to_be_visible()
@@ -166,6 +174,7 @@ def test_run_the_study_and_read_the_pfsr_median(
     report = page.frame_locator("iframe[title='Study report']")
     expect(report.locator("body")).to_contain_text("rechallenge")
     assert "2.89" in row.inner_text()
+    assert raw_codes_in_text(words_of_the_app(page)) == []
     page.screenshot(path=shots / "3-run.png", full_page=True)
 
 
@@ -186,20 +195,21 @@ def test_change_the_configuration_run_again_and_compare_the_two_runs(
     page: Page, finished_study: str, shots: Path
 ) -> None:
     page.goto(f"/studies/{finished_study}/config")
-    page.get_by_label("Km Conf Type").select_option("log-log")
+    page.get_by_label("Confidence interval of the Kaplan–Meier estimates").select_option("log-log")
     page.screenshot(path=shots / "4-config.png", full_page=False)
     page.get_by_role("button", name="Save the configuration").click()
     expect(page.get_by_text("Configuration saved.")).to_be_visible()
     run_and_wait(page)
     page.get_by_role("link", name="Back to the study").click()
+    page.screenshot(path=shots / "5-history.png", full_page=True)
     page.get_by_role("button", name="Compare the two runs").click()
     expect(page.get_by_role("heading", name="Compare runs")).to_be_visible()
     changes = page.locator("#config-changes")
-    expect(changes).to_contain_text("statistics.km_conf_type")
-    expect(changes).to_contain_text("log-log")
-    expect(page.locator("#number-changes")).to_contain_text("km.PFSR.all.rates")
-    assert "log-log" in changes.inner_text()
-    page.screenshot(path=shots / "5-compare.png", full_page=True)
+    expect(changes).to_contain_text("Confidence interval of the Kaplan–Meier estimates")
+    expect(changes).to_contain_text("Log–log-transformed Greenwood intervals")
+    expect(page.locator("#number-changes")).to_contain_text("PFSR, all patients, 6-month rate")
+    assert raw_codes_in_text(words_of_the_app(page)) == []
+    page.screenshot(path=shots / "6-compare.png", full_page=True)
 
 
 def test_check_one_patient_for_eligibility(page: Page, shots: Path) -> None:
@@ -221,7 +231,7 @@ def test_check_one_patient_for_eligibility(page: Page, shots: Path) -> None:
     line2.get_by_label("Best response").select_option("sd")
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_role("heading", name="Eligible", exact=True)).to_be_visible()
-    page.screenshot(path=shots / "6-eligibility.png", full_page=True)
+    page.screenshot(path=shots / "7-eligibility.png", full_page=True)
 
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.outputs.test_report_visible import visible_text
 from tests.web.conftest import make_settings, upload, wait_for
 
 from rechallenge.config import StudyConfig, load_config
 from rechallenge.web import create_app, forms
+from rechallenge.web.worker import stage_words
 
 
 def submitted(config: StudyConfig) -> dict[str, str]:
@@ -90,7 +92,9 @@ def test_an_invalid_form_is_refused_with_the_key(web: TestClient, cohort_zip: by
     assert (saved.get("cohort") or {}).get("ecog_max", 2) == 2
 
 
-def test_run_compare_and_report_pages(web: TestClient, cohort_zip: bytes) -> None:
+@pytest.fixture(scope="module")
+def two_runs(web: TestClient, cohort_zip: bytes) -> tuple[str, str, str]:
+    """A study run twice: A with the defaults, B with log-log Kaplan-Meier intervals."""
     study = upload(web, cohort_zip)
     token = csrf_of(web, f"/studies/{study}")
     first = web.post(f"/studies/{study}/runs", data={"csrf_token": token}, follow_redirects=False)
@@ -98,23 +102,31 @@ def test_run_compare_and_report_pages(web: TestClient, cohort_zip: bytes) -> Non
     live = web.get(f"/runs/{run_a}").text
     assert 'id="run-progress"' in live
     assert wait_for(web, run_a)["status"] == "done"
+    config = StudyConfig().model_dump(mode="json")
+    config["statistics"]["km_conf_type"] = "log-log"
+    run_b = web.post(f"/api/studies/{study}/runs", json=config).json()["run_id"]
+    assert wait_for(web, run_b)["status"] == "done"
+    return study, run_a, run_b
+
+
+def test_run_compare_and_report_pages(web: TestClient, two_runs: tuple[str, str, str]) -> None:
+    study, run_a, run_b = two_runs
     page = web.get(f"/runs/{run_a}").text
     assert "median PFSR, months (95% CI)" in page and "2.89" in page
     assert f"/runs/{run_a}/outputs.zip" in page and "manuscript.docx" in page
+    assert "Table 1. Definition of acquired immune resistance, as applied" in page
+    assert "Figure 6. Cox proportional-hazards models for PFSR: hazard ratios" in page
     report = web.get(f"/runs/{run_a}/report")
     assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
-    config = StudyConfig().model_dump(mode="json")
-    config["statistics"]["km_conf_type"] = "log-log"
-    second = web.post(f"/api/studies/{study}/runs", json=config)
-    run_b = second.json()["run_id"]
-    assert wait_for(web, run_b)["status"] == "done"
     compare = web.get(f"/compare?a={run_a}&b={run_b}").text
-    assert "statistics.km_conf_type" in compare
-    assert "log-log" in compare
+    assert 'data-path="statistics.km_conf_type"' in compare
+    assert "Confidence interval of the Kaplan–Meier estimates" in compare
+    assert "Log–log-transformed Greenwood intervals" in compare
     moved = re.search(r"Numbers that moved \((\d+)\)", compare)
     assert moved and int(moved.group(1)) > 0
-    assert "km.PFSR.all.rates.[6 months].lower" in compare  # the band moved, the median not
-    assert "km.PFSR.all.median_months" not in compare
+    assert "PFSR, all patients, 6-month rate, lower 95% CI" in compare  # the band moved
+    assert "PFSR, all patients, median, months" not in compare  # the median did not
+    token = csrf_of(web, f"/studies/{study}")
     variant = web.post(
         "/runs/compare-variant",
         data={"csrf_token": token, "run_id": run_a, "definition": "sitc2020"},
@@ -123,6 +135,42 @@ def test_run_compare_and_report_pages(web: TestClient, cohort_zip: bytes) -> Non
     assert variant.status_code == 303 and f"compare={run_a}" in variant.headers["location"]
     history = web.get(f"/studies/{study}").text
     assert "Run 1" in history and "Run 2" in history
+
+
+UNDERSCORED = re.compile(r"\w_\w")
+DOTTED = re.compile(r"\b[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*")
+
+
+def raw_codes(html: str) -> list[str]:
+    """Configuration codes and results paths in a page's visible text (words only pass)."""
+    return raw_codes_in_text(visible_text(html))
+
+
+def raw_codes_in_text(text: str) -> list[str]:
+    """Words with an underscore inside, dotted paths, and lines with a bracket."""
+    found = [m.group(0) for m in UNDERSCORED.finditer(text)]
+    found += [m.group(0) for m in DOTTED.finditer(text)]
+    found += [line for line in text.splitlines() if "[" in line]
+    return found
+
+
+def test_raw_code_check_finds_codes() -> None:
+    page = "<p>km.OS.all.rates.[12 months].lower</p><p>schoenfeld2021 ecog_max</p>"
+    assert raw_codes(page) == ["g_m", "km.OS", "all.rates", "km.OS.all.rates.[12 months].lower"]
+    assert raw_codes("<p>Schoenfeld et al. (2021), 2.89 (1.97–NR)</p>") == []
+
+
+def test_run_and_compare_pages_show_words_not_codes(
+    web: TestClient, two_runs: tuple[str, str, str]
+) -> None:
+    _, run_a, run_b = two_runs
+    run_page = web.get(f"/runs/{run_a}").text
+    assert "Acquired immune resistance as defined by Schoenfeld et al. (2021)" in run_page
+    assert "schoenfeld2021" not in visible_text(run_page)
+    compare_page = web.get(f"/compare?a={run_a}&b={run_b}").text
+    assert "OS, all patients, 12-month rate, lower 95% CI" in compare_page
+    for page in (run_page, compare_page):
+        assert raw_codes(page) == []
 
 
 def test_the_eligibility_form_answers_in_words(web: TestClient) -> None:
@@ -161,3 +209,18 @@ def test_problems_table_is_sortable_filterable_and_downloadable(
     assert f"/studies/{study}/problems.csv" in page
     csv_text = web.get(f"/studies/{study}/problems.csv").text
     assert csv_text.splitlines()[0] == "code,severity,table,row,column,message,fix,value"
+
+
+@pytest.mark.parametrize(
+    ("stage", "shown"),
+    [
+        ("writing figure figure1_km_pfs", "writing the figures"),
+        ("writing table table_cox_pfsr", "writing the tables"),
+        ("writing results.json", "writing the results"),
+        ("writing datasets", "writing the datasets"),
+        ("writing manuscript", "writing the manuscript"),
+        ("computing the statistics", "computing the statistics"),  # already words
+    ],
+)
+def test_the_live_stage_is_shown_in_words(stage: str, shown: str) -> None:
+    assert stage_words(stage) == shown

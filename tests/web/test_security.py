@@ -91,6 +91,16 @@ def test_serve_refuses_to_start_off_loopback_without_a_token(
     assert "refusing to listen on 0.0.0.0" in result.output
 
 
+def test_serve_reads_its_options_from_the_environment_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECHALLENGE_WEB_TOKEN", raising=False)
+    monkeypatch.setenv("RECHALLENGE_WEB_HOST", "0.0.0.0")
+    result = CliRunner().invoke(cli_app, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0" in result.output
+
+
 def test_loopback_and_token_settings_are_accepted(tmp_path: Path) -> None:
     assert WebSettings(data_dir=tmp_path).token is None
     assert WebSettings(host="0.0.0.0", token=TOKEN, data_dir=tmp_path).token is not None  # type: ignore[arg-type]
@@ -221,3 +231,11 @@ def test_templates_escape_what_users_type(client: TestClient, cohort_zip: bytes)
     page = client.get("/").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_cookies_are_secure_over_https_behind_a_proxy_on_loopback(settings: WebSettings) -> None:
+    with TestClient(create_app(settings), base_url="https://rechallenge.example") as https:
+        cookie = https.get("/").headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie
+    with TestClient(create_app(settings)) as plain:  # http on loopback: a browser would drop it
+        assert "Secure" not in plain.get("/").headers["set-cookie"]

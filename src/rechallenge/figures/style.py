@@ -32,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.rcsetup import cycler
+from matplotlib.transforms import Bbox
 
 from rechallenge.figures.settings import FigureStyle
 
@@ -293,18 +294,81 @@ def fit_axes_to_width(fig: Figure, axes: Sequence[Axes], width_in: float, rounds
             ax.set_position((left / width_in, p.y0, (right - left) / width_in, p.height))
 
 
+VECTOR_FORMATS: Final = ("pdf", "svg", "eps", "ps")
+
+
+@contextmanager
+def _recorded_tight_bbox(fig: Figure) -> Iterator[list[Bbox]]:
+    """Record the tight bounding boxes `savefig` measures on ``fig`` inside the block."""
+    found: list[Bbox] = []
+    measure = fig.get_tightbbox
+
+    def recording(*args: Any, **kwargs: Any) -> Bbox:
+        bbox = measure(*args, **kwargs)
+        found.append(bbox)
+        return bbox
+
+    fig.get_tightbbox = recording  # type: ignore[method-assign]
+    try:
+        yield found
+    finally:
+        del fig.get_tightbbox
+
+
+@contextmanager
+def _layout_kept(fig: Figure) -> Iterator[None]:
+    """Keep the layout the last save computed (a constrained layout is not run again)."""
+    engine = fig.get_layout_engine()
+    if engine is None:
+        yield
+        return
+    fig.set_layout_engine("none")
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
+def _save_order(formats: Sequence[str]) -> list[str]:
+    """Raster formats first, then PDF, then the other vector formats (stable otherwise)."""
+    rank = {"pdf": 1}
+    return sorted(formats, key=lambda f: rank.get(f, 2) if f in VECTOR_FORMATS else 0)
+
+
 def save_figure(
     fig: Figure, stem: Path, formats: tuple[str, ...] = ("png", "svg", "pdf"), dpi: int = 300
 ) -> list[Path]:
-    """Save ``fig`` as ``stem.<fmt>`` for each format with journal settings; return the paths."""
-    paths: list[Path] = []
+    """Save ``fig`` as ``stem.<fmt>`` for each format with journal settings; return the paths.
+
+    Figures are saved with a tight bounding box, which matplotlib finds by drawing the figure
+    once without output before drawing it for real (a constrained layout is computed in that
+    drawing too). The vector formats share one geometry (72 units per inch), so the layout and
+    the box the PDF measures are reused for SVG and the others: one drawing fewer per figure.
+    A raster format measures its own layout and box at its resolution.
+    """
+    paths: dict[str, Path] = {}
     stem.parent.mkdir(parents=True, exist_ok=True)
+    vector_bbox: Bbox | None = None
     with journal_style():
-        for fmt in formats:
+        for fmt in _save_order(formats):
             path = stem.with_suffix(f".{fmt}")
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=SAVE_METADATA.get(fmt))
-            paths.append(path)
-    return paths
+            options: dict[str, Any] = {
+                "format": fmt,
+                "dpi": dpi,
+                "metadata": SAVE_METADATA.get(fmt),
+            }
+            if fmt in VECTOR_FORMATS and vector_bbox is not None:
+                with _layout_kept(fig):
+                    fig.savefig(path, bbox_inches=vector_bbox, **options)
+            elif fmt in VECTOR_FORMATS and mpl.rcParams["savefig.bbox"] == "tight":
+                with _recorded_tight_bbox(fig) as found:
+                    fig.savefig(path, **options)
+                pad = float(mpl.rcParams["savefig.pad_inches"])
+                vector_bbox = found[-1].padded(pad) if len(found) == 1 else None
+            else:
+                fig.savefig(path, **options)
+            paths[fmt] = path
+    return [paths[fmt] for fmt in formats]
 
 
 def gid(*parts: object) -> str:

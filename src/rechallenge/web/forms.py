@@ -90,12 +90,12 @@ def _option_label(labels: Labels, key: str, value: str) -> str:
     text = labels.get("method", f"{setting}.{value}", default="")
     if not text and "_" in value:
         text = labels.get("method", f"{setting}.{value.split('_')[0]}", default="")
-    return f"{value}: {text}" if text else value
+    return text[:1].upper() + text[1:] if text else value
 
 
 def _leaf(key: str, node: dict[str, Any], value: Any, labels: Labels) -> Field:
     """The control for one schema leaf."""
-    title = node.get("title", key.rsplit(".", 1)[-1])
+    title = labels.get("setting", key, default=node.get("title", key.rsplit(".", 1)[-1]))
     help_text = node.get("description", "")
     choices = [n for n in node.get("anyOf", [node]) if n.get("type") != "null"]
     main = choices[0] if choices else node

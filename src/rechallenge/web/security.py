@@ -87,7 +87,11 @@ def session_ok(request: Request, token: str, secret: str) -> bool:
 def security_headers(
     secure_cookies: bool,
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Middleware: the CSRF cookie for every browser and the security headers on every page."""
+    """Middleware: the CSRF cookie for every browser and the security headers on every page.
+
+    Cookies are ``Secure`` off loopback and whenever the request came over HTTPS (behind a
+    TLS reverse proxy on the same machine, whose ``X-Forwarded-Proto`` uvicorn honours).
+    """
 
     async def middleware(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -114,7 +118,7 @@ def security_headers(
                 request.state.csrf_cookie,
                 httponly=True,
                 samesite="strict",
-                secure=secure_cookies,
+                secure=secure_cookies or request.url.scheme == "https",
             )
         return response
 

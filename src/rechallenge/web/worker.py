@@ -137,12 +137,28 @@ def execute_run(database_url: str, data_dir: str, run_id: str) -> None:
             job[1],
             root / job[2],
             show_ids=job[3],
-            progress=lambda fraction, stage: record(progress=fraction, stage=stage),
+            progress=lambda fraction, stage: record(progress=fraction, stage=stage_words(stage)),
         )
     except Exception as exc:  # the reason is shown to the user; IDs never reach it
         record(status="failed", error=describe(exc), finished=now())
         return
     record(status="done", progress=1.0, stage="done", finished=now())
+
+
+WRITING = {"figure": "writing the figures", "table": "writing the tables"}
+WRITTEN = {"results.json": "writing the results", "datasets": "writing the datasets"}
+
+
+def stage_words(stage: str) -> str:
+    """The pipeline's progress note as the run page shows it: ``writing table table1_x``
+    becomes ``writing the tables`` (no file stem reaches the page)."""
+    verb, _, what = stage.partition(" ")
+    if verb != "writing" or not what:
+        return stage
+    kind = what.split(" ", 1)[0]
+    if kind in WRITING:
+        return WRITING[kind]
+    return WRITTEN.get(what, f"writing the {what.replace('_', ' ')}")
 
 
 def describe(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ from rechallenge.errors import ConfigError
 from rechallenge.pipeline import summary_rows
 from rechallenge.web import compare, forms, services
 from rechallenge.web.deps import PageAccess, QueueDep, SessionDep, SettingsDep, get_settings
+from rechallenge.web.downloads import downloads
 from rechallenge.web.eligibility import EligibilityError, classify
 from rechallenge.web.execution import config_yaml, parse_config, public_problem
 from rechallenge.web.models import Run, Study
@@ -56,13 +57,6 @@ async def csrf_checked(
 Csrf = Depends(csrf_checked)
 Page = [PageAccess]
 Post = [PageAccess, Csrf]
-DOWNLOADS = (
-    ("report.html", "Report (HTML)"),
-    ("manuscript.docx", "Manuscript (Word)"),
-    ("results.json", "Results (JSON)"),
-    ("study.yaml", "Configuration (YAML)"),
-    ("run.log", "Run log"),
-)
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -90,7 +84,7 @@ def login(request: Request, settings: SettingsDep, token: Annotated[str, Form()]
         sign(settings.secret_key.get_secret_value(), "auth:" + real),
         httponly=True,
         samesite="strict",
-        secure=not settings.is_loopback,
+        secure=not settings.is_loopback or request.url.scheme == "https",
     )
     return response
 
@@ -260,28 +254,6 @@ def _results(run: Run, settings: WebSettings) -> dict[str, Any] | None:
     return loaded
 
 
-def _downloads(run: Run, settings: WebSettings) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every file of the run's folder, grouped: (heading, [(path, link text)]) in a stable order.
-
-    Tables, figures and datasets are listed once per stem with a link per format.
-    """
-    out = settings.data_dir / run.out_path
-    groups = [("Report and results", [(n, t) for n, t in DOWNLOADS if (out / n).is_file()])]
-    for folder, heading in (("tables", "Tables"), ("figures", "Figures"), ("datasets", "Datasets")):
-        stems: dict[str, list[str]] = {}
-        for path in sorted((out / folder).glob("*")) if (out / folder).is_dir() else []:
-            if path.is_file() and not path.is_symlink():
-                stems.setdefault(path.stem, []).append(path.suffix.lstrip("."))
-        links = [
-            (f"{folder}/{stem}.{fmt}", f"{stem} ({fmt})")
-            for stem, fmts in stems.items()
-            for fmt in fmts
-        ]
-        if links:
-            groups.append((heading, links))
-    return groups
-
-
 @router.get("/runs/{run_id}", response_class=HTMLResponse, dependencies=Page)
 def run_page(
     request: Request, run_id: str, session: SessionDep, settings: SettingsDep
@@ -296,7 +268,7 @@ def run_page(
         run=run,
         study=run.study,
         summary=summary_rows(results) if results else [],
-        downloads=_downloads(run, settings) if results else [],
+        downloads=downloads(settings.data_dir / run.out_path, results) if results else [],
     )
 
 
