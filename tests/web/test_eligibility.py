@@ -49,6 +49,19 @@ def test_a_responder_progressing_on_treatment_is_eligible(client: TestClient) ->
     assert {c["criterion"] for c in body["criteria"]} >= {"acquired_resistance", "ecog_max"}
 
 
+def test_sitc_secondary_resistance_counts_as_the_acquired_phenotype(client: TestClient) -> None:
+    """PR, then confirmed PD on treatment after > 6 months of exposure: SITC 2020 and 2023
+    call it secondary resistance, the phenotype Schoenfeld 2021 calls acquired."""
+    body = check(client, ELIGIBLE)
+    assert by_definition(body) == {
+        "schoenfeld2021": True,
+        "sitc2020": True,
+        "sitc2023_combination": True,
+    }
+    classes = {v["definition"]: v["resistance_class"] for v in body["resistance"]}
+    assert "secondary" in classes["sitc2023_combination"].lower()
+
+
 def test_stable_disease_only_is_not_acquired_resistance(client: TestClient) -> None:
     patient = {**ELIGIBLE, "lines": [{**ELIGIBLE["lines"][0], "best_response": "sd"}]}
     patient["lines"][0]["response_date"] = None

@@ -36,6 +36,8 @@ from rechallenge.web.schemas import (
 )
 
 # The short class keys the cohort criteria read (as the pipeline's screening frame has them).
+# The acquired-resistance phenotype under each definition's name (SITC: secondary).
+ACQUIRED_PHENOTYPE = frozenset({ResistanceClass.ACQUIRED, ResistanceClass.SECONDARY})
 CLASS_KEYS = {
     ResistanceClass.ACQUIRED: "acquired",
     ResistanceClass.PRIMARY: "primary",
@@ -132,7 +134,7 @@ def classify(patient: EligibilityIn) -> EligibilityOut:
                 definition=definition,
                 name=_definition_name(labels, definition),
                 resistance_class=_class_name(labels, result.resistance_class),
-                acquired=result.resistance_class is ResistanceClass.ACQUIRED,
+                acquired=result.resistance_class in ACQUIRED_PHENOTYPE,
                 reason=result.reason,
             )
         )
