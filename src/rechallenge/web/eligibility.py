@@ -35,9 +35,9 @@ from rechallenge.web.schemas import (
     Line,
 )
 
-# The short class keys the cohort criteria read (as the pipeline's screening frame has them).
 # The acquired-resistance phenotype under each definition's name (SITC: secondary).
 ACQUIRED_PHENOTYPE = frozenset({ResistanceClass.ACQUIRED, ResistanceClass.SECONDARY})
+# The short class keys the cohort criteria read (as the pipeline's screening frame has them).
 CLASS_KEYS = {
     ResistanceClass.ACQUIRED: "acquired",
     ResistanceClass.PRIMARY: "primary",
