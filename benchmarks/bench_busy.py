@@ -133,13 +133,15 @@ def tasks(n: int) -> dict[str, dict[str, Callable[[], object]]]:
     }
 
 
-def run(n: int, reps: int) -> str:
-    """Time every tool quiet and busy; return the markdown report."""
+def run(n: int, reps: int, only: str = "") -> str:
+    """Time every tool quiet and busy (tasks whose name contains ``only``); the report."""
     peer_reps = max(3, reps // 2)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for task, tools in tasks(n).items():
+            if only not in task:
+                continue
             cells: dict[str, float] = {}
             for busy in (False, True):
                 with competing_load(busy):
@@ -188,10 +190,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=10**6)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--only", default="", help="run only tasks whose name contains this")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="markdown file to write")
     args = parser.parse_args()
-    report = run(args.n, args.reps)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
+    report = run(args.n, args.reps, args.only)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(report)
     print(report)
 
 
