@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -210,22 +208,35 @@ class LesionObs(NamedTuple):
     row: int
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """The lesion rows of one follow-up date of the course."""
+class Assessment(NamedTuple):
+    """The lesion rows of one follow-up date of the course.
+
+    A named tuple built from the patient's `DateRows` (shared by every course that reads the
+    date), so the rows keyed by lesion id and the sorted source rows are made once per date.
+    """
 
     date: pd.Timestamp
     day: int
     rows: tuple[LesionObs, ...]
+    source_rows: tuple[int, ...]  # the spreadsheet rows of this assessment, ascending
+    ids: dict[str, LesionObs]
 
     def by_id(self) -> dict[str, LesionObs]:
-        """Rows keyed by lesion id."""
-        return {o.lesion_id: o for o in self.rows}
+        """Rows keyed by lesion id (the shared mapping: do not modify it)."""
+        return self.ids
 
-    @cached_property
-    def source_rows(self) -> tuple[int, ...]:
-        """The spreadsheet rows of this assessment."""
-        return tuple(sorted([o.row for o in self.rows]))
+
+class DateRows(NamedTuple):
+    """One assessment date of a patient: its rows, keyed by lesion id, and sorted row numbers."""
+
+    rows: tuple[LesionObs, ...]
+    source_rows: tuple[int, ...]
+    ids: dict[str, LesionObs]
+
+
+def _date_rows(rows: tuple[LesionObs, ...]) -> DateRows:
+    """The `DateRows` of one date's observations."""
+    return DateRows(rows, tuple(sorted([o.row for o in rows])), {o.lesion_id: o for o in rows})
 
 
 @dataclass
@@ -352,16 +363,37 @@ class PatientLesions:
 
     patient_id: str | None
     by_date: dict[pd.Timestamp, tuple[LesionObs, ...]]
+    #: Assessment dates, ascending.
+    dates: list[pd.Timestamp] = field(init=False, repr=False, compare=False)
+    #: Dates, ascending, at which a target or non-target lesion was assessed.
+    disease_dates: list[pd.Timestamp] = field(init=False, repr=False, compare=False)
+    #: `dates` and `disease_dates` as day numbers (`day_number`), for integer searches.
+    days: list[int] = field(init=False, repr=False, compare=False)
+    disease_days: list[int] = field(init=False, repr=False, compare=False)
+    #: `DateRows` of every date, in the order of `dates`.
+    date_rows: list[DateRows] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def dates(self) -> list[pd.Timestamp]:
-        """Assessment dates, ascending."""
-        return list(self.by_date)
+    def __post_init__(self) -> None:
+        """Derive the date lists once (every course of the patient searches them)."""
+        dates = list(self.by_date)
+        disease = [d for d, obs in self.by_date.items() if any(o.role != "new" for o in obs)]
+        values = {
+            "dates": dates,
+            "disease_dates": disease,
+            "days": [day_number(d) for d in dates],
+            "disease_days": [day_number(d) for d in disease],
+            "date_rows": [_date_rows(rows) for rows in self.by_date.values()],
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
-    @cached_property
-    def disease_dates(self) -> list[pd.Timestamp]:
-        """Dates, ascending, at which a target or non-target lesion was assessed."""
-        return [d for d, obs in self.by_date.items() if any(o.role != "new" for o in obs)]
+
+NS_PER_DAY = 86_400_000_000_000
+
+
+def day_number(date: pd.Timestamp) -> int:
+    """Whole days from 1970-01-01 to a date (midnight), exactly as `(date - epoch).days`."""
+    return int(date.value // NS_PER_DAY)
 
 
 def _grouped_observations(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
@@ -495,10 +527,15 @@ def prepare_course(
     start = pd.Timestamp(course_start).normalize()
     end = None if _blank(course_end) else pd.Timestamp(course_end).normalize()
     course = PreparedCourse(data.patient_id, start, None, (), (), ())
-    earliest = start - pd.Timedelta(days=settings.baseline_window_days)
     dates, disease_dates = data.dates, data.disease_dates
-    in_window = bisect_left(disease_dates, earliest)
-    candidates = disease_dates[in_window : bisect_right(disease_dates, start)]
+    # searches run on day numbers (ints compare far faster than Timestamps); same positions
+    start_day = day_number(start)
+    end_day = None if end is None else day_number(end)
+    days, disease_days = data.days, data.disease_days
+    earliest = start_day - settings.baseline_window_days
+    in_window = bisect_left(disease_days, earliest)
+    last_candidate = bisect_right(disease_days, start_day)
+    candidates = disease_dates[in_window:last_candidate]
     if not candidates:
         before = disease_dates[:in_window]
         if before:
@@ -525,19 +562,20 @@ def prepare_course(
             )
         return course
     course.baseline_date = candidates[-1]
-    _check_pre_baseline(course, data, earliest)
+    _check_pre_baseline(course, data, earliest, disease_days[last_candidate - 1])
     _set_baseline(course, list(data.by_date[candidates[-1]]))
-    in_course = dates[
-        bisect_right(dates, start) : len(dates) if end is None else bisect_left(dates, end)
-    ]
+    first = bisect_right(days, start_day)
+    stop = len(dates) if end_day is None else bisect_left(days, end_day)
+    date_rows = data.date_rows
     course.followups = tuple(
-        Assessment(date=d, day=(d - start).days, rows=data.by_date[d]) for d in in_course
+        Assessment(dates[i], days[i] - start_day, *date_rows[i]) for i in range(first, stop)
     )
-    if end is not None:
-        before_end = disease_dates[: bisect_left(disease_dates, end)]
-        last = before_end[-1] if before_end else None
-        if last is not None and last > start and (end - last).days <= settings.baseline_window_days:
-            course.next_baseline = last
+    if end_day is not None:
+        before_end = bisect_left(disease_days, end_day)
+        last = disease_days[before_end - 1] if before_end else None
+        window = settings.baseline_window_days
+        if last is not None and last > start_day and end_day - last <= window:
+            course.next_baseline = disease_dates[before_end - 1]
     return course
 
 
@@ -550,12 +588,14 @@ def _disease_in_course(
 
 
 def _check_pre_baseline(
-    course: PreparedCourse, data: PatientLesions, earliest: pd.Timestamp
+    course: PreparedCourse, data: PatientLesions, earliest: int, baseline: int
 ) -> None:
-    """Rows inside the baseline window but before the baseline date are not used: say so."""
-    assert course.baseline_date is not None
-    dates = data.dates
-    window = dates[bisect_left(dates, earliest) : bisect_left(dates, course.baseline_date)]
+    """Rows inside the baseline window but before the baseline date are not used: say so.
+
+    `earliest` and `baseline` are day numbers (`day_number`).
+    """
+    days = data.days
+    window = data.dates[bisect_left(days, earliest) : bisect_left(days, baseline)]
     early = [o.row for d in window for o in data.by_date[d]]
     if early:
         course.warn(
@@ -604,7 +644,10 @@ def _set_baseline(course: PreparedCourse, rows: list[LesionObs]) -> None:
             "record the others as non_target",
             [o.row for o in targets],
         )
-    per_organ = Counter(_organ_key(o) for o in targets)
+    per_organ: dict[str, int] = {}
+    for o in targets:
+        key = _organ_key(o)
+        per_organ[key] = per_organ.get(key, 0) + 1
     for organ, n in sorted(per_organ.items()):
         if n > MAX_TARGETS_PER_ORGAN:
             course.reject(
