@@ -766,25 +766,25 @@ def target_response(
     """
     known = [v for v in values if v is not None]
     sod = sum(known, 0)
+    progression = meets_pd(nadir_sod, sod)
     if len(known) < len(values):
-        if settings.missing_target_rule == "lower_bound_pd" and meets_pd(nadir_sod, sod):
+        if settings.missing_target_rule == "lower_bound_pd" and progression:
             return TargetResult(Response.PD, sod, False, ("pd_with_missing_targets",))
         return TargetResult(Response.NE, sod, False)
-    sizes = [v for v in values if v is not None]
-    non_nodal = [v for v, n in zip(sizes, nodal, strict=True) if not n]
-    nodes = [v for v, n in zip(sizes, nodal, strict=True) if n]
-    if all(v == 0 for v in non_nodal) and all(v < NODE_NORMAL_BELOW_UM for v in nodes):
-        if nodes and meets_pd(nadir_sod, sod):
+    pairs = list(zip(known, nodal, strict=True))  # every value is known here
+    # CR: every non-nodal target 0 and every node below 10 mm (one pass over the targets)
+    if all(v < NODE_NORMAL_BELOW_UM if n else v == 0 for v, n in pairs):
+        if progression and any(nodal):
             if settings.node_cr_with_sod_increase == "pd":
                 return TargetResult(Response.PD, sod, True, ("cr_with_sod_increase",))
             return TargetResult(Response.CR, sod, True, ("cr_with_sod_increase",))
         return TargetResult(Response.CR, sod, True)
-    if meets_pd(nadir_sod, sod):
+    if progression:
         return TargetResult(Response.PD, sod, True)
     if (
         settings.reappearance_after_cr_is_pd
         and previous_overall_cr
-        and any(v > 0 for v in non_nodal)
+        and any(v > 0 for v, n in pairs if not n)
     ):
         return TargetResult(Response.PD, sod, True, ("reappearance_after_cr",))
     if meets_pr(baseline_sod, sod):
@@ -949,7 +949,7 @@ def _recist_timepoints(course: PreparedCourse, settings: RecistSettings) -> list
     last_evaluable: Response | None = None
     out: list[Timepoint] = []
     for a in course.followups:
-        rows = a.by_id()
+        rows = a.ids
         tr, measured = assess_targets(
             course.targets, rows, baseline_sod, nadir, settings, last_evaluable == Response.CR
         )
