@@ -1,7 +1,8 @@
 """The faster RECIST paths against the plain formulations they replaced (hypothesis).
 
 `target_response` decides CR in one pass over (value, nodal) pairs and evaluates the PD rule
-once; `prepare_course` searches integer day numbers instead of Timestamps. Each is compared
+once; `prepare_course` searches integer day numbers instead of Timestamps;
+`lesions_by_patient` derives each patient's date lists for the whole table at once. Each is compared
 here with the earlier, direct formulation on generated inputs, so a later change that breaks
 the equivalence fails.
 """
@@ -16,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rechallenge.rules.recist import (
+    PatientLesions,
     RecistSettings,
     TargetResult,
+    lesions_by_patient,
     patient_lesions,
     prepare_course,
     target_response,
@@ -161,3 +164,43 @@ def test_prepare_course_windows_match_timestamp_searches(
         if last is not None and last > start and (end - last).days <= window:
             next_baseline = last
     assert course.next_baseline == next_baseline
+
+
+@st.composite
+def many_patients(draw: st.DrawFn) -> pd.DataFrame:
+    """Lesion rows of 1-4 patients, rows shuffled, several lesions per date, source rows mixed."""
+    rows = []
+    for p in range(draw(st.integers(1, 4))):
+        for day in draw(st.sets(st.integers(-50, 200), min_size=1, max_size=5)):
+            for k in range(draw(st.integers(1, 3))):
+                role = draw(st.sampled_from(["target", "non_target", "new"]))
+                rows.append(
+                    {
+                        "patient_id": f"P{p}",
+                        "assessment_date": START + pd.Timedelta(days=day),
+                        "lesion_id": f"L{k}",
+                        "role": role,
+                        "organ": "lung",
+                        "lymph_node": draw(st.booleans()),
+                        "size_mm": float(draw(st.integers(0, 40))),
+                        "status": None,
+                    }
+                )
+    order = draw(st.permutations(range(len(rows))))
+    table = pd.DataFrame([rows[i] for i in order])
+    source = draw(st.permutations(range(2, len(rows) + 2)))
+    return table.assign(source_row=list(source))
+
+
+@settings(max_examples=100, deadline=None)
+@given(many_patients())
+def test_grouping_column_wise_matches_per_patient_derivation(table: pd.DataFrame) -> None:
+    grouped = lesions_by_patient(table)
+    assert sorted(grouped) == sorted(table["patient_id"].unique())
+    for pid, data in grouped.items():
+        plain = PatientLesions(pid, data.by_date)  # the lists derived row by row
+        assert data.dates == plain.dates == sorted(data.by_date)
+        assert data.disease_dates == plain.disease_dates
+        assert data.days == plain.days
+        assert data.disease_days == plain.disease_days
+        assert data.date_rows == plain.date_rows

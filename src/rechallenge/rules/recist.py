@@ -375,14 +375,39 @@ class PatientLesions:
 
     def __post_init__(self) -> None:
         """Derive the date lists once (every course of the patient searches them)."""
+        self._set_derived(
+            [day_number(d) for d in self.by_date],
+            [any(o.role != "new" for o in obs) for obs in self.by_date.values()],
+            [_date_rows(rows) for rows in self.by_date.values()],
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        patient_id: str,
+        by_date: dict[pd.Timestamp, tuple[LesionObs, ...]],
+        days: list[int],
+        disease: list[bool],
+        date_rows: list[DateRows],
+    ) -> PatientLesions:
+        """The same object from lists computed column-wise for a whole table (`_slice_groups`),
+        without deriving them again row by row: `days` are the day numbers of the dates,
+        `disease` whether a target or non-target lesion was assessed, in date order."""
+        made = object.__new__(cls)
+        object.__setattr__(made, "patient_id", patient_id)
+        object.__setattr__(made, "by_date", by_date)
+        made._set_derived(days, disease, date_rows)
+        return made
+
+    def _set_derived(self, days: list[int], disease: list[bool], date_rows: list[DateRows]) -> None:
+        """Store the derived lists from day numbers and disease flags in date order."""
         dates = list(self.by_date)
-        disease = [d for d, obs in self.by_date.items() if any(o.role != "new" for o in obs)]
         values = {
             "dates": dates,
-            "disease_dates": disease,
-            "days": [day_number(d) for d in dates],
-            "disease_days": [day_number(d) for d in disease],
-            "date_rows": [_date_rows(rows) for rows in self.by_date.values()],
+            "disease_dates": [d for d, flag in zip(dates, disease, strict=True) if flag],
+            "days": days,
+            "disease_days": [d for d, flag in zip(days, disease, strict=True) if flag],
+            "date_rows": date_rows,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -423,7 +448,11 @@ def _grouped_observations(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
             lesions["source_row"].astype(int).to_numpy()[order].tolist(),
         )
     )
-    return _slice_groups(observations, patient_codes[order], day_codes[order], patients, days)
+    roles = lesions["role"].astype(str).to_numpy()[order]
+    rows = lesions["source_row"].astype(int).to_numpy()[order]
+    return _slice_groups(
+        observations, patient_codes[order], day_codes[order], patients, days, roles, rows
+    )
 
 
 def _slice_groups(
@@ -432,26 +461,46 @@ def _slice_groups(
     day_codes: np.ndarray,
     patients: pd.Index,
     days: pd.Index,
+    roles: np.ndarray,
+    source_rows: np.ndarray,
 ) -> dict[str, PatientLesions]:
-    """Cut the sorted observations into patients and, within each, assessment dates."""
+    """Cut the sorted observations into patients and, within each, assessment dates.
+
+    Per date, the day number, whether a target or non-target lesion was assessed and the
+    sorted source rows are computed for all dates at once (numpy), not per patient.
+    """
     n = len(observations)
     new_patient = np.flatnonzero(np.diff(patient_codes, prepend=-1) != 0).tolist()
-    new_date = np.flatnonzero(
+    starts = np.flatnonzero(
         (np.diff(patient_codes, prepend=-1) != 0) | (np.diff(day_codes, prepend=-1) != 0)
-    ).tolist()
+    )
+    new_date = starts.tolist()
     day_of = [pd.Timestamp(d) for d in days]
+    numbers = [day_number(d) for d in day_of]  # day code -> day number
+    group_day = [numbers[c] for c in day_codes[starts].tolist()]
+    disease = np.logical_or.reduceat(roles != "new", starts).tolist() if n else []
+    group = np.repeat(np.arange(len(new_date)), np.diff([*new_date, n]))
+    sorted_rows = source_rows[np.lexsort((source_rows, group))].tolist()
     date_starts = [*new_date, n]
     out: dict[str, PatientLesions] = {}
     g = 0
     for p, first in enumerate(new_patient):
         last = new_patient[p + 1] if p + 1 < len(new_patient) else n
         by_date: dict[pd.Timestamp, tuple[LesionObs, ...]] = {}
+        date_rows: list[DateRows] = []
+        first_group = g
         while date_starts[g] < last:
             start, stop = date_starts[g], date_starts[g + 1]
-            by_date[day_of[day_codes[start]]] = tuple(observations[start:stop])
+            rows = tuple(observations[start:stop])
+            by_date[day_of[day_codes[start]]] = rows
+            date_rows.append(
+                DateRows(rows, tuple(sorted_rows[start:stop]), {o.lesion_id: o for o in rows})
+            )
             g += 1
         pid = str(patients[patient_codes[first]])
-        out[pid] = PatientLesions(pid, by_date)
+        out[pid] = PatientLesions.from_columns(
+            pid, by_date, group_day[first_group:g], disease[first_group:g], date_rows
+        )
     return out
 
 
