@@ -10,9 +10,12 @@ pinned to one CPU (``--cpu``, default 0; ``os.sched_setaffinity``), so every siz
 own peak memory (``ru_maxrss``). The child replaces ``pipeline.StageTimer`` by a subclass
 that reports each stage as it ends, and times the file reading inside stage 1, which splits
 ``load`` into ``read`` (CSV files to raw tables) and ``validate`` (parsing, schema and
-relational checks, drug classification). ``untimed`` is wall time inside ``run_study``
-outside the five stages (results assembly, run log, summary table); ``derive`` includes
-building the ADaM datasets.
+relational checks, drug classification); the patient facts (courses, RECIST/iRECIST responses,
+resistance), which ``load`` derives once so that ``validate`` raises what ``run`` would, are
+timed there too and counted in ``rules``, not ``validate``. Every stage also reports its CPU
+seconds (``time.process_time``): on a shared machine wall time includes waiting for the core.
+``untimed`` is wall time inside ``run_study`` outside the five stages (results assembly, run
+log, summary table); ``derive`` includes building the ADaM datasets.
 
 A size whose run exceeds ``--limit`` seconds is stopped (larger sizes still run, each with the
 same limit); the stages it did not finish are extrapolated from the smaller sizes. Results go to
@@ -35,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from benchmarks.synthetic_cohort import write_synthetic_cohort
 
@@ -52,6 +56,7 @@ class SizeResult:
     rows: dict[str, int]
     generate_seconds: float
     stages: dict[str, float] = field(default_factory=dict)
+    cpu_stages: dict[str, float] = field(default_factory=dict)
     total: float | None = None
     cpu: float | None = None
     peak_mb: float | None = None
@@ -80,24 +85,43 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
     emit({"affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []})
 
     class ReportingTimer(pipeline.StageTimer):
-        """A StageTimer that reports every stage as soon as it ends."""
+        """A StageTimer that reports every stage (wall and CPU seconds) as soon as it ends."""
 
         @contextmanager
         def stage(self, name: str) -> Iterator[None]:
+            cpu = time.process_time()
             with super().stage(name):
                 yield
-            emit({"stage": name, "seconds": self.seconds[name]})
+            emit(
+                {
+                    "stage": name,
+                    "seconds": self.seconds[name],
+                    "cpu": time.process_time() - cpu,
+                }
+            )
 
-    read_files = validate.read_study_files
+    def timed(name: str, function: Any) -> Any:
+        """`function`, reporting the wall and CPU seconds of its first call as stage `name`
+        (the facts are derived in `load`; the call in `rules` reuses them and is timed there)."""
+        calls = 0
 
-    def timed_read(*args: object, **kwargs: object) -> object:
-        start = time.perf_counter()
-        raw = read_files(*args, **kwargs)
-        emit({"stage": "read", "seconds": time.perf_counter() - start})
-        return raw
+        def run(*args: object, **kwargs: object) -> object:
+            nonlocal calls
+            start, cpu = time.perf_counter(), time.process_time()
+            value = function(*args, **kwargs)
+            seconds = time.perf_counter() - start
+            calls += 1
+            if calls == 1:
+                emit({"stage": name, "seconds": seconds, "cpu": time.process_time() - cpu})
+            return value
+
+        return run
 
     pipeline.StageTimer = ReportingTimer  # type: ignore[misc]
-    validate.read_study_files = timed_read  # type: ignore[assignment]
+    validate.read_study_files = timed("read", validate.read_study_files)  # type: ignore[attr-defined]
+    # the facts are derived inside `load`: their time moves from `validate` to `rules`
+    facts = timed("facts", pipeline.derive_patient_facts)  # type: ignore[attr-defined]
+    pipeline.derive_patient_facts = facts  # type: ignore[attr-defined]
     start_cpu = time.process_time()
     start = time.perf_counter()
     results = pipeline.run_study(data, out, StudyConfig())
@@ -134,18 +158,29 @@ def _run_size(n: int, seed: int, limit: float, workdir: Path, cpu: int) -> SizeR
     for line in report.read_text(encoding="utf-8").splitlines() if report.exists() else []:
         record = json.loads(line)
         if "stage" in record:
-            result.stages[record["stage"]] = float(record["seconds"])
+            name = record["stage"]
+            result.stages[name] = result.stages.get(name, 0.0) + float(record["seconds"])
+            result.cpu_stages[name] = result.cpu_stages.get(name, 0.0) + float(record["cpu"])
         elif "total" in record:
             result.total = float(record["total"])
             result.cpu = float(record["cpu"])
             result.peak_mb = float(record["peak_mb"])
             result.included = int(record["included"])
-    if "load" in result.stages and "read" in result.stages:
-        result.stages["validate"] = result.stages.pop("load") - result.stages["read"]
-    if result.total is not None:
-        timed = sum(v for k, v in result.stages.items() if k != "untimed")
-        result.stages["untimed"] = max(result.total - timed, 0.0)
+    for stages, total in ((result.stages, result.total), (result.cpu_stages, result.cpu)):
+        _split_load(stages, total)
     return result
+
+
+def _split_load(stages: dict[str, float], total: float | None) -> None:
+    """`load` minus `read` and the facts is `validate`; the facts count in `rules`."""
+    facts = stages.pop("facts", 0.0)
+    if "load" in stages and "read" in stages:
+        stages["validate"] = stages.pop("load") - stages["read"] - facts
+    if "rules" in stages or facts:
+        stages["rules"] = stages.get("rules", 0.0) + facts
+    if total is not None:
+        timed = sum(v for k, v in stages.items() if k != "untimed")
+        stages["untimed"] = max(total - timed, 0.0)
 
 
 def _nlogn(n: int) -> float:
@@ -212,9 +247,10 @@ def render(results: list[SizeResult], seed: int, limit: float, source: str, cpu:
         f"Data: `benchmarks.synthetic_cohort.write_synthetic_cohort(folder, n, seed={seed})`, "
         "written before timing. Each size runs `run_study` once in a fresh process pinned to "
         f"CPU {cpu}; a run is stopped after {limit:.0f} s. `load` = `read` (CSV files to raw "
-        "tables) + `validate` (parsing, schema and relational checks, drug classes); `untimed` "
-        "is time inside `run_study` outside the stage timers (results assembly, run log, "
-        "summary table); `derive` includes building the ADaM datasets.",
+        "tables) + `validate` (parsing, schema and relational checks, drug classes) + the "
+        "patient facts (courses, responses, resistance), which are counted in `rules` with the "
+        "cohort selection; `untimed` is time inside `run_study` outside the stage timers "
+        "(results assembly, run log, summary table); `derive` includes building the ADaM datasets.",
         "",
         "| screened n | treatments | lesions | AEs | labs | included | read | validate | rules "
         "| derive | statistics | write | untimed | total | CPU s | peak RSS MB | status |",
@@ -234,6 +270,19 @@ def render(results: list[SizeResult], seed: int, limit: float, source: str, cpu:
             _cell(r.peak_mb, 0),
             r.status,
         ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## CPU seconds per stage",
+        "",
+        "The same runs in CPU seconds of the pipeline process (`time.process_time`); on a "
+        "shared machine the wall times above include waiting for the core.",
+        "",
+        "| screened n | " + " | ".join(STAGES) + " | total |",
+        "|---|" + "---|" * (len(STAGES) + 1),
+    ]
+    for r in results:
+        cells = [f"{r.n:,}", *(_cell(r.cpu_stages.get(s)) for s in STAGES), _cell(r.cpu)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -316,7 +365,8 @@ def main() -> None:
     parser.add_argument("--child", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(*args.child, cpu=args.cpu)
+        data, out, report = args.child
+        _child(data, out, report, cpu=args.cpu)
         return
     results: list[SizeResult] = []
     source = source_state()

@@ -246,7 +246,7 @@ def _components(
     settings: RecistSettings,
     previous_cr: bool,
 ) -> _Components:
-    rows = a.by_id()
+    rows = a.ids
     baseline_ids = {o.lesion_id for o in (*course.targets, *course.non_targets)}
     tr, measured = assess_targets(
         course.targets, rows, course.baseline_sod, nadir, settings, previous_cr
@@ -441,7 +441,7 @@ def _timepoints(course: PreparedCourse, settings: RecistSettings) -> list[Timepo
     out: list[Timepoint] = []
     min_gap = settings.irecist_confirm_min_days - settings.irecist_confirm_tolerance_days
     for a in course.followups:
-        rows = a.by_id()
+        rows = a.ids
         c = _components(course, a, nadir, book, settings, previous == Response.ICR)
         note = ""
         progressing: tuple[str, ...] = ()

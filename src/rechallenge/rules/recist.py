@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -210,22 +208,35 @@ class LesionObs(NamedTuple):
     row: int
 
 
-@dataclass(frozen=True)
-class Assessment:
-    """The lesion rows of one follow-up date of the course."""
+class Assessment(NamedTuple):
+    """The lesion rows of one follow-up date of the course.
+
+    A named tuple built from the patient's `DateRows` (shared by every course that reads the
+    date), so the rows keyed by lesion id and the sorted source rows are made once per date.
+    """
 
     date: pd.Timestamp
     day: int
     rows: tuple[LesionObs, ...]
+    source_rows: tuple[int, ...]  # the spreadsheet rows of this assessment, ascending
+    ids: dict[str, LesionObs]
 
     def by_id(self) -> dict[str, LesionObs]:
-        """Rows keyed by lesion id."""
-        return {o.lesion_id: o for o in self.rows}
+        """Rows keyed by lesion id (the shared mapping: do not modify it)."""
+        return self.ids
 
-    @cached_property
-    def source_rows(self) -> tuple[int, ...]:
-        """The spreadsheet rows of this assessment."""
-        return tuple(sorted([o.row for o in self.rows]))
+
+class DateRows(NamedTuple):
+    """One assessment date of a patient: its rows, keyed by lesion id, and sorted row numbers."""
+
+    rows: tuple[LesionObs, ...]
+    source_rows: tuple[int, ...]
+    ids: dict[str, LesionObs]
+
+
+def _date_rows(rows: tuple[LesionObs, ...]) -> DateRows:
+    """The `DateRows` of one date's observations."""
+    return DateRows(rows, tuple(sorted([o.row for o in rows])), {o.lesion_id: o for o in rows})
 
 
 @dataclass
@@ -352,16 +363,62 @@ class PatientLesions:
 
     patient_id: str | None
     by_date: dict[pd.Timestamp, tuple[LesionObs, ...]]
+    #: Assessment dates, ascending.
+    dates: list[pd.Timestamp] = field(init=False, repr=False, compare=False)
+    #: Dates, ascending, at which a target or non-target lesion was assessed.
+    disease_dates: list[pd.Timestamp] = field(init=False, repr=False, compare=False)
+    #: `dates` and `disease_dates` as day numbers (`day_number`), for integer searches.
+    days: list[int] = field(init=False, repr=False, compare=False)
+    disease_days: list[int] = field(init=False, repr=False, compare=False)
+    #: `DateRows` of every date, in the order of `dates`.
+    date_rows: list[DateRows] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def dates(self) -> list[pd.Timestamp]:
-        """Assessment dates, ascending."""
-        return list(self.by_date)
+    def __post_init__(self) -> None:
+        """Derive the date lists once (every course of the patient searches them)."""
+        self._set_derived(
+            [day_number(d) for d in self.by_date],
+            [any(o.role != "new" for o in obs) for obs in self.by_date.values()],
+            [_date_rows(rows) for rows in self.by_date.values()],
+        )
 
-    @cached_property
-    def disease_dates(self) -> list[pd.Timestamp]:
-        """Dates, ascending, at which a target or non-target lesion was assessed."""
-        return [d for d, obs in self.by_date.items() if any(o.role != "new" for o in obs)]
+    @classmethod
+    def from_columns(
+        cls,
+        patient_id: str,
+        by_date: dict[pd.Timestamp, tuple[LesionObs, ...]],
+        days: list[int],
+        disease: list[bool],
+        date_rows: list[DateRows],
+    ) -> PatientLesions:
+        """The same object from lists computed column-wise for a whole table (`_slice_groups`),
+        without deriving them again row by row: `days` are the day numbers of the dates,
+        `disease` whether a target or non-target lesion was assessed, in date order."""
+        made = object.__new__(cls)
+        object.__setattr__(made, "patient_id", patient_id)
+        object.__setattr__(made, "by_date", by_date)
+        made._set_derived(days, disease, date_rows)
+        return made
+
+    def _set_derived(self, days: list[int], disease: list[bool], date_rows: list[DateRows]) -> None:
+        """Store the derived lists from day numbers and disease flags in date order."""
+        dates = list(self.by_date)
+        values = {
+            "dates": dates,
+            "disease_dates": [d for d, flag in zip(dates, disease, strict=True) if flag],
+            "days": days,
+            "disease_days": [d for d, flag in zip(days, disease, strict=True) if flag],
+            "date_rows": date_rows,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+
+NS_PER_DAY = 86_400_000_000_000
+
+
+def day_number(date: pd.Timestamp) -> int:
+    """Whole days from 1970-01-01 to a date (midnight), exactly as `(date - epoch).days`."""
+    return int(date.value // NS_PER_DAY)
 
 
 def _grouped_observations(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
@@ -391,7 +448,11 @@ def _grouped_observations(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
             lesions["source_row"].astype(int).to_numpy()[order].tolist(),
         )
     )
-    return _slice_groups(observations, patient_codes[order], day_codes[order], patients, days)
+    roles = lesions["role"].astype(str).to_numpy()[order]
+    rows = lesions["source_row"].astype(int).to_numpy()[order]
+    return _slice_groups(
+        observations, patient_codes[order], day_codes[order], patients, days, roles, rows
+    )
 
 
 def _slice_groups(
@@ -400,26 +461,46 @@ def _slice_groups(
     day_codes: np.ndarray,
     patients: pd.Index,
     days: pd.Index,
+    roles: np.ndarray,
+    source_rows: np.ndarray,
 ) -> dict[str, PatientLesions]:
-    """Cut the sorted observations into patients and, within each, assessment dates."""
+    """Cut the sorted observations into patients and, within each, assessment dates.
+
+    Per date, the day number, whether a target or non-target lesion was assessed and the
+    sorted source rows are computed for all dates at once (numpy), not per patient.
+    """
     n = len(observations)
     new_patient = np.flatnonzero(np.diff(patient_codes, prepend=-1) != 0).tolist()
-    new_date = np.flatnonzero(
+    starts = np.flatnonzero(
         (np.diff(patient_codes, prepend=-1) != 0) | (np.diff(day_codes, prepend=-1) != 0)
-    ).tolist()
+    )
+    new_date = starts.tolist()
     day_of = [pd.Timestamp(d) for d in days]
+    numbers = [day_number(d) for d in day_of]  # day code -> day number
+    group_day = [numbers[c] for c in day_codes[starts].tolist()]
+    disease = np.logical_or.reduceat(roles != "new", starts).tolist() if n else []
+    group = np.repeat(np.arange(len(new_date)), np.diff([*new_date, n]))
+    sorted_rows = source_rows[np.lexsort((source_rows, group))].tolist()
     date_starts = [*new_date, n]
     out: dict[str, PatientLesions] = {}
     g = 0
     for p, first in enumerate(new_patient):
         last = new_patient[p + 1] if p + 1 < len(new_patient) else n
         by_date: dict[pd.Timestamp, tuple[LesionObs, ...]] = {}
+        date_rows: list[DateRows] = []
+        first_group = g
         while date_starts[g] < last:
             start, stop = date_starts[g], date_starts[g + 1]
-            by_date[day_of[day_codes[start]]] = tuple(observations[start:stop])
+            rows = tuple(observations[start:stop])
+            by_date[day_of[day_codes[start]]] = rows
+            date_rows.append(
+                DateRows(rows, tuple(sorted_rows[start:stop]), {o.lesion_id: o for o in rows})
+            )
             g += 1
         pid = str(patients[patient_codes[first]])
-        out[pid] = PatientLesions(pid, by_date)
+        out[pid] = PatientLesions.from_columns(
+            pid, by_date, group_day[first_group:g], disease[first_group:g], date_rows
+        )
     return out
 
 
@@ -495,10 +576,15 @@ def prepare_course(
     start = pd.Timestamp(course_start).normalize()
     end = None if _blank(course_end) else pd.Timestamp(course_end).normalize()
     course = PreparedCourse(data.patient_id, start, None, (), (), ())
-    earliest = start - pd.Timedelta(days=settings.baseline_window_days)
     dates, disease_dates = data.dates, data.disease_dates
-    in_window = bisect_left(disease_dates, earliest)
-    candidates = disease_dates[in_window : bisect_right(disease_dates, start)]
+    # searches run on day numbers (ints compare far faster than Timestamps); same positions
+    start_day = day_number(start)
+    end_day = None if end is None else day_number(end)
+    days, disease_days = data.days, data.disease_days
+    earliest = start_day - settings.baseline_window_days
+    in_window = bisect_left(disease_days, earliest)
+    last_candidate = bisect_right(disease_days, start_day)
+    candidates = disease_dates[in_window:last_candidate]
     if not candidates:
         before = disease_dates[:in_window]
         if before:
@@ -525,19 +611,20 @@ def prepare_course(
             )
         return course
     course.baseline_date = candidates[-1]
-    _check_pre_baseline(course, data, earliest)
+    _check_pre_baseline(course, data, earliest, disease_days[last_candidate - 1])
     _set_baseline(course, list(data.by_date[candidates[-1]]))
-    in_course = dates[
-        bisect_right(dates, start) : len(dates) if end is None else bisect_left(dates, end)
-    ]
+    first = bisect_right(days, start_day)
+    stop = len(dates) if end_day is None else bisect_left(days, end_day)
+    date_rows = data.date_rows
     course.followups = tuple(
-        Assessment(date=d, day=(d - start).days, rows=data.by_date[d]) for d in in_course
+        Assessment(dates[i], days[i] - start_day, *date_rows[i]) for i in range(first, stop)
     )
-    if end is not None:
-        before_end = disease_dates[: bisect_left(disease_dates, end)]
-        last = before_end[-1] if before_end else None
-        if last is not None and last > start and (end - last).days <= settings.baseline_window_days:
-            course.next_baseline = last
+    if end_day is not None:
+        before_end = bisect_left(disease_days, end_day)
+        last = disease_days[before_end - 1] if before_end else None
+        window = settings.baseline_window_days
+        if last is not None and last > start_day and end_day - last <= window:
+            course.next_baseline = disease_dates[before_end - 1]
     return course
 
 
@@ -550,12 +637,14 @@ def _disease_in_course(
 
 
 def _check_pre_baseline(
-    course: PreparedCourse, data: PatientLesions, earliest: pd.Timestamp
+    course: PreparedCourse, data: PatientLesions, earliest: int, baseline: int
 ) -> None:
-    """Rows inside the baseline window but before the baseline date are not used: say so."""
-    assert course.baseline_date is not None
-    dates = data.dates
-    window = dates[bisect_left(dates, earliest) : bisect_left(dates, course.baseline_date)]
+    """Rows inside the baseline window but before the baseline date are not used: say so.
+
+    `earliest` and `baseline` are day numbers (`day_number`).
+    """
+    days = data.days
+    window = data.dates[bisect_left(days, earliest) : bisect_left(days, baseline)]
     early = [o.row for d in window for o in data.by_date[d]]
     if early:
         course.warn(
@@ -604,7 +693,10 @@ def _set_baseline(course: PreparedCourse, rows: list[LesionObs]) -> None:
             "record the others as non_target",
             [o.row for o in targets],
         )
-    per_organ = Counter(_organ_key(o) for o in targets)
+    per_organ: dict[str, int] = {}
+    for o in targets:
+        key = _organ_key(o)
+        per_organ[key] = per_organ.get(key, 0) + 1
     for organ, n in sorted(per_organ.items()):
         if n > MAX_TARGETS_PER_ORGAN:
             course.reject(
@@ -723,25 +815,25 @@ def target_response(
     """
     known = [v for v in values if v is not None]
     sod = sum(known, 0)
+    progression = meets_pd(nadir_sod, sod)
     if len(known) < len(values):
-        if settings.missing_target_rule == "lower_bound_pd" and meets_pd(nadir_sod, sod):
+        if settings.missing_target_rule == "lower_bound_pd" and progression:
             return TargetResult(Response.PD, sod, False, ("pd_with_missing_targets",))
         return TargetResult(Response.NE, sod, False)
-    sizes = [v for v in values if v is not None]
-    non_nodal = [v for v, n in zip(sizes, nodal, strict=True) if not n]
-    nodes = [v for v, n in zip(sizes, nodal, strict=True) if n]
-    if all(v == 0 for v in non_nodal) and all(v < NODE_NORMAL_BELOW_UM for v in nodes):
-        if nodes and meets_pd(nadir_sod, sod):
+    pairs = list(zip(known, nodal, strict=True))  # every value is known here
+    # CR: every non-nodal target 0 and every node below 10 mm (one pass over the targets)
+    if all(v < NODE_NORMAL_BELOW_UM if n else v == 0 for v, n in pairs):
+        if progression and any(nodal):
             if settings.node_cr_with_sod_increase == "pd":
                 return TargetResult(Response.PD, sod, True, ("cr_with_sod_increase",))
             return TargetResult(Response.CR, sod, True, ("cr_with_sod_increase",))
         return TargetResult(Response.CR, sod, True)
-    if meets_pd(nadir_sod, sod):
+    if progression:
         return TargetResult(Response.PD, sod, True)
     if (
         settings.reappearance_after_cr_is_pd
         and previous_overall_cr
-        and any(v > 0 for v in non_nodal)
+        and any(v > 0 for v, n in pairs if not n)
     ):
         return TargetResult(Response.PD, sod, True, ("reappearance_after_cr",))
     if meets_pr(baseline_sod, sod):
@@ -906,7 +998,7 @@ def _recist_timepoints(course: PreparedCourse, settings: RecistSettings) -> list
     last_evaluable: Response | None = None
     out: list[Timepoint] = []
     for a in course.followups:
-        rows = a.by_id()
+        rows = a.ids
         tr, measured = assess_targets(
             course.targets, rows, baseline_sod, nadir, settings, last_evaluable == Response.CR
         )

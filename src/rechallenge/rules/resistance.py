@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Literal
 
 import pandas as pd
@@ -299,16 +299,10 @@ class _Course:
     exposure: int | None
     show_dates: bool
     inputs: ResistanceInputs
-
-    @cached_property
-    def pfs(self) -> int | None:
-        return None if self.pd_date is None else (self.pd_date - self.first).days
-
-    @cached_property
-    def gap(self) -> int | None:
-        if self.pd_date is None or self.last is None:
-            return None
-        return (self.pd_date - self.last).days
+    # days from the first dose and from the last dose to progression (None without one);
+    # computed once by `_prepare`, every definition reads them
+    pfs: int | None = None
+    gap: int | None = None
 
     @property
     def bor_text(self) -> str:
@@ -382,6 +376,8 @@ def _prepare(x: ResistanceInputs, s: ResistanceSettings, show_dates: bool) -> _C
         exposure,
         show_dates,
         x,
+        pfs=None if pd_date is None else (pd_date - first).days,
+        gap=None if pd_date is None or last is None else (pd_date - last).days,
     )
 
 
