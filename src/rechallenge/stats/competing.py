@@ -403,11 +403,11 @@ def _gray(
     ng = len(groups)
     ut, inv = times
     code = np.where(data.status == 0, 0, np.where(data.status == cause, 1, 2)).astype(np.int8)
-    strata = np.zeros(data.time.shape[0], dtype=object) if data.strata is None else data.strata
     score = np.zeros(ng - 1)
     var = np.zeros((ng - 1, ng - 1))
-    for level in _levels(strata):
-        rows = strata == level
+    strata = data.strata
+    for level in [None] if strata is None else _levels(strata):
+        rows = slice(None) if strata is None else strata == level
         s, v = _gray_stratum(
             inv[rows], ut.shape[0], code[rows], gcode[rows], data.weight[rows], ng, rho
         )
