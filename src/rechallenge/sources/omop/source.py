@@ -24,6 +24,7 @@ from rechallenge.sources.omop import extract as X
 from rechallenge.sources.omop.connect import Cdm, connect
 from rechallenge.sources.omop.lines import assign_lines
 from rechallenge.sources.omop.settings import OmopSettings
+from rechallenge.sources.omop.spark_settings import SparkSettings
 
 REQUIRED_TABLES = frozenset(
     {
@@ -59,11 +60,13 @@ class OmopSource:
         database: str | None = None,
         schema: str | None = None,
         settings: OmopSettings | None = None,
+        spark: SparkSettings | None = None,
         cdm: Cdm | None = None,
     ) -> None:
         self.location = location
         self.database = database
         self.settings = settings or OmopSettings()
+        self.spark = spark  # a Parquet folder or `spark://` master read on Spark when set
         self.schema = schema or self.settings.schema_name
         self._cdm = cdm
         self.provenance: dict[str, Any] = {}
@@ -73,7 +76,7 @@ class OmopSource:
         """The connection, opened on first use; a failure is a problem, not a traceback."""
         if self._cdm is None:
             try:
-                self._cdm = connect(self.location, self.database, self.schema)
+                self._cdm = connect(self.location, self.database, self.schema, self.spark)
             except Exception as exc:  # driver errors differ per engine
                 raise DataValidationError(
                     [
