@@ -130,6 +130,7 @@ def task_extract(folder: Path) -> dict[str, Any]:
     start = time.perf_counter()
     cdm = connect(folder, None, None)
     cdm.backend.raw_sql("SET enable_progress_bar = false")
+    connected = time.perf_counter()
     settings = _settings()
     vocab = X.resolve_vocabulary(cdm)
     timings: dict[str, float] = {}
@@ -154,8 +155,14 @@ def task_extract(folder: Path) -> dict[str, Any]:
     run("observation", X.observations(cdm, persons))
     run("episode", X.episodes(cdm, persons))
     run("last_contact", X.last_contact(cdm, persons, settings))
-    total = time.perf_counter() - start
-    return {"seconds": total, "screened": ids.num_rows, "queries": timings}
+    end = time.perf_counter()
+    return {
+        "seconds": end - start,
+        "connect": connected - start,
+        "after_connect": end - connected,
+        "screened": ids.num_rows,
+        "queries": timings,
+    }
 
 
 def task_read(folder: Path) -> dict[str, Any]:
@@ -275,13 +282,13 @@ def _run(task: str, folder: Path, partitions: int = 0, timeout: int = 3600) -> d
     return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
 
 
-def _data(root: Path, persons: int) -> tuple[Path, float]:
+def _data(root: Path, persons: int) -> tuple[Path, float | None]:
     """The synthetic CDM of `persons` persons under `root` (generated when absent)."""
     from benchmarks import omop_synth
 
     folder = root / f"persons-{persons}"
     if (folder / "person").is_dir():
-        return folder, float("nan")
+        return folder, None  # reused: not timed
     start = time.perf_counter()
     omop_synth.write(folder, persons)
     return folder, time.perf_counter() - start
@@ -329,7 +336,51 @@ def main() -> None:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     raw = args.results.with_suffix(".json")
     raw.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-    print(f"raw results -> {raw} ({platform.processor() or platform.machine()})")
+    table = args.results.with_suffix(".table.md")
+    table.write_text(markdown(rows), encoding="utf-8")
+    print(f"results -> {raw}, {table} ({platform.machine()})")
+
+
+def _s(result: dict[str, Any] | None, key: str = "seconds") -> str:
+    if not result or ("error" not in result and key not in result):
+        return "–"
+    if "error" in result:
+        return "failed"
+    return f"{result[key]:.2f} s"
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The measured table: one row per size, seconds and peak memory per task."""
+    lines = [
+        "| persons | rows | screened | floor count(*) | floor columns | extract (queries) "
+        "| extract + connect | read() | pandas | peak MB extract / read / pandas |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if "floor" not in row:
+            continue
+        f, e, r, p = row["floor"], row["extract"], row["read"], row["pandas"]
+        peaks = " / ".join(f"{x.get('peak_mb', 0):.0f}" for x in (e, r, p))
+        lines.append(
+            f"| {row['persons']:,} | {f.get('count_value', 0):,} | {e.get('screened', '–')} "
+            f"| {_s(f, 'count')} | {_s(f, 'columns')} | {_s(e, 'after_connect')} | {_s(e)} "
+            f"| {_s(r)} | {_s(p)} | {peaks} |"
+        )
+    spark = [row for row in rows if any(k.startswith("spark") for k in row)]
+    if spark:
+        lines += [
+            "",
+            "| persons | shuffle partitions | session start | read() | peak MB (Python) |",
+            "|---|---|---|---|---|",
+        ]
+        for row in spark:
+            for key in sorted((k for k in row if k.startswith("spark")), key=lambda k: int(k[5:])):
+                res = row[key]
+                lines.append(
+                    f"| {row['persons']:,} | {key[5:]} | {_s(res, 'session')} | {_s(res)} "
+                    f"| {res.get('peak_mb', 0):.0f} |"
+                )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ MODULES = (
     "benchmarks.bench_cox",
     "benchmarks.bench_busy",
     "benchmarks.bench_pipeline",
+    "benchmarks.bench_omop",
 )
 
 

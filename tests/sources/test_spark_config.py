@@ -134,3 +134,15 @@ def test_table_files_prefers_parquet_and_skips_other_entries(tmp_path: Path) -> 
     (tmp_path / ".hidden.parquet").write_text("")
     found = table_files(tmp_path)
     assert found == {"person": tmp_path / "person.parquet", "death": tmp_path / "death.csv"}
+
+
+def test_the_documented_spark_section_is_a_valid_configuration() -> None:
+    import re
+
+    import yaml
+
+    text = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "spark:" in b]
+    spark = StudyConfig.model_validate(yaml.safe_load(block)).spark
+    assert spark is not None
+    assert spark.conf["spark.sql.shuffle.partitions"] == "8"
