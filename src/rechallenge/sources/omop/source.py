@@ -443,7 +443,7 @@ def _per_value(function: Any) -> Any:
     cache: dict[object, object] = {}
 
     def once(value: object) -> object:
-        if value is None or pd.isna(value):  # type: ignore[call-overload]
+        if value is None or pd.isna(value):
             return None
         if value not in cache:
             cache[value] = function(value)
