@@ -9,7 +9,9 @@ MODULES = (
     "benchmarks.bench_km_logrank",
     "benchmarks.bench_cox",
     "benchmarks.bench_busy",
+    "benchmarks.bench_counting",
     "benchmarks.bench_pipeline",
+    "benchmarks.bench_omop",
 )
 
 

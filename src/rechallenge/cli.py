@@ -174,7 +174,7 @@ def _source_settings(
     data: Path | None, database: str | None, schema: str | None, config: StudyConfig
 ) -> tuple[Path | None, StudyConfig]:
     """The data path (checked) and the configuration with --database/--schema applied."""
-    if data is None and database is None and config.omop.database is None:
+    if data is None and database is None and config.omop.database is None and not config.spark:
         _fail("give DATA (a folder, workbook or .duckdb file) or --database URL", EXIT_USAGE)
     if data is not None:
         _require_data(data)

@@ -33,6 +33,7 @@ from rechallenge.rules.cohort import CohortSettings, CustomCriterion
 from rechallenge.rules.recist import RecistSettings
 from rechallenge.rules.resistance import ResistanceSettings
 from rechallenge.sources.omop.settings import OmopSettings
+from rechallenge.sources.omop.spark_settings import SparkSettings
 
 __all__ = [
     "CohortSettings",
@@ -252,6 +253,12 @@ class StudyConfig(_Section):
         "section 'Prognostic model'); unset, no such section.",
     )
     omop: OmopSettings = Field(default_factory=OmopSettings)
+    spark: SparkSettings | None = Field(
+        None,
+        description="Read the OMOP tables on Spark: a Parquet folder as temporary views of a "
+        "session built from these settings, or the master of a `spark://` URL; unset, "
+        "DuckDB reads a folder.",
+    )
     labels: dict[str, str] = Field(
         default_factory=dict,
         description="Overrides of the human labels printed in tables, figures and the report, "

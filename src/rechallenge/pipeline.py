@@ -228,8 +228,8 @@ def manifest(study: Study, config: StudyConfig) -> dict[str, Any]:
 def _redacted_config(config: StudyConfig) -> dict[str, Any]:
     """The configuration as JSON, with any password taken out of the OMOP database URL.
 
-    An unset optional analysis (``statistics.competing_risks``, ``prognostic``) is left out,
-    so a run without it records the same configuration as before the block existed.
+    An unset optional block (``statistics.competing_risks``, ``prognostic``, ``spark``) is
+    left out, so a run without it records the same configuration as before it existed.
     """
     dumped: dict[str, Any] = json.loads(config.model_dump_json())
     statistics = dumped.get("statistics") or {}
@@ -237,6 +237,8 @@ def _redacted_config(config: StudyConfig) -> dict[str, Any]:
         del statistics["competing_risks"]
     if dumped.get("prognostic", False) is None:
         del dumped["prognostic"]
+    if dumped.get("spark", False) is None:
+        del dumped["spark"]
     omop = dumped.get("omop") or {}
     if omop.get("database"):
         omop["database"] = redact_url(str(omop["database"]))

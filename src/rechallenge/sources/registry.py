@@ -3,7 +3,9 @@
 An adapter's module (and so its optional dependency) is imported on first use only.
 Kind detection, in order: a URL (`postgresql://`, `postgres://` → omop; `sc://`, `spark://`
 → omop on Spark); a `.xlsx` file → xlsx; a `.duckdb` file → omop; a folder holding
-`person.parquet` or `person.csv` → omop; any other folder → csv.
+`person.parquet`, `person.csv` or a `person/` folder of Parquet part files → omop; any
+other folder → csv. With no path and no URL, a `spark` section of the configuration reads
+the CDM from that Spark session's catalogue.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def detect_kind(data: Path | str | None, database: str | None = None) -> str:
         return "xlsx"
     if path.suffix.lower() == ".duckdb":
         return "omop"
-    if path.is_dir() and any((path / f"person{ext}").is_file() for ext in (".parquet", ".csv")):
+    if path.is_dir() and any((path / f"person{ext}").exists() for ext in (".parquet", ".csv", "")):
         return "omop"
     return "csv"
 
@@ -82,12 +84,14 @@ def open_source(
     if isinstance(data, str) and data.startswith(URL_SCHEMES):
         database, data = data, None
     omop = config.omop if config is not None else None
+    spark = config.spark if config is not None else None
     if database is None and data is None and omop is not None:
         database = omop.database
-    kind = detect_kind(data, database)
+    catalogue = data is None and database is None and spark is not None  # a Spark catalogue
+    kind = "omop" if catalogue else detect_kind(data, database)
     adapter = load_adapter(kind)
     location = Path(data) if data is not None else None
     if kind == "omop":
-        return adapter(location, database=database, schema=schema, settings=omop)
+        return adapter(location, database=database, schema=schema, settings=omop, spark=spark)
     encoding = config.data.encoding if config is not None else "utf-8"
     return adapter(location, encoding=encoding)

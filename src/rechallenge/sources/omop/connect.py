@@ -33,42 +33,79 @@ class Cdm:
         return name in self.names
 
 
-def connect(location: Path | None, database: str | None, schema: str | None) -> Cdm:
-    """The CDM at `location` (a .duckdb file or a folder of tables) or at URL `database`."""
+def connect(
+    location: Path | None,
+    database: str | None,
+    schema: str | None,
+    spark: SparkSettings | None = None,
+) -> Cdm:
+    """The CDM at `location` (a .duckdb file or a folder of tables) or at URL `database`.
+
+    With `spark` set, a folder is read on a Spark session built from it (and with neither a
+    location nor a URL, `schema` of that session's catalogue); a `.duckdb` file always goes
+    to DuckDB.
+    """
     if database:
-        return _connect_url(database, schema)
-    assert location is not None
+        return _connect_url(database, schema, spark)
+    if location is None:
+        if spark is None:
+            raise ValueError("no OMOP location, database URL or spark section")
+        return spark_cdm(None, schema, spark)
     if location.is_dir():
-        return _connect_folder(location)
+        return _connect_folder(location) if spark is None else spark_cdm(location, schema, spark)
     backend = ibis.duckdb.connect(str(location), read_only=True)
     return _with_schema(backend, schema, "duckdb")
 
 
-def _connect_folder(folder: Path) -> Cdm:
-    """An in-memory DuckDB over `<table>.parquet` / `<table>.csv` files (read in place)."""
-    backend = ibis.duckdb.connect()
-    names = set()
+def table_files(folder: Path) -> dict[str, Path]:
+    """The CDM tables of `folder`, by lower-case name, and where each is stored.
+
+    A table is a `<table>.parquet` or `<table>.csv` file, or a folder `<table>/` (or
+    `<table>.parquet/`, as Spark writes it) of Parquet part files, e.g. one file per chunk
+    of persons. A Parquet file wins over a CSV file of the same table.
+    """
+    found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
         name = path.name.split(".")[0].lower()
-        if path.suffix.lower() == ".parquet":
-            backend.read_parquet(str(path), table_name=name)
-        elif path.suffix.lower() == ".csv":
-            backend.read_csv(str(path), table_name=name)
-        else:
+        if not name:
             continue
-        names.add(name)
-    return Cdm(backend, None, "duckdb", frozenset(names))
+        suffix = path.suffix.lower()
+        if path.is_dir():
+            if any(path.glob("*.parquet")):
+                found[name] = path
+        elif suffix == ".parquet" or (suffix in TABLE_SUFFIXES and name not in found):
+            found[name] = path
+    return found
 
 
-def _connect_url(url: str, schema: str | None) -> Cdm:
-    """PostgreSQL (`postgresql://…`) or Spark Connect (`sc://…`)."""
+def _connect_folder(folder: Path) -> Cdm:
+    """An in-memory DuckDB over the tables of `folder` (read in place, never loaded)."""
+    backend = ibis.duckdb.connect()
+    tables = table_files(folder)
+    for name, path in tables.items():
+        if path.is_dir():
+            backend.read_parquet(str(path / "*.parquet"), table_name=name)
+        elif path.suffix.lower() == ".parquet":
+            backend.read_parquet(str(path), table_name=name)
+        else:
+            backend.read_csv(str(path), table_name=name)
+    return Cdm(backend, None, "duckdb", frozenset(tables))
+
+
+def _connect_url(url: str, schema: str | None, spark: SparkSettings | None = None) -> Cdm:
+    """PostgreSQL (`postgresql://…`), Spark Connect (`sc://…`) or a Spark master.
+
+    For `spark://host:7077` the `spark` settings (application name, conf) are kept and the
+    URL is the master.
+    """
     if url.startswith("sc://"):
         from pyspark.sql import SparkSession
 
         session = SparkSession.builder.remote(url).getOrCreate()
         return _with_schema(ibis.pyspark.connect(session), schema, "pyspark")
     if url.startswith("spark://"):  # a standalone Spark master
-        return spark_cdm(None, schema, SparkSettings(master=url))
+        settings = (spark or SparkSettings()).model_copy(update={"master": url})
+        return spark_cdm(None, schema, settings)
     backend = ibis.connect(url.replace("postgresql+psycopg://", "postgresql://"))
     return _with_schema(backend, schema, backend.name)
 
@@ -84,15 +121,16 @@ def spark_session(settings: SparkSettings) -> Any:
 
 
 def spark_cdm(folder: Path | None, schema: str | None, settings: SparkSettings) -> Cdm:
-    """The CDM on Spark: a folder of `<table>.parquet` files as temporary views, or `schema`."""
+    """The CDM on Spark: the Parquet tables of `folder` (files or folders of part files, see
+    `table_files`; CSV files are not read) as temporary views, or `schema` of the catalogue."""
     backend = ibis.pyspark.connect(spark_session(settings))
     if folder is None:
         return _with_schema(backend, schema, "pyspark")
     names = set()
-    for path in sorted(folder.glob("*.parquet")):
-        name = path.name.split(".")[0].lower()
-        backend.read_parquet(str(path), table_name=name)
-        names.add(name)
+    for name, path in table_files(folder).items():
+        if path.is_dir() or path.suffix.lower() == ".parquet":
+            backend.read_parquet(str(path), table_name=name)
+            names.add(name)
     return Cdm(backend, None, "pyspark", frozenset(names))
 
 

@@ -66,7 +66,8 @@ def _exposures(total: int, drugs: pd.DataFrame) -> list[Problem]:
     by_concept = int(mapped["ingredient_id"].notna().sum())
     by_source = len(mapped) - by_concept
     dictionary = load_dictionary()
-    ici = mapped[mapped["inn"].map(lambda inn: bool((d := dictionary.lookup(inn)) and d.pd1_axis))]
+    pd1 = {inn for inn in mapped["inn"].unique() if (d := dictionary.lookup(inn)) and d.pd1_axis}
+    ici = mapped[mapped["inn"].isin(pd1)]
     ici_concept = int(ici["ingredient_id"].notna().sum())
     message = (
         f"concept coverage: of {total} drug exposure(s) of the screened persons, {by_concept} "

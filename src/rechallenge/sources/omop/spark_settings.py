@@ -1,7 +1,8 @@
 """Settings of a Spark session for the OMOP source (`spark:` in the study configuration).
 
-Pure pydantic, like settings.py: importing it never loads pyspark. Not yet a field of
-StudyConfig; `connect.spark_cdm` takes it directly.
+Pure pydantic, like settings.py: importing it never loads pyspark. `StudyConfig.spark`;
+`open_source` hands it to the OMOP source, which reads a Parquet folder on a session built
+from it (`connect.spark_cdm`) and keeps its conf for a `spark://` master URL.
 """
 
 from __future__ import annotations
