@@ -32,6 +32,7 @@ import yaml
 
 from rechallenge.labels import Labels, humanise, labels_from_config, labels_from_results
 from rechallenge.report.text import warning_words
+from rechallenge.web.forms import METHOD_LABELS
 
 SKIPPED = frozenset(
     {"manifest", "timings", "schema_version", "warnings", "imputations", "swimmer", "waterfall"}
@@ -48,17 +49,6 @@ ITEM_KEYS = (
     "model",
     "table",
 )
-# Configuration values worded by the catalogue's ``method`` kind (the setting's name there).
-METHOD_SETTINGS = {
-    "resistance.definition": "resistance_definition",
-    "response.criterion": "response_criterion",
-    "statistics.km_conf_type": "km_ci_method",
-    "statistics.median_ci": "median_ci_method",
-    "statistics.cox_ties": "cox_ties",
-    "statistics.proportion_ci": "proportion_ci",
-    "endpoints.censoring": "censoring_rule",
-    "adverse_events.ctcae_version": "ctcae_version",
-}
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,8 +179,8 @@ def value_words(path: str, value: Any, labels: Labels) -> str:
         return "not set"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if path in METHOD_SETTINGS:
-        text = labels.method(METHOD_SETTINGS[path], value)
+    if path in METHOD_LABELS:
+        text = labels.method(METHOD_LABELS[path], value)
         return text[:1].upper() + text[1:]
     if isinstance(value, list):
         if path == "cohort.disabled":
