@@ -130,7 +130,7 @@ def competing_blocks(
     results: Mapping[str, Any], labels: Labels, ex: Exhibits, placed: set[str]
 ) -> list[Block]:
     """Heading, prose, table and figures of the subsection ([] when the analysis is off)."""
-    from rechallenge.report.document import FigureBlock, Heading, Paragraph, TableBlock
+    from rechallenge.report.document import Heading, Paragraph
 
     section = results.get("competing_risks")
     if not isinstance(section, Mapping):
@@ -148,13 +148,8 @@ def competing_blocks(
     )
     paragraph = competing_paragraph(section, labels, refs)
     out.append(Paragraph(paragraph))
-    if COMPETING_TABLE_ID in ex.tables and COMPETING_TABLE_ID not in placed:
-        out.append(TableBlock(COMPETING_TABLE_ID, ex.tables[COMPETING_TABLE_ID]))
-        placed.add(COMPETING_TABLE_ID)
-    for stem, caption in COMPETING_FIGURES.items():
-        if stem in ex.figures and stem not in placed:
-            out.append(FigureBlock(stem, caption))
-            placed.add(stem)
+    out += ex.claim_tables([COMPETING_TABLE_ID], placed)
+    out += ex.claim_figures(COMPETING_FIGURES, placed)
     return out
 
 

@@ -100,19 +100,15 @@ def context_paragraphs(context: Mapping[str, Any]) -> list[str]:
 
 def context_blocks(results: Mapping[str, Any], ex: Exhibits, placed: set[str]) -> list[Block]:
     """Heading, prose, table and figure of the Context section ([] when it is off)."""
-    from rechallenge.report.document import FigureBlock, Heading, Paragraph, TableBlock
+    from rechallenge.report.document import Heading, Paragraph
 
     context = results.get("context")
     if not isinstance(context, Mapping) or not context.get("endpoints"):
         return []
     out: list[Block] = [Heading("Context", 3, "results-context")]
     out += [Paragraph(p) for p in context_paragraphs(context)]
-    if CONTEXT_TABLE_ID in ex.tables and CONTEXT_TABLE_ID not in placed:
-        out.append(TableBlock(CONTEXT_TABLE_ID, ex.tables[CONTEXT_TABLE_ID]))
-        placed.add(CONTEXT_TABLE_ID)
-    if CONTEXT_FIGURE in ex.figures and CONTEXT_FIGURE not in placed:
-        out.append(FigureBlock(CONTEXT_FIGURE, CAPTION))
-        placed.add(CONTEXT_FIGURE)
+    out += ex.claim_tables([CONTEXT_TABLE_ID], placed)
+    out += ex.claim_figures({CONTEXT_FIGURE: CAPTION}, placed)
     return out
 
 

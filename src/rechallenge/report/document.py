@@ -93,6 +93,24 @@ class Exhibits:
     figures: Collection[str]
     extra_tables: Mapping[str, Table] = field(default_factory=dict)
 
+    def claim_tables(self, keys: Iterable[str], placed: set[str]) -> list[Block]:
+        """Blocks of the tables among ``keys`` that exist and are not placed yet; marks them."""
+        out: list[Block] = []
+        for key in keys:
+            if key in self.tables and key not in placed:
+                out.append(TableBlock(key, self.tables[key]))
+                placed.add(key)
+        return out
+
+    def claim_figures(self, captions: Mapping[str, str], placed: set[str]) -> list[Block]:
+        """Blocks of the figures (stem → caption) that exist and are not placed; marks them."""
+        out: list[Block] = []
+        for stem, caption in captions.items():
+            if stem in self.figures and stem not in placed:
+                out.append(FigureBlock(stem, caption))
+                placed.add(stem)
+        return out
+
 
 def page_size(results: Mapping[str, Any]) -> str:
     """``A4`` or ``Letter``, from ``manifest.config.output.page_size`` (A4 by default)."""
@@ -137,16 +155,11 @@ def _results_blocks(
     for sub in text.results_sections(results, labels, ex.tables, ex.figures):
         out.append(Heading(sub.heading, 3, sub.anchor))
         out += [Paragraph(p) for p in sub.paragraphs]
-        tables: list[Block] = []
-        figures: list[Block] = []
-        for key in sub.tables:
-            if key in ex.tables and key not in placed:
-                tables.append(TableBlock(key, ex.tables[key]))
-                placed.add(key)
-        for stem in sub.figures:
-            if stem in ex.figures and stem not in placed:
-                figures.append(FigureBlock(stem, figure_caption(stem, results, labels)))
-                placed.add(stem)
+        tables = ex.claim_tables(sub.tables, placed)
+        figures = ex.claim_figures(
+            {s: figure_caption(s, results, labels) for s in sub.figures if s in ex.figures},
+            placed,
+        )
         out += figures + tables if sub.figures_first else tables + figures
     left_tables = [k for k in _main_tables_left(ex, placed) if k != "table1_resistance"]
     left_figures = [s for s in ex.figures if s not in placed]
@@ -168,10 +181,7 @@ def _methods_blocks(
     for sub in sections:
         out.append(Heading(sub.heading, 3, sub.anchor))
         out += [Paragraph(p) for p in sub.paragraphs]
-        for key in sub.tables:
-            if key in ex.tables and key not in placed:
-                out.append(TableBlock(key, ex.tables[key]))
-                placed.add(key)
+        out += ex.claim_tables(sub.tables, placed)
     return out
 
 

@@ -152,7 +152,7 @@ def prognostic_paragraphs(prognostic: Mapping[str, Any], labels: Labels | None =
 
 def prognostic_blocks(results: Mapping[str, Any], ex: Exhibits, placed: set[str]) -> list[Block]:
     """Heading, prose, tables and figures of the section ([] when there is no section)."""
-    from rechallenge.report.document import FigureBlock, Heading, Paragraph, TableBlock
+    from rechallenge.report.document import Heading, Paragraph
 
     prognostic = results.get("prognostic")
     if not isinstance(prognostic, Mapping):
@@ -160,14 +160,9 @@ def prognostic_blocks(results: Mapping[str, Any], ex: Exhibits, placed: set[str]
     out: list[Block] = [Heading("Prognostic model", 3, "results-prognostic")]
     labels = labels_from_results(results)
     out += [Paragraph(p) for p in prognostic_paragraphs(prognostic, labels)]
-    for key in (PROGNOSTIC_MODEL_TABLE_ID, PROGNOSTIC_VALIDATION_TABLE_ID):
-        if key in ex.tables and key not in placed:
-            out.append(TableBlock(key, ex.tables[key]))
-            placed.add(key)
-    for stem in (CALIBRATION_FIGURE, NOMOGRAM_FIGURE):
-        if stem in ex.figures and stem not in placed:
-            out.append(FigureBlock(stem, _caption(stem, prognostic)))
-            placed.add(stem)
+    out += ex.claim_tables((PROGNOSTIC_MODEL_TABLE_ID, PROGNOSTIC_VALIDATION_TABLE_ID), placed)
+    figures = (CALIBRATION_FIGURE, NOMOGRAM_FIGURE)
+    out += ex.claim_figures({s: _caption(s, prognostic) for s in figures}, placed)
     return out
 
 
