@@ -480,7 +480,7 @@ def _pull(expr: Any) -> pd.DataFrame:
     frame: pd.DataFrame = expr.to_pandas()
     for name in DATE_COLUMNS & set(frame.columns):
         values = pd.to_datetime(frame[name])
-        dates = values.dt.date.to_numpy(dtype=object)
+        dates = values.dt.date.to_numpy(dtype=object, copy=True)
         dates[values.isna().to_numpy()] = None
         frame[name] = pd.Series(dates, index=frame.index, dtype=object)
     return frame
