@@ -30,7 +30,7 @@ from rechallenge.sources.omop.spark_settings import SparkSettings
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore::FutureWarning"),  # pyspark 4.3 on pandas 3
+    pytest.mark.filterwarnings("ignore::FutureWarning"),  # pyspark under pandas 3
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
 ]
