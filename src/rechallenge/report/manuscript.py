@@ -44,7 +44,7 @@ from rechallenge.report.document import (
     page_size,
 )
 from rechallenge.tables.model import Table
-from rechallenge.tables.render import xml_safe
+from rechallenge.tables.render import GridCells, xml_safe
 
 MANUSCRIPT_NAME: Final[str] = "manuscript.docx"
 FIXED_TIME: Final[dt.datetime] = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -179,21 +179,21 @@ def _cell_text(cell: Any, text: str, *, bold: bool, align_left: bool, indent: in
         paragraph.paragraph_format.left_indent = Pt(9 * indent)
 
 
-def _header_lines(grid: Any, table: Table) -> int:
+def _header_lines(grid: Any, cells: GridCells, table: Table) -> int:
     """Spanner line (merged cells) and column line; returns the number of header rows."""
     r = 0
     if table.spanners:
         for sp in table.spanners:
-            merged = grid.cell(0, sp.start).merge(grid.cell(0, sp.end - 1))
+            merged = cells.merge((0, sp.start), (0, sp.end - 1))
             _cell_text(merged, sp.label, bold=True, align_left=False)
             for j in range(sp.start, sp.end):
-                _border(grid.cell(0, j), "bottom", 4)
+                _border(cells.cell(0, j), "bottom", 4)
         r = 1
     for j, name in enumerate(table.columns):
-        _cell_text(grid.cell(r, j), name, bold=True, align_left=table.alignment(j) == "left")
+        _cell_text(cells.cell(r, j), name, bold=True, align_left=table.alignment(j) == "left")
     for j in range(len(table.columns)):
-        _border(grid.cell(0, j), "top", 12)
-        _border(grid.cell(r, j), "bottom", 8)
+        _border(cells.cell(0, j), "top", 12)
+        _border(cells.cell(r, j), "bottom", 8)
     for i in range(r + 1):
         _repeat_header(grid.rows[i])
     return r + 1
@@ -215,12 +215,13 @@ def add_table(doc: Any, block: TableBlock) -> None:
         grid.columns[j].width = width
         for cell in grid.columns[j].cells:
             cell.width = width
-    first = _header_lines(grid, table)
+    cells = GridCells(grid)
+    first = _header_lines(grid, cells, table)
     for i, row in enumerate(table.rows):
         _keep_row(grid.rows[first + i])
         for j, cell in enumerate(row.cells):
             _cell_text(
-                grid.cell(first + i, j),
+                cells.cell(first + i, j),
                 cell.text,
                 bold=row.kind == "group" and j == 0,
                 align_left=table.alignment(j) == "left",
@@ -228,7 +229,7 @@ def add_table(doc: Any, block: TableBlock) -> None:
             )
     if table.rows:
         for j in range(len(table.columns)):
-            _border(grid.cell(first + len(table.rows) - 1, j), "bottom", 12)
+            _border(cells.cell(first + len(table.rows) - 1, j), "bottom", 12)
     for note in table.footnotes:
         para = doc.add_paragraph()
         para.add_run(xml_safe(note)).font.size = Pt(8)

@@ -106,6 +106,20 @@ def _protect_value(value: Any) -> Any:
     return protect_formula(value) if isinstance(value, str) else value
 
 
+def _needs_protection(column: pd.Series) -> bool:
+    """Whether `protect_formula` would prefix any text value of `column`.
+
+    Checked once per distinct value: a dataset column of 10^5 rows usually holds a few
+    distinct texts, none a formula, and is then kept as it is instead of mapped cell by cell.
+    """
+    present = column.dropna()
+    try:
+        values: Iterable[Any] = present.unique()
+    except TypeError:  # unhashable cells (lists, dicts): look at each
+        values = present
+    return any(isinstance(v, str) and protect_formula(v) != v for v in values)
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) cannot run as formulas.
 
@@ -131,7 +145,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             out.isetitem(i, column.cat.rename_categories(categories))
         elif categories is not None:  # "=x" and "'=x" both present: plain values instead
             out.isetitem(i, column.astype(object).map(_protect_value, na_action="ignore"))
-        else:
+        elif _needs_protection(column):
             out.isetitem(i, column.map(_protect_value, na_action="ignore").astype(column.dtype))
     out.columns = pd.Index([_protect_value(c) for c in out.columns])
     return out
@@ -391,22 +405,49 @@ def _normal_style(doc: Any) -> None:
         r_fonts.set(qn(attr), DOCX_FONT)
 
 
-def _docx_header(grid: Any, table: Table) -> int:
+class GridCells:
+    """Cell lookup on a python-docx table that walks its layout grid once, not per cell.
+
+    ``docx.table.Table.cell`` rebuilds the list of every cell of the table on each call, so
+    filling a table cell by cell is quadratic in its size (most of the write stage on long
+    tables). The list is kept here and rebuilt only after `merge`, the one operation that
+    changes the layout; the cells are the same XML elements ``Table.cell`` returns.
+    """
+
+    def __init__(self, grid: Any) -> None:
+        self._grid = grid
+        self._width: int = grid._column_count
+        self._cells: list[Any] | None = None
+
+    def cell(self, row: int, column: int) -> Any:
+        """The cell at (`row`, `column`) of the layout grid, as ``Table.cell`` gives it."""
+        if self._cells is None:
+            self._cells = self._grid._cells
+        return self._cells[column + row * self._width]
+
+    def merge(self, first: tuple[int, int], last: tuple[int, int]) -> Any:
+        """Merge the cells from `first` to `last` (row, column); returns the merged cell."""
+        merged = self.cell(*first).merge(self.cell(*last))
+        self._cells = None
+        return merged
+
+
+def _docx_header(grid: Any, cells: GridCells, table: Table) -> int:
     """Write the header lines; return how many rows they took."""
     r = 0
     if table.spanners:
         for sp in table.spanners:
-            merged = grid.cell(0, sp.start).merge(grid.cell(0, sp.end - 1))
+            merged = cells.merge((0, sp.start), (0, sp.end - 1))
             _write_docx_cell(merged, nobreak(sp.label), bold=True, indent=0, align_left=False)
             for j in range(sp.start, sp.end):
-                _set_border(grid.cell(0, j), "bottom", 4)
+                _set_border(cells.cell(0, j), "bottom", 4)
         r = 1
     for j, name in enumerate(table.columns):
         left = table.alignment(j) == "left"
-        _write_docx_cell(grid.cell(r, j), nobreak(name), bold=True, indent=0, align_left=left)
+        _write_docx_cell(cells.cell(r, j), nobreak(name), bold=True, indent=0, align_left=left)
     for j in range(len(table.columns)):
-        _set_border(grid.cell(0, j), "top", 12)
-        _set_border(grid.cell(r, j), "bottom", 8)
+        _set_border(cells.cell(0, j), "top", 12)
+        _set_border(cells.cell(r, j), "bottom", 8)
     for k in range(r + 1):
         _row_property(grid.rows[k], "tblHeader")
         for cell in grid.rows[k].cells:
@@ -433,19 +474,20 @@ def to_docx(table: Table, path: Path) -> Path:
     n_head = 2 if table.spanners else 1
     grid = doc.add_table(rows=n_head + len(table.rows), cols=width)
     _column_widths(grid, table, doc.sections[0])
-    first_body = _docx_header(grid, table)
+    cells = GridCells(grid)
+    first_body = _docx_header(grid, cells, table)
     if table.rows:
         for j in range(width):
-            _set_border(grid.cell(first_body + len(table.rows) - 1, j), "bottom", 12)
+            _set_border(cells.cell(first_body + len(table.rows) - 1, j), "bottom", 12)
     for i, row in enumerate(table.rows):
         _row_property(grid.rows[first_body + i], "cantSplit")
         if row.kind == "group":  # the heading spans the table, as in HTML
-            merged = grid.cell(first_body + i, 0).merge(grid.cell(first_body + i, width - 1))
+            merged = cells.merge((first_body + i, 0), (first_body + i, width - 1))
             _write_docx_cell(merged, row.cells[0].text, bold=True, indent=0, align_left=True)
             continue
         for j, cell in enumerate(row.cells):
             _write_docx_cell(
-                grid.cell(first_body + i, j),
+                cells.cell(first_body + i, j),
                 cell.text,
                 bold=False,
                 indent=row.indent if j == 0 else 0,
