@@ -9,6 +9,7 @@ import pandas as pd
 
 from rechallenge.analysis.formatting import percent
 from rechallenge.config import StudyConfig
+from rechallenge.labels import Labels
 from rechallenge.stats.descriptive import (
     chisq_test,
     fisher_test,
@@ -27,8 +28,11 @@ CATEGORICAL_BASELINE = (
 )
 
 
-def baseline_section(frame: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
+def baseline_section(frame: pd.DataFrame, config: StudyConfig, labels: Labels) -> dict[str, Any]:
     """Age summary and n (%) of each characteristic (denominator: analysed patients).
+
+    Each level is worded by the label catalogue (`labels.level`), so the study's
+    ``labels:`` overrides reach the baseline table as they reach every other output.
 
     With `output.baseline_compare_by` (a subgroup name) every row also gives the
     numbers per group, and each characteristic is compared between the groups by the
@@ -57,7 +61,7 @@ def baseline_section(frame: pd.DataFrame, config: StudyConfig) -> dict[str, Any]
         }
     rows.append(age_row)
     for variable, label in CATEGORICAL_BASELINE:
-        rows += _categorical_rows(derived, variable, label, n, groups)
+        rows += _categorical_rows(derived, variable, label, n, groups, labels)
     section: dict[str, Any] = {"n": n, "rows": rows, "comparison": None}
     if groups and by is not None:
         section["comparison"] = _comparison(derived, by, groups, config)
@@ -91,8 +95,14 @@ def _levels(frame: pd.DataFrame, variable: str) -> dict[str, pd.Series]:
 
 
 def _categorical_rows(
-    frame: pd.DataFrame, variable: str, label: str, n: int, groups: dict[str, pd.Series]
+    frame: pd.DataFrame,
+    variable: str,
+    label: str,
+    n: int,
+    groups: dict[str, pd.Series],
+    labels: Labels,
 ) -> list[dict[str, Any]]:
+    """One row per level of a characteristic: n (%) overall and, with groups, per group."""
     if variable != "metastasis" and variable not in frame:
         return []
     rows = []
@@ -103,7 +113,7 @@ def _categorical_rows(
             "label": label,
             "kind": "categorical",
             "level": level,
-            "level_label": LEVEL_LABELS.get(level, level.replace("_", " ").capitalize()),
+            "level_label": labels.level(variable, level),
             "n": count,
             "percent": percent(count, n),
         }
@@ -111,9 +121,6 @@ def _categorical_rows(
             row["groups"] = {g: {"n": int((mask & gm).sum())} for g, gm in groups.items()}
         rows.append(row)
     return rows
-
-
-LEVEL_LABELS = {"0-1": "0–1", "III": "III", "IV": "IV", "2": "2"}
 
 
 def _comparison_groups(

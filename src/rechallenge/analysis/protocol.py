@@ -64,7 +64,7 @@ def analyse(inputs: AnalysisInputs, config: StudyConfig) -> dict[str, Any]:
     included = add_covariates(add_subgroups(included, config.statistics.subgroups))
     results: dict[str, Any] = {
         "cohort": cohort_section(inputs.facts, inputs.selection, inputs.pseudonyms, config, labels),
-        "baseline": baseline_section(included, config),
+        "baseline": baseline_section(included, config, labels),
         "efficacy": {
             course: efficacy(
                 included[f"{course}_bor"]

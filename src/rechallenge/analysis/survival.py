@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rechallenge.analysis.baseline import LEVEL_LABELS
 from rechallenge.config import StudyConfig
 from rechallenge.derive.endpoints import ENDPOINTS
 from rechallenge.stats.km import KaplanMeierResult, kaplan_meier, median_follow_up
@@ -42,6 +41,9 @@ def km_section(survival: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
 
 
 ENDPOINT_LABELS = {"PFS1": "PFS1 (first ICI)", "PFSR": "PFSR (rechallenge)", "OS": "OS"}
+#: Subgroup levels as legends print them (others as coded: ``PD-L1 positive``). Kept apart
+#: from the label catalogue, whose longer wording (``Positive (TPS ≥ 1%)``) suits tables.
+LEVEL_LABELS = {"0-1": "0–1"}
 
 
 def curve_label(endpoint: str, stratum: str, config: StudyConfig) -> str:
