@@ -6,6 +6,7 @@ Sections come from the example cohort's PFSR data as the R-checked tests build t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,16 @@ from tests.reference.competing_data import DATA, enabled, survival_rows
 
 from rechallenge.analysis.competing import competing_section
 from rechallenge.labels import Labels
-from rechallenge.report.competing import competing_paragraph
-from rechallenge.report.document import FigureBlock, Heading, Paragraph, TableBlock, build_document
+from rechallenge.report.competing import BY_SUBGROUP_PAIR, COMPETING_FIGURES, competing_paragraph
+from rechallenge.report.document import (
+    Exhibits,
+    FigureBlock,
+    Heading,
+    Paragraph,
+    TableBlock,
+    build_document,
+)
+from rechallenge.report.html import render_report
 from rechallenge.report.text import methods_text
 from rechallenge.tables.common import Context
 from rechallenge.tables.competing import COMPETING_TABLE_ID, competing_table
@@ -104,3 +113,53 @@ def test_no_deaths_and_no_events_are_said_in_words() -> None:
 def test_no_section_no_subsection() -> None:
     blocks = build_document({"methods": {}}, [])
     assert not any(isinstance(b, Heading) and b.text == "Competing risks" for b in blocks)
+
+
+CIF_FIGURES = ["figure_cif", "figure_cif_ecog", "figure_cif_pdl1"]
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="460pt" height="345pt" '
+    'viewBox="0 0 460 345"><rect id="box" width="460" height="345" fill="#fff"/></svg>'
+)
+
+
+def test_figures_by_subgroup_are_a_pair(mixed: dict[str, Any]) -> None:
+    assert set(BY_SUBGROUP_PAIR) <= set(COMPETING_FIGURES)
+    blocks = build_document({"competing_risks": mixed, "methods": {}}, CIF_FIGURES)
+    beside = {b.stem: b.beside for b in blocks if isinstance(b, FigureBlock)}
+    assert beside == {"figure_cif": False, "figure_cif_ecog": True, "figure_cif_pdl1": True}
+    # with one of the two missing, the other is shown alone at full width
+    blocks = build_document({"competing_risks": mixed, "methods": {}}, CIF_FIGURES[:2])
+    assert [b.beside for b in blocks if isinstance(b, FigureBlock)] == [False, False]
+
+
+def test_claimed_pair_is_placed_together() -> None:
+    ex = Exhibits(tables={}, figures=("a", "b", "c"))
+    placed: set[str] = set()
+    blocks = ex.claim_figures({"a": "A.", "b": "B.", "c": "C."}, placed, pairs=[("a", "c")])
+    shown = [(b.stem, b.beside) for b in blocks if isinstance(b, FigureBlock)]
+    assert shown == [("a", True), ("c", True), ("b", False)]
+    assert placed == {"a", "b", "c"}
+
+
+def test_report_shows_the_pair_in_one_row(mixed: dict[str, Any], tmp_path: Path) -> None:
+    files = {}
+    for stem in CIF_FIGURES:
+        files[stem] = tmp_path / f"{stem}.svg"
+        files[stem].write_text(SVG, encoding="utf-8")
+    html = render_report({"competing_risks": mixed, "methods": {}}, files)
+    rows = re.findall(r'<div class="figure-row">(.*?)</div>', html, flags=re.DOTALL)
+    assert len(rows) == 1
+    figures = re.findall(
+        r'<figure id="figure-([a-z0-9_]+)">.*?<figcaption><b>(Figure \d+)\.</b> (.*?)</figcaption>',
+        rows[0],
+        flags=re.DOTALL,
+    )
+    assert [stem for stem, _, _ in figures] == list(BY_SUBGROUP_PAIR)
+    assert [number for _, number, _ in figures] == ["Figure 2", "Figure 3"]
+    assert [caption for _, _, caption in figures] == [
+        COMPETING_FIGURES[stem].replace("'", "&#39;") for stem in BY_SUBGROUP_PAIR
+    ]
+    assert html.count('<figure id="figure-figure_cif">') == 1
+    assert '<figure id="figure-figure_cif">' not in rows[0]
+    css = re.search(r"\.figure-row \{[^}]*\}", html)
+    assert css is not None and "display: flex" in css.group(0)

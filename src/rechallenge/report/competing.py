@@ -4,7 +4,8 @@ Placed at the end of the Results subsections (before "Further results") when the
 hold a ``competing_risks`` section (``statistics.competing_risks`` was configured). One
 paragraph reads ``results["competing_risks"]``: patients and events per cause, the
 cumulative incidence of each cause at the configured times with its 95% CI, and Gray's test
-per subgroup; then the table and the figures. A cause without events is said in words
+per subgroup; then the table and the figures (the two by subgroup side by side in the HTML
+report, `BY_SUBGROUP_PAIR`). A cause without events is said in words
 (with no deaths without progression the cumulative incidence of progression is one minus
 the Kaplan–Meier estimate), and a section with no events at all says so instead of quoting
 estimates.
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from rechallenge.report.document import Block, Exhibits
 
 __all__ = [
+    "BY_SUBGROUP_PAIR",
     "COMPETING_FIGURES",
     "competing_blocks",
     "competing_paragraph",
@@ -46,6 +48,8 @@ COMPETING_FIGURES: Final[dict[str, str]] = {
     "without progression as a competing event; p, Gray's test; numbers at risk below the "
     "plot.",
 }
+#: The figures by subgroup, shown side by side in the HTML report.
+BY_SUBGROUP_PAIR: Final = ("figure_cif_ecog", "figure_cif_pdl1")
 ANCHOR: Final = "results-competing"
 
 
@@ -149,7 +153,7 @@ def competing_blocks(
     paragraph = competing_paragraph(section, labels, refs)
     out.append(Paragraph(paragraph))
     out += ex.claim_tables([COMPETING_TABLE_ID], placed)
-    out += ex.claim_figures(COMPETING_FIGURES, placed)
+    out += ex.claim_figures(COMPETING_FIGURES, placed, pairs=[BY_SUBGROUP_PAIR])
     return out
 
 

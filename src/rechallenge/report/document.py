@@ -60,12 +60,17 @@ class TableBlock:
 
 @dataclass(frozen=True)
 class FigureBlock:
-    """A numbered figure: file stem and journal caption (without its number)."""
+    """A numbered figure: file stem and journal caption (without its number).
+
+    ``beside`` figures that follow one another form one row in the HTML report (each keeps
+    its number and caption); the Word manuscript places them one under the other.
+    """
 
     stem: str
     caption: str
     appendix: bool = False
     number: str = ""
+    beside: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,14 +107,30 @@ class Exhibits:
                 placed.add(key)
         return out
 
-    def claim_figures(self, captions: Mapping[str, str], placed: set[str]) -> list[Block]:
-        """Blocks of the figures (stem → caption) that exist and are not placed; marks them."""
-        out: list[Block] = []
+    def claim_figures(
+        self,
+        captions: Mapping[str, str],
+        placed: set[str],
+        pairs: Iterable[tuple[str, str]] = (),
+    ) -> list[Block]:
+        """Blocks of the figures (stem → caption) that exist and are not placed; marks them.
+
+        Each of ``pairs`` whose two figures are both claimed here is shown side by side:
+        both blocks are ``beside``, the second right after the first.
+        """
+        blocks: dict[str, FigureBlock] = {}
         for stem, caption in captions.items():
             if stem in self.figures and stem not in placed:
-                out.append(FigureBlock(stem, caption))
+                blocks[stem] = FigureBlock(stem, caption)
                 placed.add(stem)
-        return out
+        order = list(blocks)
+        for first, second in pairs:
+            if first in blocks and second in blocks:
+                blocks[first] = replace(blocks[first], beside=True)
+                blocks[second] = replace(blocks[second], beside=True)
+                order.remove(second)
+                order.insert(order.index(first) + 1, second)
+        return [blocks[stem] for stem in order]
 
 
 def page_size(results: Mapping[str, Any]) -> str:

@@ -19,7 +19,7 @@ margins and page numbers.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -112,6 +112,27 @@ def _figure(block: FigureBlock, markup: Mapping[str, Markup]) -> Markup:
     ).format(block.stem, markup[block.stem], block.number, block.caption)
 
 
+def _figure_row(row: Sequence[FigureBlock], markup: Mapping[str, Markup]) -> Markup:
+    """Figures side by side: one flex row that wraps on narrow screens (see report.css)."""
+    figures = Markup("").join(_figure(block, markup) for block in row)
+    return Markup('<div class="figure-row">{}</div>').format(figures)
+
+
+def _rows(blocks: Iterable[Block]) -> list[Block | tuple[FigureBlock, ...]]:
+    """The blocks with each run of consecutive ``beside`` figures gathered into one row."""
+    out: list[Block | tuple[FigureBlock, ...]] = []
+    for block in blocks:
+        if isinstance(block, FigureBlock) and block.beside:
+            last = out[-1] if out else None
+            if isinstance(last, tuple):
+                out[-1] = (*last, block)
+            else:
+                out.append((block,))
+        else:
+            out.append(block)
+    return out
+
+
 def _references(block: References) -> Markup:
     if not block.items:
         return Markup('<p class="note">No methods were cited.</p>')
@@ -137,7 +158,10 @@ def _sections(blocks: Iterable[Block], markup: Mapping[str, Markup]) -> dict[str
     """Rendered blocks grouped by top-level section (a level-2 heading starts one)."""
     out: dict[str, list[Markup]] = {"results": [], "methods": [], "references": [], "appendix": []}
     current = "results"
-    for block in blocks:
+    for block in _rows(blocks):
+        if isinstance(block, tuple):
+            out.setdefault(current, []).append(_figure_row(block, markup))
+            continue
         if isinstance(block, Heading) and block.level == 2:
             current = block.anchor
             continue
