@@ -345,10 +345,14 @@ def _gray_stratum(
     fm = f - nd1 / tr
     fb = (1.0 - fm) ** rho
     q = nd1 / (tr * (1.0 - fm))
-    # a = fb (diag(h) - h h' / tr); c accumulates a nd1 / (tr (1 - fm)), updated first
+    # a = fb (diag(h) - h h' / tr); c accumulates a nd1 / (tr (1 - fm)), updated first.
+    # Only the rows i < ng - 1 enter the variance returned (the last group is dropped),
+    # so the (i, k) pairs of the last row are never formed.
+    g1 = ng - 1
+    rows = range(g1)
     a = {}
     c = {}
-    for i in k_range:
+    for i in rows:
         for k in k_range:
             a_ik = fb * ((h[i] if i == k else 0.0) - h[i] * h[k] / tr)
             a[i, k] = a_ik
@@ -373,21 +377,24 @@ def _gray_stratum(
             )
     v3 = np.array([(t4[k] * t4[k] * t3[k] + u4[k] * u4[k] * u3[k]).sum() for k in k_range])
     # columns k: first part t1 = a(i,k) - t4 c(i,k); second part t1 = t4 c(i,k)
-    p1 = {(i, k): a[i, k] - t4[k] * c[i, k] for i in k_range for k in k_range}
-    p2 = {(i, k): u4[k] * c[i, k] for i in k_range for k in k_range}
-    v2 = np.empty((ng, ng))
+    p1 = {(i, k): a[i, k] - t4[k] * c[i, k] for i in rows for k in k_range}
+    p2 = {(i, k): u4[k] * c[i, k] for i in rows for k in k_range}
+    # the (ng, ng) matrices keep their shape (rows >= g1 stay 0): each entry of the
+    # block returned is then computed by exactly the same products as before
+    v2 = np.zeros((ng, ng))
     var = np.zeros((ng, ng))
     for k in k_range:
         w1, w2 = t4[k] * t3[k], u4[k] * u3[k]
-        for i in k_range:
+        for i in rows:
             v2[i, k] = p1[i, k] @ w1 - p2[i, k] @ w2
             p1_t3, p2_u3 = p1[i, k] * t3[k], p2[i, k] * u3[k]
-            for j in range(i, ng):
+            for j in range(i, g1):
                 var[i, j] += p1_t3 @ p1[j, k] + p2_u3 @ p2[j, k]
     var = np.triu(var) + np.triu(var, 1).T
-    cf = np.array([[c[i, k][-1] for k in k_range] for i in k_range])
+    cf = np.zeros((ng, ng))
+    for i in rows:
+        cf[i] = [c[i, k][-1] for k in k_range]
     var += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
-    g1 = ng - 1
     return score, var[:g1, :g1]
 
 
