@@ -208,21 +208,38 @@ def _as_data(
 def _labels(values: ArrayLike | None, n: int, name: str) -> NDArray[Any] | None:
     if values is None:
         return None
-    arr = np.asarray(values, dtype=object)
+    arr = np.asarray(values)
+    if arr.dtype.kind not in _NUMERIC:
+        arr = np.asarray(values, dtype=object)
     if arr.shape != (n,):
         raise ValueError(f"{name} must have one value per row")
-    if pd.isna(arr).any():
+    missing = (
+        np.isnan(arr).any() if arr.dtype.kind == "f" else arr.dtype == object and pd.isna(arr).any()
+    )
+    if missing:
         raise ValueError(f"{name} has missing values; remove incomplete rows first")
     return arr
 
 
+_NUMERIC = "biuf"
+"""dtype kinds coded with numpy (bool, integers, floats); other labels as Python objects."""
+
+
 def _codes(values: NDArray[Any], levels: list[Any]) -> NDArray[np.intp]:
     """The position of each value in ``levels`` (every value is one of them)."""
+    if values.dtype.kind in _NUMERIC:
+        return np.searchsorted(np.asarray(levels, dtype=values.dtype), values).astype(np.intp)
     return pd.Index(levels, dtype=object).get_indexer(values).astype(np.intp)
 
 
 def _levels(values: NDArray[Any]) -> list[Any]:
-    """Sorted distinct values (numbers numerically, then text by code point)."""
+    """Sorted distinct values (numbers numerically, then text by code point).
+
+    Numeric arrays are sorted by numpy (the same Python values as ``sorted(set(...))``,
+    without a Python object per row).
+    """
+    if values.dtype.kind in _NUMERIC:
+        return list(np.unique(values).tolist())
     return sorted(set(values.tolist()), key=lambda v: (isinstance(v, str), v))
 
 
@@ -339,12 +356,18 @@ def _gray_stratum(
             skmm.append(sm_k)
             f1m.append(np.cumsum(jump) - jump)
             h.append(np.where(alive[k], rs[k] / sm_k, 0.0))  # t1 of crst: rs / skmm
-    tr = np.sum(h, axis=0)
-    tq = np.sum([h[k] * (1.0 - f1m[k]) for k in k_range], axis=0)
-    f = np.cumsum(nd1 / tr)
-    fm = f - nd1 / tr
-    fb = (1.0 - fm) ** rho
-    q = nd1 / (tr * (1.0 - fm))
+    # sums over groups in group order (what a reduction along the group axis does)
+    tr = h[0].copy()
+    tq = h[0] * (1.0 - f1m[0])
+    for k in k_range[1:]:
+        tr += h[k]
+        tq += h[k] * (1.0 - f1m[k])
+    nd1_tr = nd1 / tr
+    f = np.cumsum(nd1_tr)
+    fm = f - nd1_tr
+    one_fm = 1.0 - fm
+    fb = one_fm**rho
+    q = nd1 / (tr * one_fm)
     # a = fb (diag(h) - h h' / tr); c accumulates a nd1 / (tr (1 - fm)), updated first.
     # Only the rows i < ng - 1 enter the variance returned (the last group is dropped),
     # so the (i, k) pairs of the last row are never formed.
@@ -359,6 +382,7 @@ def _gray_stratum(
             c[i, k] = np.cumsum(a_ik * q)
     score = np.empty(ng - 1)
     t3, t4, u3, u4 = [], [], [], []
+    one_f, nd1_1, tied1, has1 = 1.0 - f, nd1 - 1.0, nd1 > 1, nd1 > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         for k in k_range:
             if k < ng - 1:
@@ -366,11 +390,12 @@ def _gray_stratum(
                 score[k] = np.where(alive[k], sc, 0.0).sum()
             # events of the cause tested: every group at risk, k
             pos = skm[k] > 0
-            t4.append(np.where(pos, 1.0 - (1.0 - f) / skm[k], 1.0))
-            t5 = np.where(nd1 > 1, 1.0 - (nd1 - 1.0) / (tr * skmm[k] - 1.0), 1.0)
-            t3.append(np.where(alive[k] & (nd1 > 0), t5 * skmm[k] * nd1 / (tr * rs[k]), 0.0))
+            ratio = one_f / skm[k]
+            t4.append(np.where(pos, 1.0 - ratio, 1.0))
+            t5 = np.where(tied1, 1.0 - nd1_1 / (tr * skmm[k] - 1.0), 1.0)
+            t3.append(np.where(alive[k] & has1, t5 * skmm[k] * nd1 / (tr * rs[k]), 0.0))
             # events of other causes in group k (skm > 0)
-            u4.append(np.where(pos, (1.0 - f) / skm[k], 0.0))
+            u4.append(np.where(pos, ratio, 0.0))
             u5 = np.where(d2[k] > 1, 1.0 - (d2[k] - 1.0) / (rs[k] - 1.0), 1.0)
             u3.append(
                 np.where(pos & (d2[k] > 0), u5 * skmm[k] * skmm[k] * d2[k] / (rs[k] * rs[k]), 0.0)
@@ -465,7 +490,7 @@ def cumulative_incidence(
     causes = _levels(data.status[data.status != 0])
     if not causes:
         raise ValueError("no event of any cause: every status is 0 (censored)")
-    labels = np.ones(data.time.shape[0], dtype=object) if data.group is None else data.group
+    labels = np.ones(data.time.shape[0], dtype=np.int64) if data.group is None else data.group
     groups = _levels(labels)
     gcode = _codes(labels, groups)
     ut, inv = np.unique(data.time, return_inverse=True)
