@@ -221,7 +221,9 @@ def render(rows: list[dict[str, object]], notes: list[str]) -> str:
     ]
     for row in rows:
         peers = [v for k in ("r", "lifelines") if isinstance(v := row.get(k), float)]
-        ratio = _ratio(min(peers) / float(row["ours"])) if peers else "–"
+        ours = row["ours"]
+        assert isinstance(ours, float)
+        ratio = _ratio(min(peers) / ours) if peers else "–"
         agree = row.get("agreement")
         lines.append(
             f"| {row['task']} | {row['rows']:,} | {_cell(row, 'ours')} | {_cell(row, 'r')} | "
