@@ -144,3 +144,19 @@ def test_stratified_logrank_equals_the_sum_of_stratum_tests(shift: float) -> Non
     np.testing.assert_array_equal(pooled.observed, o)
     np.testing.assert_array_equal(pooled.expected, e)
     np.testing.assert_array_equal(pooled.variance, v)
+
+
+@pytest.mark.parametrize(
+    "labels", [[0, 2, 1, 2, 0], [3, 5, 4, 3], [0, 4, 4, 0, 2], [True, False, True]]
+)
+def test_encode_labels_codes_match_numpy_unique(labels: list[int]) -> None:
+    """The bincount coding (also when every level in range is present) equals np.unique's."""
+    from rechallenge.stats.survdata import encode_labels
+
+    arr = np.array(labels)
+    levels, codes = encode_labels(arr)
+    ref_levels, ref_codes = np.unique(arr, return_inverse=True)
+    np.testing.assert_array_equal(levels, ref_levels)
+    np.testing.assert_array_equal(codes, ref_codes)
+    assert codes.dtype == np.intp
+    assert not np.shares_memory(codes, arr)
