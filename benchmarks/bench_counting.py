@@ -216,6 +216,9 @@ def render(rows: list[dict[str, object]], notes: list[str]) -> str:
     lines = [
         "# Counting-process Cox and CIF (one run, all peers side by side)",
         "",
+        "CPU seconds (ours: `time.process_time`, median of the runs; R: user + system of"
+        " `system.time`).",
+        "",
         "| task | rows | rechallenge | R | lifelines | ours vs fastest peer | max abs diff vs R |",
         "|---|---|---|---|---|---|---|",
     ]
