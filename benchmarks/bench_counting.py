@@ -15,7 +15,8 @@ Timed: ``fit_cox(start=...)`` against R ``coxph(Surv(start, stop, event) ~ x1 + 
 lifelines ``CoxTimeVaryingFitter``; ``cumulative_incidence(group=...)`` (curves, variances
 and Gray's test) against R ``cmprsk::cuminc`` and lifelines ``AalenJohansenFitter`` (one
 cause per fit, no test, so it does less work). R is timed inside R (``system.time``) on a
-CSV written once. A peer that would exceed ``--peer-limit`` seconds on a smaller size is
+CSV written once. Seconds are CPU seconds (ours: ``time.process_time``; R: user + system
+of ``system.time``). A peer that would exceed ``--peer-limit`` seconds on a smaller size is
 skipped at the larger sizes and said so. Seconds are medians of ``--reps`` runs (peers:
 one run at 10^6). Coefficients and CIF values at 0.5, 1 and 2 are compared with R's in the same run
 (largest absolute difference).
@@ -25,32 +26,48 @@ Writes ``benchmarks/results/counting.md``.
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import tempfile
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.bench_busy import median_seconds
 from rechallenge.stats.competing import cumulative_incidence
 from rechallenge.stats.cox import fit_cox
 
 RESULTS = Path(__file__).resolve().parent / "results" / "counting.md"
 
+
+def median_seconds(fn: Callable[[], object], reps: int) -> float:
+    """Median CPU seconds (``time.process_time``) of ``reps`` calls after a warm-up call."""
+    fn()
+    values = []
+    for _ in range(reps):
+        start = time.process_time()
+        fn()
+        values.append(time.process_time() - start)
+    return statistics.median(values)
+
+
 R_COX = r"""
 suppressMessages(library(survival))
 a <- commandArgs(TRUE); d <- read.csv(a[1]); reps <- as.integer(a[2])
-tt <- replicate(reps, system.time(f <<- coxph(Surv(start, stop, event) ~ x1 + x2, data = d,
-  ties = "efron"))[["elapsed"]])
+cpu <- function(s) s[["user.self"]] + s[["sys.self"]]
+tt <- replicate(reps, cpu(system.time(f <<- coxph(Surv(start, stop, event) ~ x1 + x2, data = d,
+  ties = "efron"))))
 cat("TIME", median(tt), "\n"); cat("COEF", format(coef(f), digits = 17), "\n")
 """
 
 R_CIF = r"""
 suppressMessages(library(cmprsk))
 a <- commandArgs(TRUE); d <- read.csv(a[1]); reps <- as.integer(a[2])
-tt <- replicate(reps, system.time(f <<- cuminc(d$time, d$status, d$group))[["elapsed"]])
+cpu <- function(s) s[["user.self"]] + s[["sys.self"]]
+tt <- replicate(reps, cpu(system.time(f <<- cuminc(d$time, d$status, d$group))))
 cat("TIME", median(tt), "\n")
 tp <- timepoints(f, c(0.5, 1, 2))$est
 cat("EST", format(as.vector(t(tp)), digits = 17), "\n")
@@ -199,12 +216,17 @@ def render(rows: list[dict[str, object]], notes: list[str]) -> str:
     lines = [
         "# Counting-process Cox and CIF (one run, all peers side by side)",
         "",
+        "CPU seconds (ours: `time.process_time`, median of the runs; R: user + system of"
+        " `system.time`).",
+        "",
         "| task | rows | rechallenge | R | lifelines | ours vs fastest peer | max abs diff vs R |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         peers = [v for k in ("r", "lifelines") if isinstance(v := row.get(k), float)]
-        ratio = _ratio(min(peers) / float(row["ours"])) if peers else "–"
+        ours = row["ours"]
+        assert isinstance(ours, float)
+        ratio = _ratio(min(peers) / ours) if peers else "–"
         agree = row.get("agreement")
         lines.append(
             f"| {row['task']} | {row['rows']:,} | {_cell(row, 'ours')} | {_cell(row, 'r')} | "

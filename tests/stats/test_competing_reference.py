@@ -137,3 +137,23 @@ def test_invalid_input() -> None:
         cumulative_incidence([-1, 2], [1, 0])
     with pytest.raises(ValueError, match="weights"):
         cumulative_incidence([1, 2], [1, 0], weights=[1, 0])
+
+
+def test_numeric_group_labels_give_the_curves_of_text_labels() -> None:
+    """Integer groups (coded by numpy) give the same curves and test as the same labels as text."""
+    rng = np.random.default_rng(5)
+    n = 600
+    time = rng.exponential(1.0, n)
+    status = rng.integers(0, 3, n)
+    group = rng.integers(0, 3, n)
+    as_int = cumulative_incidence(time, status, group=group)
+    as_text = cumulative_incidence(
+        time, status, group=np.array(["0", "1", "2"], dtype=object)[group]
+    )
+    assert [c.group for c in as_int.curves] == [0, 1, 2] * 2
+    for a, b in zip(as_int.curves, as_text.curves, strict=True):
+        np.testing.assert_array_equal(a.cif, b.cif)
+        np.testing.assert_array_equal(a.variance, b.variance)
+    assert [g.stat for g in as_int.gray] == [g.stat for g in as_text.gray]
+    with pytest.raises(ValueError, match="missing"):
+        cumulative_incidence(time, status, group=np.where(group == 1, np.nan, group))

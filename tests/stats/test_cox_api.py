@@ -188,3 +188,43 @@ def test_concordance_counts_match_brute_force(data: tuple[list[int], ...]) -> No
     expected = brute_force_pairs(time, event, score)
     np.testing.assert_array_equal(pairs.per_row, expected)
     assert pairs.concordant == expected[:, 0].sum() / 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_few_score_pair_counts_equal_the_merge(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concordance of a categorical predictor: the score-by-score count equals the merge."""
+    from rechallenge.stats import _cox_kernel
+
+    rng = np.random.default_rng(seed)
+    n = 400 + 300 * seed
+    time = rng.integers(1, 40, n).astype(float)
+    event = rng.integers(0, 2, n).astype(np.int8)
+    score = rng.integers(0, 2 + 5 * seed, n).astype(float)
+    strata = rng.integers(0, 3, n) if seed % 2 else None
+    fast = concordance_pairs(time, event, score, strata)
+    monkeypatch.setattr(_cox_kernel, "FEW_SCORES", 0)
+    merge = concordance_pairs(time, event, score, strata)
+    assert fast.per_row.sum() > 0
+    np.testing.assert_array_equal(fast.per_row, merge.per_row)
+    assert (fast.concordant, fast.discordant, fast.tied_x) == (
+        merge.concordant,
+        merge.discordant,
+        merge.tied_x,
+    )
+
+
+def test_stratum_time_order_gives_the_lexsort_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ordering stratum by stratum numbers the (stratum, time) groups as the lexsort."""
+    from rechallenge.stats import _cox_kernel
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    time = np.ceil(rng.exponential(30.0, n))
+    event = rng.integers(0, 2, n).astype(np.int8)
+    strata = rng.integers(0, 7, n).astype(np.intp)
+    fast = _cox_kernel.build_layout(time, event, strata, efron=True)
+    monkeypatch.setattr(_cox_kernel, "FEW_STRATA", 0)
+    slow = _cox_kernel.build_layout(time, event, strata, efron=True)
+    np.testing.assert_array_equal(fast.split_row, slow.split_row)
+    assert fast.strata_groups == slow.strata_groups
+    assert fast.n_groups == slow.n_groups > 7

@@ -101,3 +101,62 @@ def test_blas_threads_limits_thin_work_and_restores() -> None:
     assert _blas_threads_now() == before
     with blas_threads(WIDE_COLUMNS + 1):
         assert _blas_threads_now() == before
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_logrank_sorted_key_counts_match_the_count_matrices(k: int) -> None:
+    """Event counts of non-integer times, read from running counts, equal the matrices'."""
+    from rechallenge.stats.logrank import _counts_from_matrices, _counts_from_sorted_keys
+
+    rng = np.random.default_rng(10 + k)
+    n = 4000
+    time = np.ceil(rng.exponential(50.0, n)) + 0.5  # ties, not on the day grid
+    event = rng.integers(0, 2, n).astype(bool)
+    codes = rng.integers(0, k, n).astype(np.intp)
+    _, ref_events, ref_rows = _reference_counts(time, event, codes, k)
+    d, dk, nk = _counts_from_sorted_keys(time, event, codes, k)
+    d_ref, dk_ref, nk_ref = _counts_from_matrices(ref_events, ref_rows)
+    assert d.shape[0] > 10
+    np.testing.assert_array_equal(d, d_ref)
+    for j in range(k):
+        np.testing.assert_array_equal(dk[j], dk_ref[j])
+        np.testing.assert_array_equal(nk[j], nk_ref[j])
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.25])
+def test_stratified_logrank_equals_the_sum_of_stratum_tests(shift: float) -> None:
+    """One pass over all strata gives O, E, V of the strata tested one at a time."""
+    from rechallenge.stats.logrank import logrank_test
+
+    rng = np.random.default_rng(7)
+    n = 6000
+    time = np.ceil(rng.exponential(80.0, n)) + shift
+    event = rng.integers(0, 2, n)
+    group = rng.integers(0, 3, n)
+    strata = rng.integers(0, 5, n)
+    pooled = logrank_test(time, event, group, strata=strata)
+    o, e, v = np.zeros(3), np.zeros(3), np.zeros((3, 3))
+    for s in range(5):
+        m = strata == s
+        one = logrank_test(time[m], event[m], group[m])
+        o, e, v = o + one.observed, e + one.expected, v + one.variance
+    assert pooled.n_strata == 5
+    np.testing.assert_array_equal(pooled.observed, o)
+    np.testing.assert_array_equal(pooled.expected, e)
+    np.testing.assert_array_equal(pooled.variance, v)
+
+
+@pytest.mark.parametrize(
+    "labels", [[0, 2, 1, 2, 0], [3, 5, 4, 3], [0, 4, 4, 0, 2], [True, False, True]]
+)
+def test_encode_labels_codes_match_numpy_unique(labels: list[int]) -> None:
+    """The bincount coding (also when every level in range is present) equals np.unique's."""
+    from rechallenge.stats.survdata import encode_labels
+
+    arr = np.array(labels)
+    levels, codes = encode_labels(arr)
+    ref_levels, ref_codes = np.unique(arr, return_inverse=True)
+    np.testing.assert_array_equal(levels, ref_levels)
+    np.testing.assert_array_equal(codes, ref_codes)
+    assert codes.dtype == np.intp
+    assert not np.shares_memory(codes, arr)

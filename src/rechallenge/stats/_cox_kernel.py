@@ -48,6 +48,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from rechallenge.stats.survdata import sort_keys
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
@@ -225,7 +227,7 @@ def _group_codes(
     time: FloatArray, strata: IntArray | None, dtype: type[np.signedinteger]
 ) -> tuple[NDArray[np.signedinteger], int, tuple[tuple[int, ...], ...]]:
     """Group index per row (groups in (stratum, time) order) from one sort of the rows."""
-    order = np.argsort(time) if strata is None else np.lexsort((time, strata))
+    order = np.argsort(time) if strata is None else _stratum_time_order(time, strata)
     new = _run_starts(time[order])
     stratum_of_group = None
     if strata is not None:
@@ -244,6 +246,30 @@ def _group_codes(
     starts = np.flatnonzero(np.diff(stratum_of_group, prepend=-1) != 0)
     bounds = np.append(starts, n_groups)
     return group, n_groups, tuple((int(a), int(b)) for a, b in itertools.pairwise(bounds))
+
+
+FEW_STRATA = 256
+"""Up to this many strata, rows are ordered stratum by stratum (see below)."""
+
+
+def _stratum_time_order(time: FloatArray, strata: IntArray) -> IntArray:
+    """Row order by (stratum, time): the order of ``np.lexsort((time, strata))`` up to
+    rows tied on both, which get the same group code either way.
+
+    With few strata, a stable counting sort of the stratum codes (numpy's radix sort of
+    16-bit integers) and an ``argsort`` of each stratum's times is several times faster
+    than the two-key ``lexsort`` of every row.
+    """
+    n_strata = int(strata.max()) + 1 if strata.shape[0] else 0
+    if n_strata > FEW_STRATA or int(strata.min(initial=0)) < 0:
+        return np.asarray(np.lexsort((time, strata)), dtype=np.intp)
+    order = np.argsort(strata.astype(np.int16), kind="stable")
+    bounds = np.zeros(n_strata + 1, dtype=np.intp)
+    np.cumsum(np.bincount(strata, minlength=n_strata), out=bounds[1:])
+    for a, b in itertools.pairwise(bounds.tolist()):
+        block = order[a:b]
+        order[a:b] = block[np.argsort(time[block])]
+    return order
 
 
 def _run_starts(values: NDArray[Any]) -> NDArray[np.bool_]:
@@ -652,21 +678,79 @@ def _stratum_pairs(time: FloatArray, event: NDArray[np.int8], score: FloatArray)
     """Per-row (concordant, discordant, tied) pair counts within one stratum."""
     n = time.shape[0]
     ev = event.astype(bool)
-    order = np.lexsort((-score, ~ev, time))
-    uniq, rank = np.unique(score[order], return_inverse=True)
-    rank = rank.astype(np.int64)
-    ev_s = ev[order]
-    counts = np.zeros((n, 3))
-    pos = np.arange(n, dtype=np.int64)
+    uniq, rank = np.unique(score, return_inverse=True)
     n_rank = int(uniq.shape[0])
-    level = 0
-    while (1 << level) < n:
-        _merge_level(pos, rank, ev_s, n_rank, level, counts)
-        level += 1
+    if n_rank <= FEW_SCORES:
+        # (time, events first, score descending) from two stable sorts: the ranks
+        # (a radix sort of small integers), then the one-key time-and-event codes
+        by_score = np.argsort((n_rank - 1 - rank).astype(np.int16), kind="stable")
+        key = sort_keys(time, event)[by_score]
+        order = by_score[np.argsort(key, kind="stable")]
+    else:
+        order = np.lexsort((-score, ~ev, time))
+    rank = rank.astype(np.int64)[order]
+    ev_s = ev[order]
+    if n_rank <= FEW_SCORES:
+        counts = _few_score_pairs(rank, ev_s, n_rank)
+    else:
+        counts = np.zeros((n, 3))
+        pos = np.arange(n, dtype=np.int64)
+        level = 0
+        while (1 << level) < n:
+            _merge_level(pos, rank, ev_s, n_rank, level, counts)
+            level += 1
     _remove_tied_events(time[order], ev_s, rank, counts)
     out = np.empty_like(counts)
     out[order] = counts
     return out
+
+
+FEW_SCORES = 32
+"""Up to this many distinct scores (a categorical or binary predictor), pairs are
+counted score by score in ``O(n * scores)`` instead of by the ``O(n log n)`` merge."""
+
+
+def _few_score_pairs(rank: NDArray[np.int64], ev: NDArray[np.bool_], n_rank: int) -> FloatArray:
+    """Per-row (concordant, discordant, tied) counts of step 2 when scores are few.
+
+    Rows are in step-1 order; every pair ``i < j`` whose earlier row ``i`` is an event
+    is counted for both rows, as the merge does. For each score rank ``r`` in turn, the
+    running totals hold, for every row, the earlier events and the later rows of rank
+    ``< r``; a row of rank ``r`` reads them before (``< r``) and after (``<= r``) adding
+    rank ``r``. The counts are integers, so they equal the merge's exactly.
+    """
+    n = rank.shape[0]
+    ev_lt = np.zeros(n, dtype=np.int64)  # earlier events with a lower rank
+    ev_le = np.zeros(n, dtype=np.int64)  # ... with a lower or equal rank
+    after_lt = np.zeros(n, dtype=np.int64)  # later rows with a lower rank
+    after_le = np.zeros(n, dtype=np.int64)
+    run_ev = np.zeros(n, dtype=np.int64)
+    run_after = np.zeros(n, dtype=np.int64)
+    for r in range(n_rank):
+        is_r = rank == r
+        before = np.cumsum(is_r & ev, dtype=np.int64)
+        before -= is_r & ev  # exclusive: events of rank r strictly before each row
+        later = np.cumsum(is_r, dtype=np.int64)
+        np.subtract(later[-1], later, out=later)  # rows of rank r strictly after
+        ev_lt[is_r] = run_ev[is_r]
+        after_lt[is_r] = run_after[is_r]
+        run_ev += before
+        run_after += later
+        ev_le[is_r] = run_ev[is_r]
+        after_le[is_r] = run_after[is_r]
+    events_before = np.cumsum(ev, dtype=np.int64)
+    events_before -= ev
+    n_later = np.arange(n - 1, -1, -1, dtype=np.int64)
+    counts = np.empty((n, 3))
+    # as the later row: earlier events of higher / lower / equal rank
+    counts[:, 0] = events_before - ev_le
+    counts[:, 1] = ev_lt
+    counts[:, 2] = ev_le - ev_lt
+    # as the earlier event: later rows of lower / higher / equal rank
+    counts[ev, 0] += after_lt[ev]
+    counts[ev, 1] += (n_later - after_le)[ev]
+    counts[ev, 2] += (after_le - after_lt)[ev]
+    return counts
 
 
 def _merge_level(

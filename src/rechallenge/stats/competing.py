@@ -208,21 +208,38 @@ def _as_data(
 def _labels(values: ArrayLike | None, n: int, name: str) -> NDArray[Any] | None:
     if values is None:
         return None
-    arr = np.asarray(values, dtype=object)
+    arr = np.asarray(values)
+    if arr.dtype.kind not in _NUMERIC:
+        arr = np.asarray(values, dtype=object)
     if arr.shape != (n,):
         raise ValueError(f"{name} must have one value per row")
-    if pd.isna(arr).any():
+    missing = (
+        np.isnan(arr).any() if arr.dtype.kind == "f" else arr.dtype == object and pd.isna(arr).any()
+    )
+    if missing:
         raise ValueError(f"{name} has missing values; remove incomplete rows first")
     return arr
 
 
+_NUMERIC = "biuf"
+"""dtype kinds coded with numpy (bool, integers, floats); other labels as Python objects."""
+
+
 def _codes(values: NDArray[Any], levels: list[Any]) -> NDArray[np.intp]:
     """The position of each value in ``levels`` (every value is one of them)."""
+    if values.dtype.kind in _NUMERIC:
+        return np.searchsorted(np.asarray(levels, dtype=values.dtype), values).astype(np.intp)
     return pd.Index(levels, dtype=object).get_indexer(values).astype(np.intp)
 
 
 def _levels(values: NDArray[Any]) -> list[Any]:
-    """Sorted distinct values (numbers numerically, then text by code point)."""
+    """Sorted distinct values (numbers numerically, then text by code point).
+
+    Numeric arrays are sorted by numpy (the same Python values as ``sorted(set(...))``,
+    without a Python object per row).
+    """
+    if values.dtype.kind in _NUMERIC:
+        return list(np.unique(values).tolist())
     return sorted(set(values.tolist()), key=lambda v: (isinstance(v, str), v))
 
 
@@ -339,22 +356,33 @@ def _gray_stratum(
             skmm.append(sm_k)
             f1m.append(np.cumsum(jump) - jump)
             h.append(np.where(alive[k], rs[k] / sm_k, 0.0))  # t1 of crst: rs / skmm
-    tr = np.sum(h, axis=0)
-    tq = np.sum([h[k] * (1.0 - f1m[k]) for k in k_range], axis=0)
-    f = np.cumsum(nd1 / tr)
-    fm = f - nd1 / tr
-    fb = (1.0 - fm) ** rho
-    q = nd1 / (tr * (1.0 - fm))
-    # a = fb (diag(h) - h h' / tr); c accumulates a nd1 / (tr (1 - fm)), updated first
+    # sums over groups in group order (what a reduction along the group axis does)
+    tr = h[0].copy()
+    tq = h[0] * (1.0 - f1m[0])
+    for k in k_range[1:]:
+        tr += h[k]
+        tq += h[k] * (1.0 - f1m[k])
+    nd1_tr = nd1 / tr
+    f = np.cumsum(nd1_tr)
+    fm = f - nd1_tr
+    one_fm = 1.0 - fm
+    fb = one_fm**rho
+    q = nd1 / (tr * one_fm)
+    # a = fb (diag(h) - h h' / tr); c accumulates a nd1 / (tr (1 - fm)), updated first.
+    # Only the rows i < ng - 1 enter the variance returned (the last group is dropped),
+    # so the (i, k) pairs of the last row are never formed.
+    g1 = ng - 1
+    rows = range(g1)
     a = {}
     c = {}
-    for i in k_range:
+    for i in rows:
         for k in k_range:
             a_ik = fb * ((h[i] if i == k else 0.0) - h[i] * h[k] / tr)
             a[i, k] = a_ik
             c[i, k] = np.cumsum(a_ik * q)
     score = np.empty(ng - 1)
     t3, t4, u3, u4 = [], [], [], []
+    one_f, nd1_1, tied1, has1 = 1.0 - f, nd1 - 1.0, nd1 > 1, nd1 > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         for k in k_range:
             if k < ng - 1:
@@ -362,32 +390,36 @@ def _gray_stratum(
                 score[k] = np.where(alive[k], sc, 0.0).sum()
             # events of the cause tested: every group at risk, k
             pos = skm[k] > 0
-            t4.append(np.where(pos, 1.0 - (1.0 - f) / skm[k], 1.0))
-            t5 = np.where(nd1 > 1, 1.0 - (nd1 - 1.0) / (tr * skmm[k] - 1.0), 1.0)
-            t3.append(np.where(alive[k] & (nd1 > 0), t5 * skmm[k] * nd1 / (tr * rs[k]), 0.0))
+            ratio = one_f / skm[k]
+            t4.append(np.where(pos, 1.0 - ratio, 1.0))
+            t5 = np.where(tied1, 1.0 - nd1_1 / (tr * skmm[k] - 1.0), 1.0)
+            t3.append(np.where(alive[k] & has1, t5 * skmm[k] * nd1 / (tr * rs[k]), 0.0))
             # events of other causes in group k (skm > 0)
-            u4.append(np.where(pos, (1.0 - f) / skm[k], 0.0))
+            u4.append(np.where(pos, ratio, 0.0))
             u5 = np.where(d2[k] > 1, 1.0 - (d2[k] - 1.0) / (rs[k] - 1.0), 1.0)
             u3.append(
                 np.where(pos & (d2[k] > 0), u5 * skmm[k] * skmm[k] * d2[k] / (rs[k] * rs[k]), 0.0)
             )
     v3 = np.array([(t4[k] * t4[k] * t3[k] + u4[k] * u4[k] * u3[k]).sum() for k in k_range])
     # columns k: first part t1 = a(i,k) - t4 c(i,k); second part t1 = t4 c(i,k)
-    p1 = {(i, k): a[i, k] - t4[k] * c[i, k] for i in k_range for k in k_range}
-    p2 = {(i, k): u4[k] * c[i, k] for i in k_range for k in k_range}
-    v2 = np.empty((ng, ng))
+    p1 = {(i, k): a[i, k] - t4[k] * c[i, k] for i in rows for k in k_range}
+    p2 = {(i, k): u4[k] * c[i, k] for i in rows for k in k_range}
+    # the (ng, ng) matrices keep their shape (rows >= g1 stay 0): each entry of the
+    # block returned is then computed by exactly the same products as before
+    v2 = np.zeros((ng, ng))
     var = np.zeros((ng, ng))
     for k in k_range:
         w1, w2 = t4[k] * t3[k], u4[k] * u3[k]
-        for i in k_range:
+        for i in rows:
             v2[i, k] = p1[i, k] @ w1 - p2[i, k] @ w2
             p1_t3, p2_u3 = p1[i, k] * t3[k], p2[i, k] * u3[k]
-            for j in range(i, ng):
+            for j in range(i, g1):
                 var[i, j] += p1_t3 @ p1[j, k] + p2_u3 @ p2[j, k]
     var = np.triu(var) + np.triu(var, 1).T
-    cf = np.array([[c[i, k][-1] for k in k_range] for i in k_range])
+    cf = np.zeros((ng, ng))
+    for i in rows:
+        cf[i] = [c[i, k][-1] for k in k_range]
     var += (cf * v3[None, :]) @ cf.T + cf @ v2.T + v2 @ cf.T
-    g1 = ng - 1
     return score, var[:g1, :g1]
 
 
@@ -458,7 +490,7 @@ def cumulative_incidence(
     causes = _levels(data.status[data.status != 0])
     if not causes:
         raise ValueError("no event of any cause: every status is 0 (censored)")
-    labels = np.ones(data.time.shape[0], dtype=object) if data.group is None else data.group
+    labels = np.ones(data.time.shape[0], dtype=np.int64) if data.group is None else data.group
     groups = _levels(labels)
     gcode = _codes(labels, groups)
     ut, inv = np.unique(data.time, return_inverse=True)

@@ -493,14 +493,14 @@ def _band(
             w = se * p * z
             return np.maximum(p - w * scale, 0.0), np.minimum(p + w, 1.0)
         if band == "log":
-            xx = np.where(p == 0, np.nan, p)
+            log_p = np.log(np.where(p == 0, np.nan, p))  # one log pass for both limits
             w = z * se
-            return np.exp(np.log(xx) - w * scale), np.minimum(np.exp(np.log(xx) + w), 1.0)
+            return np.exp(log_p - w * scale), np.minimum(np.exp(log_p + w), 1.0)
         if band == "log-log":
-            xx = np.where((p == 0) | (p == 1), np.nan, p)
-            w = z * se / np.log(xx)
-            lo = np.exp(-np.exp(np.log(-np.log(xx)) - w * scale))
-            return lo, np.exp(-np.exp(np.log(-np.log(xx)) + w))
+            log_p = np.log(np.where((p == 0) | (p == 1), np.nan, p))
+            w = z * se / log_p
+            log_log = np.log(-log_p)
+            return np.exp(-np.exp(log_log - w * scale)), np.exp(-np.exp(log_log + w))
         if band == "logit":
             xx = np.where(p == 0, np.nan, p)
             w = z * se * (1.0 + xx / (1.0 - xx))

@@ -38,7 +38,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2 as chi2_dist
 
 from rechallenge.stats._threads import single_blas_thread
-from rechallenge.stats.survdata import as_survdata, count_by_time, encode_labels
+from rechallenge.stats.survdata import (
+    as_survdata,
+    count_by_time,
+    encode_labels,
+    grouped_sorted_keys,
+    on_day_grid,
+)
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -111,18 +117,17 @@ class LogRankResult:
         }
 
 
-def _stratum_sums(
-    time: FloatArray, event: NDArray[np.bool_], codes: NDArray[np.intp], k: int, rho: float
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """O, E and V of one stratum (steps 1–4 of the module algorithm).
+EventCounts = tuple[FloatArray, list[FloatArray], list[FloatArray]]
+"""At the distinct event times of a stratum: all events ``d``, and per group ``d_k`` and
+the number at risk ``n_k`` (each one contiguous vector)."""
 
-    Column by column: the groups are few and the distinct times many, so each group's
-    counts are one contiguous vector and every sum is a 1-D pass (a reduction along the
-    short axis of a ``(times, k)`` matrix is several times slower in numpy).
-    """
-    if not event.any():
-        return np.zeros(k), np.zeros(k), np.zeros((k, k))
-    _, events, rows = count_by_time(time, event, codes, k)
+GRID_CELLS = 1 << 22
+"""Largest (day x stratum x group x event) count table of the stratified day-grid pass."""
+
+
+def _counts_from_matrices(events: NDArray[np.int64], rows: NDArray[np.int64]) -> EventCounts:
+    """Event counts from ``(times, k)`` count matrices (the day-grid counting kernel)."""
+    k = events.shape[1]
     d_cols = [np.ascontiguousarray(events[:, j]) for j in range(k)]
     d_all = d_cols[0].copy()
     for col in d_cols[1:]:
@@ -131,6 +136,90 @@ def _stratum_sums(
     d = d_all[has_event].astype(np.float64)
     dk = [col[has_event].astype(np.float64) for col in d_cols]
     nk = [_at_risk(np.ascontiguousarray(rows[:, j]))[has_event] for j in range(k)]
+    return d, dk, nk
+
+
+def _counts_from_sorted_keys(
+    time: FloatArray, event: NDArray[np.bool_], codes: NDArray[np.intp], k: int
+) -> EventCounts:
+    """Event counts of non-integer times without ``(times, k)`` matrices.
+
+    The rows are put in (time, events first) order by value-sorting each group's
+    :func:`~rechallenge.stats.survdata.sort_keys` and merging the groups (a stable sort);
+    then, per group, running counts of its rows and of its events are read at the first
+    and last row of every distinct event time. Every pass is sequential over the rows
+    (the ``(times, k)`` matrices of ``count_by_time`` have about one row per row of data
+    here, and reading their columns is strided). The counts are the same integers.
+    """
+    key, bounds = grouped_sorted_keys(time, event, codes, k)
+    label = np.repeat(np.arange(k, dtype=np.int8 if k < 128 else np.intp), np.diff(bounds))
+    if k > 1:
+        merge = np.argsort(key, kind="stable")
+        key = key[merge]
+        label = label[merge]
+        del merge
+    n = key.shape[0]
+    bits = key >> np.uint64(1)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(bits[1:], bits[:-1], out=change[1:])
+    del bits
+    first = np.flatnonzero(change)
+    ends = np.append(first[1:], n)
+    is_event = (key & np.uint64(1)) == 0
+    running = _running_count(is_event)
+    d_all = running[ends] - running[first]
+    has_event = d_all > 0
+    fe, ee = first[has_event], ends[has_event]
+    d = d_all[has_event].astype(np.float64)
+    dk, nk = [], []
+    for j in range(k):
+        in_j = label == j
+        rows_j = _running_count(in_j)
+        nk.append((rows_j[n] - rows_j[fe]).astype(np.float64))
+        in_j &= is_event
+        events_j = _running_count(in_j)
+        dk.append((events_j[ee] - events_j[fe]).astype(np.float64))
+    return d, dk, nk
+
+
+def _running_count(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """``out[i]`` = number of True flags before position ``i`` (length ``n + 1``)."""
+    out = np.empty(flags.shape[0] + 1, dtype=np.int64)
+    out[0] = 0
+    np.cumsum(flags, out=out[1:])
+    return out
+
+
+def _event_counts(
+    time: FloatArray, event: NDArray[np.bool_], codes: NDArray[np.intp], k: int
+) -> EventCounts:
+    """Step 1 of the module algorithm for one stratum."""
+    if on_day_grid(time):
+        _, events, rows = count_by_time(time, event, codes, k)
+        return _counts_from_matrices(events, rows)
+    return _counts_from_sorted_keys(time, event, codes, k)
+
+
+def _stratum_sums(
+    time: FloatArray, event: NDArray[np.bool_], codes: NDArray[np.intp], k: int, rho: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """O, E and V of one stratum (steps 1–4 of the module algorithm)."""
+    if not event.any():
+        return np.zeros(k), np.zeros(k), np.zeros((k, k))
+    return _sums(_event_counts(time, event, codes, k), k, rho)
+
+
+def _sums(counts: EventCounts, k: int, rho: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """O, E and V from the event counts (steps 2–4).
+
+    Column by column: the groups are few and the distinct times many, so each group's
+    counts are one contiguous vector and every sum is a 1-D pass (a reduction along the
+    short axis of a ``(times, k)`` matrix is several times slower in numpy).
+    """
+    d, dk, nk = counts
+    if d.shape[0] == 0:
+        return np.zeros(k), np.zeros(k), np.zeros((k, k))
     n: FloatArray = nk[0].copy()
     for risk in nk[1:]:
         n += risk
@@ -151,6 +240,44 @@ def _stratum_sums(
             variance[a, b] = variance[b, a] = -(weighted @ nk[b])
         variance[a, a] += kt @ nk[a]
     return observed, expected, variance
+
+
+def _stratified_sums(
+    time: FloatArray,
+    event: NDArray[np.bool_],
+    codes: NDArray[np.intp],
+    k: int,
+    s_codes: NDArray[np.intp],
+    n_strata: int,
+    rho: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """O, E and V summed over strata (step 5), in stratum order.
+
+    Whole days: one count table over (day, stratum, group) feeds every stratum (its
+    columns), when it is small. Other times: the rows are ordered by stratum once (a
+    stable sort keeps each stratum's row order) and each stratum is a slice, instead of
+    a boolean mask and three selections per stratum. The per-stratum inputs, and so the
+    sums, are the same as from masks.
+    """
+    o, e, v = np.zeros(k), np.zeros(k), np.zeros((k, k))
+    top = float(time.max())
+    if on_day_grid(time) and (top + 1.0) * 2 * n_strata * k <= max(8 * time.shape[0], GRID_CELLS):
+        _, events, rows = count_by_time(time, event, s_codes * k + codes, n_strata * k)
+        for s in range(n_strata):
+            cols = slice(s * k, (s + 1) * k)
+            os_, es, vs = _sums(_counts_from_matrices(events[:, cols], rows[:, cols]), k, rho)
+            o, e, v = o + os_, e + es, v + vs
+        return o, e, v
+    small = s_codes.astype(np.int16) if n_strata <= np.iinfo(np.int16).max else s_codes
+    order = np.argsort(small, kind="stable")
+    t_s, ev_s, g_s = time[order], event[order], codes[order]
+    bounds = np.zeros(n_strata + 1, dtype=np.intp)
+    np.cumsum(np.bincount(s_codes, minlength=n_strata), out=bounds[1:])
+    for s in range(n_strata):
+        rows_s = slice(int(bounds[s]), int(bounds[s + 1]))
+        os_, es, vs = _stratum_sums(t_s[rows_s], ev_s[rows_s], g_s[rows_s], k, rho)
+        o, e, v = o + os_, e + es, v + vs
+    return o, e, v
 
 
 def _at_risk(rows: NDArray[np.int64]) -> FloatArray:
@@ -208,11 +335,7 @@ def logrank_test(
     else:
         s_levels, s_codes = encode_labels(data.strata)
         n_strata = int(s_levels.shape[0])
-        o, e, v = np.zeros(k), np.zeros(k), np.zeros((k, k))
-        for s in range(n_strata):
-            m = s_codes == s
-            os_, es, vs = _stratum_sums(data.time[m], ev[m], codes[m], k, rho)
-            o, e, v = o + os_, e + es, v + vs
+        o, e, v = _stratified_sums(data.time, ev, codes, k, s_codes, n_strata, rho)
     stat, df = _chi2(o, e, v)
     p = float(chi2_dist.sf(stat, df)) if df > 0 else (1.0 if df == 0 else float("nan"))
     name = "log-rank" if rho == 0 else ("Peto-Peto" if rho == 1 else f"G-rho (rho={rho:g})")

@@ -251,10 +251,12 @@ def encode_labels(labels: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]
         low = int(as_int.min())
         span = int(as_int.max()) - low + 1
         if span <= max(1024, arr.shape[0]):
-            offset = as_int - low
+            offset = as_int - low if low != 0 else as_int
             present = np.bincount(offset, minlength=span) > 0
-            lookup = np.cumsum(present) - 1
             levels = (np.flatnonzero(present) + low).astype(arr.dtype)
+            if present.all():  # codes 0 .. span - 1 are the offsets themselves
+                return levels, offset.astype(np.intp, copy=False)
+            lookup = np.cumsum(present) - 1
             return levels, lookup[offset].astype(np.intp)
     levels, codes = np.unique(arr, return_inverse=True)
     return levels, codes.astype(np.intp).ravel()
