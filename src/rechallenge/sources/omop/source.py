@@ -139,20 +139,13 @@ class OmopSource:
     def _read_screened(self, cdm: Cdm, vocab: X.Vocabulary, persons: Any) -> RawStudy:
         """The tables of the screened `persons` (a cached one-column table in the engine)."""
         warnings: list[Problem] = [NO_CONVENTION]
-        drugs = _pull(X.screened(X.drug_rows(cdm, vocab), persons))
+        # One query per table: its rows and each person's latest date in it (the last
+        # contact), so no table is read again for the last contact.
+        drugs, latest = _pull_latest(X.screened_drugs(cdm, vocab, persons))
+        tops = [latest]
         person = _pull(X.screened(cdm.table("person"), persons))
-        condition = cdm.table("condition_occurrence")
-        lung = X.lung_conditions(cdm, vocab)
-        conditions = (
-            X.screened(condition, persons)
-            .filter(condition.condition_concept_id.isin(lung.concept_id))
-            .select(
-                "person_id",
-                "condition_concept_id",
-                date=condition.condition_start_date.cast("date"),
-            )
-        )
-        conditions = _pull(conditions)
+        conditions, latest = _pull_latest(X.screened_conditions(cdm, vocab, persons))
+        tops.append(latest)
         death = _pull(X.screened(cdm.table("death"), persons)) if cdm.has("death") else None
         ids = [
             *C.LAB_TESTS,
@@ -162,10 +155,19 @@ class OmopSource:
             *vocab.stages,
             *self.settings.pdl1_tps_concept_ids,
         ]
-        meas = _pull(X.measurements(cdm, persons, ids))
-        obs = _pull(X.observations(cdm, persons)) if cdm.has("observation") else None
+        meas, latest = _pull_latest(X.measurements(cdm, persons, ids, latest=True))
+        tops.append(latest)
+        obs = None
+        if cdm.has("observation"):
+            obs, latest = _pull_latest(X.observations(cdm, persons, latest=True))
+            tops.append(latest)
+        if cdm.has("visit_occurrence"):
+            tops.append(_pull(X.latest_dates(cdm, persons, "visit_occurrence")))
         epi = _pull(X.episodes(cdm, persons)) if cdm.has("episode") else None
-        contact = _pull(X.last_contact(cdm, persons, self.settings))
+        ends = None
+        if self.settings.last_contact == "op_end" and cdm.has("observation_period"):
+            ends = _pull(X.observation_ends(cdm, persons))
+        contact = _last_contact(tops, ends)
         drugs = _with_inn(drugs, vocab)
         lines = self._lines(drugs, vocab, warnings)
         death_dates = _death_dates(death)
@@ -174,7 +176,7 @@ class OmopSource:
             person, conditions, meas, obs, epi, contact, death_dates, lines, vocab
         )
         labs = self._labs(meas, warnings)
-        total = coverage.exposure_total(cdm, persons)
+        total = int(tops[0][X.ROWS].sum())  # the screened persons' drug exposures
         warnings += coverage.coverage_problems(total, drugs, patients, lines, labs)
         self.provenance = {
             "engine": cdm.engine,
@@ -486,6 +488,36 @@ def _days(values: pd.Series) -> pd.Series:
     if days.dt.tz is not None:
         days = days.dt.tz_localize(None)
     return days.dt.normalize().astype("datetime64[s]")
+
+
+def _pull_latest(expr: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run an `extract.with_latest` expression: its rows, and per person the latest date
+    (`date`) and row count (`extract.ROWS`).
+
+    The rows come back as the rows alone would: an integer column the latest-date rows
+    made nullable (hence float) is integer again where the rows have no blank.
+    """
+    frame = _pull(expr)
+    marked = frame[X.LATEST].astype(bool).to_numpy()
+    rows = frame[~marked].drop(columns=[X.LATEST, X.ROWS]).reset_index(drop=True)
+    schema = expr.schema()
+    for name in rows.columns:
+        column = rows[name]
+        integer = schema[name].is_integer()
+        if integer and column.dtype == "float64" and len(column) and not column.hasnans:
+            rows[name] = column.astype(schema[name].to_pandas())
+    latest = frame[marked][["person_id", "date", X.ROWS]].reset_index(drop=True)
+    return rows, latest
+
+
+def _last_contact(tops: list[pd.DataFrame], ends: pd.DataFrame | None) -> pd.DataFrame:
+    """Per person: the latest date over the clinical tables, and observation_period's end
+    (`op_end`, NaT unless `ends` is given)."""
+    dates = pd.concat([t[["person_id", "date"]] for t in tops], ignore_index=True)
+    latest = dates.groupby("person_id")["date"].max().rename("last_event").reset_index()
+    if ends is None:
+        return latest.assign(op_end=pd.Series(pd.NaT, index=latest.index, dtype="datetime64[s]"))
+    return latest.merge(ends[["person_id", "op_end"]], on="person_id", how="left")
 
 
 def _raw(name: str, frame: pd.DataFrame) -> RawTable:
