@@ -173,14 +173,14 @@ def screened_persons(cdm: Cdm, vocab: Vocabulary) -> Any:
 def screened_drugs(cdm: Cdm, vocab: Vocabulary, persons: Any) -> Any:
     """The screened persons' dictionary-drug rows, with their latest drug_exposure date and
     exposure count (`with_latest`): one query for the doses, the last contact and coverage."""
-    exposure = screened(cdm.table("drug_exposure"), persons)
+    exposure = screened(_narrow(cdm, "drug_exposure"), persons)
     rows = drug_rows(cdm, vocab, exposure=exposure)
     return with_latest(rows, exposure, "drug_exposure_start_date")
 
 
 def screened_conditions(cdm: Cdm, vocab: Vocabulary, persons: Any) -> Any:
     """The screened persons' lung-cancer condition rows, with their latest condition date."""
-    condition = screened(cdm.table("condition_occurrence"), persons)
+    condition = screened(_narrow(cdm, "condition_occurrence"), persons)
     lung = lung_conditions(cdm, vocab)
     rows = condition.filter(condition.condition_concept_id.isin(lung.concept_id)).select(
         "person_id",
@@ -188,6 +188,43 @@ def screened_conditions(cdm: Cdm, vocab: Vocabulary, persons: Any) -> Any:
         date=condition.condition_start_date.cast("date"),
     )
     return with_latest(rows, condition, "condition_start_date")
+
+
+#: The columns the extraction reads of each table with a latest date (`with_latest`).
+READ_COLUMNS = {
+    "drug_exposure": [
+        "person_id",
+        "drug_concept_id",
+        "drug_exposure_start_date",
+        "drug_source_value",
+        "stop_reason",
+    ],
+    "condition_occurrence": ["person_id", "condition_concept_id", "condition_start_date"],
+    "measurement": [
+        "person_id",
+        "measurement_concept_id",
+        "measurement_date",
+        "value_as_number",
+        "value_as_concept_id",
+        "unit_concept_id",
+        "unit_source_value",
+        "range_low",
+        "range_high",
+        "operator_concept_id",
+    ],
+    "observation": [
+        "person_id",
+        "observation_concept_id",
+        "observation_date",
+        "value_as_concept_id",
+    ],
+}
+
+
+def _narrow(cdm: Cdm, name: str) -> Any:
+    """Table `name` with only the columns the extraction reads: the rows shared by a
+    table's two branches (`with_latest`) are materialised narrow, not with every column."""
+    return cdm.table(name).select(*READ_COLUMNS[name])
 
 
 def screened(table: Any, persons: Any) -> Any:
@@ -198,7 +235,7 @@ def screened(table: Any, persons: Any) -> Any:
 def measurements(cdm: Cdm, persons: Any, ids: list[int], latest: bool = False) -> Any:
     """The screened persons' measurement rows of the concepts `ids`, with the needed fields
     (with `latest`, also each person's latest measurement date: `with_latest`)."""
-    m = screened(cdm.table("measurement"), persons)
+    m = screened(_narrow(cdm, "measurement"), persons)
     rows = m.filter(m.measurement_concept_id.isin(ids)).select(
         "person_id",
         concept_id="measurement_concept_id",
@@ -217,7 +254,7 @@ def measurements(cdm: Cdm, persons: Any, ids: list[int], latest: bool = False) -
 def observations(cdm: Cdm, persons: Any, latest: bool = False) -> Any:
     """Smoking status and disease-status (response) observations of the screened persons
     (with `latest`, also each person's latest observation date: `with_latest`)."""
-    o = screened(cdm.table("observation"), persons)
+    o = screened(_narrow(cdm, "observation"), persons)
     wanted = (o.observation_concept_id == C.SMOKING_STATUS) | o.value_as_concept_id.isin(
         list(C.DISEASE_STATUS)
     )
