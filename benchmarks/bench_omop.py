@@ -143,18 +143,20 @@ def task_extract(folder: Path) -> dict[str, Any]:
 
     ids = run("screening", X.screened_persons(cdm, vocab))
     persons = ibis.memtable(ids.to_pandas())
-    condition = cdm.table("condition_occurrence")
-    run("drug_exposure", X.screened(X.drug_rows(cdm, vocab), persons))
+    # the queries of `OmopSource.read()`: each table's rows with its latest dates
+    run("drug_exposure", X.screened_drugs(cdm, vocab, persons))
     run("person", X.screened(cdm.table("person"), persons))
-    run("condition_occurrence", X.screened(condition, persons))
+    run("condition_occurrence", X.screened_conditions(cdm, vocab, persons))
     run("death", X.screened(cdm.table("death"), persons))
     from rechallenge.sources.omop import concepts as C
 
     ids_m = [*C.LAB_TESTS, *C.METASTASIS, *C.DRIVER_GENES, *vocab.ecog, *vocab.stages, PDL1]
-    run("measurement", X.measurements(cdm, persons, ids_m))
-    run("observation", X.observations(cdm, persons))
+    run("measurement", X.measurements(cdm, persons, ids_m, latest=True))
+    run("observation", X.observations(cdm, persons, latest=True))
     run("episode", X.episodes(cdm, persons))
-    run("last_contact", X.last_contact(cdm, persons, settings))
+    run("visit_occurrence", X.latest_dates(cdm, persons, "visit_occurrence"))
+    if settings.last_contact == "op_end":
+        run("observation_period", X.observation_ends(cdm, persons))
     end = time.perf_counter()
     return {
         "seconds": end - start,
@@ -262,6 +264,8 @@ def _child(task: str, folder: Path, partitions: int) -> None:
         out = {"floor": task_floor, "extract": task_extract, "read": task_read,
                "pandas": task_pandas}[task](folder)  # fmt: skip
     out["peak_mb"] = _peak_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu"] = usage.ru_utime + usage.ru_stime  # the whole child, every engine thread
     print("RESULT " + json.dumps(out))
 
 

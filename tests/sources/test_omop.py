@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -310,19 +311,31 @@ def test_with_episodes_progression_names_its_source(cdm: Path) -> None:
 def test_lab_units_and_ranges(
     unit: int, value: float, low: float | None, high: float | None, expected: tuple[str, ...]
 ) -> None:
-    from rechallenge.sources.omop.source import _num, _unit
+    from rechallenge.sources.omop.source import _num_column, _units
 
-    row = pd.Series({"unit": unit, "unit_source": None})
-    got_unit, factor = _unit(row, {})
-    assert (got_unit, _num(value, factor), _num(low, factor), _num(high, factor)) == expected
+    rows = pd.DataFrame({"unit": [unit], "unit_source": [None]})
+    units, factor = _units(rows, {})
+    numbers = [_num_column(pd.Series([x], dtype="float64"), factor)[0] for x in (value, low, high)]
+    assert (units[0], *numbers) == expected
 
 
 def test_unknown_unit_mapped_only_through_an_alias() -> None:  # M7
-    from rechallenge.sources.omop.source import _unit
+    from rechallenge.sources.omop.source import _units
 
-    row = pd.Series({"unit": 0, "unit_source": "K/uL"})
-    assert _unit(row, {})[0] is None
-    assert _unit(row, {"K/uL": "10*3/uL"}) == ("10^9/L", 1.0)
+    rows = pd.DataFrame({"unit": [0, None], "unit_source": ["K/uL", "K/uL"]})
+    units, factor = _units(rows, {})
+    assert list(units) == ["unit_concept_id 0.0", "unit_concept_id NULL"]
+    units, factor = _units(rows, {"K/uL": "10*3/uL"})
+    assert list(units) == ["10^9/L", "10^9/L"]
+    assert list(factor) == [1.0, 1.0]
+
+
+def test_numbers_as_text_keep_blank_and_signed_zero() -> None:
+    from rechallenge.sources.omop.source import _num_column
+
+    values = pd.Series([1500.0, None, 0.0, -0.0, 1 / 3])
+    got = list(_num_column(values, np.array([0.001, 1.0, 1.0, 1.0, 1.0])))
+    assert got == ["1.5", "", "0", "-0", "0.3333333333"]
 
 
 # --- the command line -----------------------------------------------------------------

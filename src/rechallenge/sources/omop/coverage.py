@@ -16,8 +16,6 @@ Counts only: no person id or date is named.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from rechallenge.data.drugs import load_dictionary
@@ -33,13 +31,6 @@ FACTS = {
     "pdl1_tps": ("a PD-L1 TPS", "list the instance's TPS concepts in omop.pdl1_tps_concept_ids"),
     "metastases": ("a metastasis site", "load Cancer Modifier / NAACCR metastasis measurements"),
 }
-
-
-def exposure_total(cdm: Any, persons: Any) -> int:
-    """Drug exposures of the screened persons, counted in the engine."""
-    from rechallenge.sources.omop.extract import screened
-
-    return int(screened(cdm.table("drug_exposure"), persons).count().to_pandas())
 
 
 def coverage_problems(

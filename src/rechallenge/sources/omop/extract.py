@@ -21,7 +21,6 @@ import ibis
 from rechallenge.data.drugs import load_dictionary, normalise_name
 from rechallenge.sources.omop import concepts as C
 from rechallenge.sources.omop.connect import Cdm
-from rechallenge.sources.omop.settings import OmopSettings
 
 ICDO3_LUNG = r"^(8140|8070|8560|8012|8046)/3-C34"
 CLINICAL_TABLES = {
@@ -106,13 +105,15 @@ def drug_rows(
     vocab: Vocabulary,
     ingredients: list[int] | None = None,
     names: list[str] | None = None,
+    exposure: Any | None = None,
 ) -> Any:
     """Every exposure to a dictionary drug: person, date, ingredient id (or source value).
 
     `ingredients` (ingredient concept ids) and `names` (normalised source values) narrow it,
-    e.g. to the anti-PD-(L)1 agents; by default every drug of the dictionary.
+    e.g. to the anti-PD-(L)1 agents; by default every drug of the dictionary. `exposure`:
+    the drug_exposure rows to read (default the whole table).
     """
-    exposure = cdm.table("drug_exposure")
+    exposure = cdm.table("drug_exposure") if exposure is None else exposure
     ancestor = cdm.table("concept_ancestor")
     wanted = list(vocab.ingredients) if ingredients is None else ingredients
     rollup = ancestor.filter(ancestor.ancestor_concept_id.isin(wanted or [-1])).select(
@@ -169,48 +170,101 @@ def screened_persons(cdm: Cdm, vocab: Vocabulary) -> Any:
     return with_cancer.intersect(ici).select(person_id=ibis._.person_id.cast("int64"))
 
 
+def screened_drugs(cdm: Cdm, vocab: Vocabulary, persons: Any) -> Any:
+    """The screened persons' dictionary-drug rows, with their latest drug_exposure date and
+    exposure count (`with_latest`): one query for the doses, the last contact and coverage."""
+    exposure = screened(_narrow(cdm, "drug_exposure"), persons)
+    rows = drug_rows(cdm, vocab, exposure=exposure)
+    return with_latest(rows, exposure, "drug_exposure_start_date")
+
+
+def screened_conditions(cdm: Cdm, vocab: Vocabulary, persons: Any) -> Any:
+    """The screened persons' lung-cancer condition rows, with their latest condition date."""
+    condition = screened(_narrow(cdm, "condition_occurrence"), persons)
+    lung = lung_conditions(cdm, vocab)
+    rows = condition.filter(condition.condition_concept_id.isin(lung.concept_id)).select(
+        "person_id",
+        "condition_concept_id",
+        date=condition.condition_start_date.cast("date"),
+    )
+    return with_latest(rows, condition, "condition_start_date")
+
+
+#: The columns the extraction reads of each table with a latest date (`with_latest`).
+READ_COLUMNS = {
+    "drug_exposure": [
+        "person_id",
+        "drug_concept_id",
+        "drug_exposure_start_date",
+        "drug_source_value",
+        "stop_reason",
+    ],
+    "condition_occurrence": ["person_id", "condition_concept_id", "condition_start_date"],
+    "measurement": [
+        "person_id",
+        "measurement_concept_id",
+        "measurement_date",
+        "value_as_number",
+        "value_as_concept_id",
+        "unit_concept_id",
+        "unit_source_value",
+        "range_low",
+        "range_high",
+        "operator_concept_id",
+    ],
+    "observation": [
+        "person_id",
+        "observation_concept_id",
+        "observation_date",
+        "value_as_concept_id",
+    ],
+}
+
+
+def _narrow(cdm: Cdm, name: str) -> Any:
+    """Table `name` with only the columns the extraction reads: the rows shared by a
+    table's two branches (`with_latest`) are materialised narrow, not with every column."""
+    return cdm.table(name).select(*READ_COLUMNS[name])
+
+
 def screened(table: Any, persons: Any) -> Any:
     """Rows of `table` that belong to a screened person (a semi-join in the engine)."""
     return table.filter(table.person_id.isin(persons.person_id))
 
 
-def measurements(cdm: Cdm, persons: Any, ids: list[int]) -> Any:
-    """The screened persons' measurement rows of the concepts `ids`, with the needed fields."""
-    m = cdm.table("measurement")
-    return (
-        screened(m, persons)
-        .filter(m.measurement_concept_id.isin(ids))
-        .select(
-            "person_id",
-            concept_id="measurement_concept_id",
-            date=m.measurement_date.cast("date"),
-            value=m.value_as_number.cast("float64"),
-            value_concept=m.value_as_concept_id.cast("int64"),
-            unit=m.unit_concept_id.cast("int64"),
-            unit_source=m.unit_source_value.cast("string"),
-            low=m.range_low.cast("float64"),
-            high=m.range_high.cast("float64"),
-            operator=m.operator_concept_id.cast("int64"),
-        )
+def measurements(cdm: Cdm, persons: Any, ids: list[int], latest: bool = False) -> Any:
+    """The screened persons' measurement rows of the concepts `ids`, with the needed fields
+    (with `latest`, also each person's latest measurement date: `with_latest`)."""
+    m = screened(_narrow(cdm, "measurement"), persons)
+    rows = m.filter(m.measurement_concept_id.isin(ids)).select(
+        "person_id",
+        concept_id="measurement_concept_id",
+        date=m.measurement_date.cast("date"),
+        value=m.value_as_number.cast("float64"),
+        value_concept=m.value_as_concept_id.cast("int64"),
+        unit=m.unit_concept_id.cast("int64"),
+        unit_source=m.unit_source_value.cast("string"),
+        low=m.range_low.cast("float64"),
+        high=m.range_high.cast("float64"),
+        operator=m.operator_concept_id.cast("int64"),
     )
+    return with_latest(rows, m, "measurement_date") if latest else rows
 
 
-def observations(cdm: Cdm, persons: Any) -> Any:
-    """Smoking status and disease-status (response) observations of the screened persons."""
-    o = cdm.table("observation")
+def observations(cdm: Cdm, persons: Any, latest: bool = False) -> Any:
+    """Smoking status and disease-status (response) observations of the screened persons
+    (with `latest`, also each person's latest observation date: `with_latest`)."""
+    o = screened(_narrow(cdm, "observation"), persons)
     wanted = (o.observation_concept_id == C.SMOKING_STATUS) | o.value_as_concept_id.isin(
         list(C.DISEASE_STATUS)
     )
-    return (
-        screened(o, persons)
-        .filter(wanted)
-        .select(
-            "person_id",
-            concept_id=o.observation_concept_id.cast("int64"),
-            date=o.observation_date.cast("date"),
-            value_concept=o.value_as_concept_id.cast("int64"),
-        )
+    rows = o.filter(wanted).select(
+        "person_id",
+        concept_id=o.observation_concept_id.cast("int64"),
+        date=o.observation_date.cast("date"),
+        value_concept=o.value_as_concept_id.cast("int64"),
     )
+    return with_latest(rows, o, "observation_date") if latest else rows
 
 
 def episodes(cdm: Cdm, persons: Any) -> Any:
@@ -228,21 +282,48 @@ def episodes(cdm: Cdm, persons: Any) -> Any:
     )
 
 
-def last_contact(cdm: Cdm, persons: Any, settings: OmopSettings) -> Any:
-    """Per screened person: the latest clinical record date and observation_period end."""
-    parts = []
-    for name, column in CLINICAL_TABLES.items():
-        if cdm.has(name):
-            t = screened(cdm.table(name), persons)
-            parts.append(t.select("person_id", date=t[column].cast("date")))
-    events = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
-    latest = events.group_by("person_id").aggregate(last_event=events.date.max())
-    if settings.last_contact == "op_end" and cdm.has("observation_period"):
-        op = screened(cdm.table("observation_period"), persons)
-        ends = op.group_by("person_id").aggregate(
-            op_end=op.observation_period_end_date.cast("date").max()
-        )
-        return latest.left_join(ends, "person_id").select(
-            latest.person_id, latest.last_event, ends.op_end
-        )
-    return latest.mutate(op_end=ibis.null("date"))
+LATEST = "_latest"  # marks a table's latest-date row of a person (`with_latest`)
+ROWS = "_rows"  # on that row: how many rows the person has in the table
+
+
+def with_latest(rows: Any, table: Any, column: str) -> Any:
+    """`rows` (drawn from `table`) and, per person of `table`, one more row: the latest
+    `column` date in `date` and the person's row count in `ROWS`, marked `LATEST`.
+
+    One query per table instead of one for the rows and one more scan for the last contact:
+    `table` (the screened persons' rows) is a common subexpression, which DuckDB and
+    PostgreSQL materialise once for both branches (benchmarks/results/omop.md).
+    """
+    latest = table.group_by("person_id").aggregate(
+        date=table[column].cast("date").max(), **{ROWS: table.count()}
+    )
+    schema = rows.schema()
+    top = latest.select(
+        **{
+            name: (
+                latest.person_id.cast(dtype)
+                if name == "person_id"
+                else latest.date
+                if name == "date"
+                else ibis.null(dtype)
+            )
+            for name, dtype in schema.items()
+        },
+        **{LATEST: ibis.literal(True), ROWS: latest[ROWS].cast("int64")},
+    )
+    marked = rows.mutate(**{LATEST: ibis.literal(False), ROWS: ibis.null("int64")})
+    return marked.union(top, distinct=False)
+
+
+def latest_dates(cdm: Cdm, persons: Any, name: str) -> Any:
+    """Per screened person: the latest date of clinical table `name`, as `date`."""
+    t = screened(cdm.table(name), persons)
+    return t.group_by("person_id").aggregate(date=t[CLINICAL_TABLES[name]].cast("date").max())
+
+
+def observation_ends(cdm: Cdm, persons: Any) -> Any:
+    """Per screened person: the latest observation_period_end_date, as `op_end`."""
+    op = screened(cdm.table("observation_period"), persons)
+    return op.group_by("person_id").aggregate(
+        op_end=op.observation_period_end_date.cast("date").max()
+    )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from rechallenge.data.drugs import load_dictionary
@@ -23,7 +24,7 @@ from rechallenge.sources.omop import concepts as C
 from rechallenge.sources.omop import convention, converted, coverage
 from rechallenge.sources.omop import extract as X
 from rechallenge.sources.omop.connect import Cdm, connect
-from rechallenge.sources.omop.lines import assign_lines
+from rechallenge.sources.omop.lines import line_table
 from rechallenge.sources.omop.settings import OmopSettings
 from rechallenge.sources.omop.spark_settings import SparkSettings
 
@@ -138,20 +139,13 @@ class OmopSource:
     def _read_screened(self, cdm: Cdm, vocab: X.Vocabulary, persons: Any) -> RawStudy:
         """The tables of the screened `persons` (a cached one-column table in the engine)."""
         warnings: list[Problem] = [NO_CONVENTION]
-        drugs = _pull(X.screened(X.drug_rows(cdm, vocab), persons))
+        # One query per table: its rows and each person's latest date in it (the last
+        # contact), so no table is read again for the last contact.
+        drugs, latest = _pull_latest(X.screened_drugs(cdm, vocab, persons))
+        tops = [latest]
         person = _pull(X.screened(cdm.table("person"), persons))
-        condition = cdm.table("condition_occurrence")
-        lung = X.lung_conditions(cdm, vocab)
-        conditions = (
-            X.screened(condition, persons)
-            .filter(condition.condition_concept_id.isin(lung.concept_id))
-            .select(
-                "person_id",
-                "condition_concept_id",
-                date=condition.condition_start_date.cast("date"),
-            )
-        )
-        conditions = _pull(conditions)
+        conditions, latest = _pull_latest(X.screened_conditions(cdm, vocab, persons))
+        tops.append(latest)
         death = _pull(X.screened(cdm.table("death"), persons)) if cdm.has("death") else None
         ids = [
             *C.LAB_TESTS,
@@ -161,10 +155,19 @@ class OmopSource:
             *vocab.stages,
             *self.settings.pdl1_tps_concept_ids,
         ]
-        meas = _pull(X.measurements(cdm, persons, ids))
-        obs = _pull(X.observations(cdm, persons)) if cdm.has("observation") else None
+        meas, latest = _pull_latest(X.measurements(cdm, persons, ids, latest=True))
+        tops.append(latest)
+        obs = None
+        if cdm.has("observation"):
+            obs, latest = _pull_latest(X.observations(cdm, persons, latest=True))
+            tops.append(latest)
+        if cdm.has("visit_occurrence"):
+            tops.append(_pull(X.latest_dates(cdm, persons, "visit_occurrence")))
         epi = _pull(X.episodes(cdm, persons)) if cdm.has("episode") else None
-        contact = _pull(X.last_contact(cdm, persons, self.settings))
+        ends = None
+        if self.settings.last_contact == "op_end" and cdm.has("observation_period"):
+            ends = _pull(X.observation_ends(cdm, persons))
+        contact = _last_contact(tops, ends)
         drugs = _with_inn(drugs, vocab)
         lines = self._lines(drugs, vocab, warnings)
         death_dates = _death_dates(death)
@@ -173,7 +176,7 @@ class OmopSource:
             person, conditions, meas, obs, epi, contact, death_dates, lines, vocab
         )
         labs = self._labs(meas, warnings)
-        total = coverage.exposure_total(cdm, persons)
+        total = int(tops[0][X.ROWS].sum())  # the screened persons' drug exposures
         warnings += coverage.coverage_problems(total, drugs, patients, lines, labs)
         self.provenance = {
             "engine": cdm.engine,
@@ -237,7 +240,7 @@ class OmopSource:
                     severity="warning",
                 )
             )
-        return assign_lines(drugs[["person_id", "inn", "date", "stop_reason"]], self.settings.lines)
+        return line_table(drugs[["person_id", "inn", "date", "stop_reason"]], self.settings.lines)
 
     def _outcomes(
         self,
@@ -245,14 +248,15 @@ class OmopSource:
         meas: pd.DataFrame,
         obs: pd.DataFrame | None,
         epi: pd.DataFrame | None,
-        deaths: dict[int, dt.date],
+        deaths: pd.Series,
         vocab: X.Vocabulary,
         warnings: list[Problem],
     ) -> pd.DataFrame:
         """ECOG, best response, progression (episode or proxy) and end reason per line.
 
         Column-wise: each fact is joined to the lines on person and filtered to the line's
-        window, [start, next line start) (ECOG: [start - window, start]).
+        window, [start, next line start) (ECOG: [start - window, start]). Dates stay
+        `datetime64` (`_raw` writes them as text).
         """
         lines = lines.sort_values(["person_id", "line"]).reset_index(drop=True)
         lines["next_start"] = lines.groupby("person_id")["start_date"].shift(-1)
@@ -270,16 +274,15 @@ class OmopSource:
             if use_proxy
             else "none"
         )
-        window = dt.timedelta(days=self.settings.ecog_window_days)
+        window = pd.Timedelta(days=self.settings.ecog_window_days)
         ecog = _in_window(lines, meas[meas["concept_id"].isin(vocab.ecog)], before=window)
-        ecog = ecog.sort_values("date").groupby(key)["value"].last()
+        ecog = ecog.sort_values("date", kind="stable").groupby(key)["value"].last()
         status = obs[obs["value_concept"].isin(list(C.DISEASE_STATUS))] if obs is not None else None
         best = pd.Series(dtype=object)
         if status is not None and not status.empty:
             s = _in_window(lines, status)
-            s = s.assign(
-                rank=s["value_concept"].map(lambda v: C.RESPONSE_RANK[C.DISEASE_STATUS[int(v)]])
-            )
+            ranks = {c: C.RESPONSE_RANK[r] for c, r in C.DISEASE_STATUS.items()}
+            s = s.assign(rank=s["value_concept"].map(ranks))
             best = s.groupby(key)["rank"].min().map({r: k for k, r in C.RESPONSE_RANK.items()})
         out = pd.DataFrame(
             {
@@ -296,27 +299,26 @@ class OmopSource:
             }
         )
         index = pd.MultiIndex.from_frame(lines[key])
-        out["ecog"] = [("" if pd.isna(v) else str(int(v))) for v in ecog.reindex(index)]
+        level = ecog.reindex(index)
+        known = level.notna().to_numpy()
+        out["ecog"] = np.where(known, level.fillna(0).astype("int64").astype(str), "")
         out["best_response"] = best.reindex(index).fillna("").to_numpy()
-        for column in ("progression_date", "progression_source"):
-            out[column] = pd.Series([""] * len(out), index=out.index, dtype=object)
+        progression = np.full(len(out), np.datetime64("NaT"), dtype="datetime64[s]")
+        source = np.full(len(out), "", dtype=object)
         if use_episode and progressions is not None:
             first = _in_window(lines, progressions).groupby(key)["date"].min().reindex(index)
             found = first.notna().to_numpy()
-            out.loc[found, "progression_date"] = first[found].to_numpy()
-            out.loc[found, "progression_source"] = "omop:episode"
+            progression[found] = first.to_numpy(dtype="datetime64[s]")[found]
+            source[found] = "omop:episode"
         elif use_proxy:
             nxt = lines["next_start"].notna().to_numpy()
-            out.loc[nxt, "progression_date"] = lines.loc[nxt, "next_start"].to_numpy()
-            out.loc[nxt, "progression_source"] = "proxy:next_line_start"
+            progression[nxt] = lines["next_start"].to_numpy(dtype="datetime64[s]")[nxt]
+            source[nxt] = "proxy:next_line_start"
             if self.settings.proxy == "next_line_or_death":
-                death = lines["person_id"].map(lambda p: deaths.get(int(p)))
-                dead = (~nxt) & death.notna().to_numpy()
-                dead &= [
-                    bool(d and d >= s) for d, s in zip(death, lines["start_date"], strict=True)
-                ]
-                out.loc[dead, "progression_date"] = death[dead].to_numpy()
-                out.loc[dead, "progression_source"] = "proxy:death"
+                death = lines["person_id"].map(deaths)
+                dead = ~nxt & (death >= lines["start_date"]).to_numpy()  # NaT: never
+                progression[dead] = death.to_numpy(dtype="datetime64[s]")[dead]
+                source[dead] = "proxy:death"
             warnings.append(
                 Problem(
                     "OMOP-010",
@@ -328,6 +330,8 @@ class OmopSource:
                     severity="warning",
                 )
             )
+        out["progression_date"] = progression
+        out["progression_source"] = source
         return out
 
     def _patients(
@@ -338,16 +342,16 @@ class OmopSource:
         obs: pd.DataFrame | None,
         epi: pd.DataFrame | None,
         contact: pd.DataFrame,
-        deaths: dict[int, dt.date],
+        deaths: pd.Series,
         lines: pd.DataFrame,
         vocab: X.Vocabulary,
     ) -> pd.DataFrame:
         """One row per screened person (in person_id order), each fact one grouped pass."""
         person = person.sort_values("person_id").reset_index(drop=True)
-        ids = [int(i) for i in person["person_id"]]
+        ids = pd.Index(person["person_id"].astype("int64"))
 
-        def per_person(values: pd.Series) -> list[object]:
-            return [values.get(i, "") for i in ids]
+        def per_person(values: pd.Series) -> np.ndarray:
+            return _text_column(values.reindex(ids)).to_numpy()
 
         cond = conditions.sort_values(["person_id", "date"], kind="stable")
         labels = {**C.HISTOLOGY, **vocab.icdo3, C.SMALL_CELL: "small_cell"}
@@ -359,59 +363,47 @@ class OmopSource:
         m = meas.sort_values(["person_id", "date"], kind="stable")
         stage = m[m["concept_id"].isin(list(vocab.stages))]
         stage = stage.groupby("person_id")["concept_id"].first().map(vocab.stages)
-        sites = m[m["concept_id"].isin(list(C.METASTASIS))]
-        sites = sites.assign(site=sites["concept_id"].map(C.METASTASIS))
-        metastases = sites.groupby("person_id")["site"].agg(lambda v: ";".join(sorted(set(v))))
         pdl1 = m[
             m["concept_id"].isin(self.settings.pdl1_tps_concept_ids) & (m["unit"] == C.PERCENT)
         ]
-        pdl1 = pdl1.groupby("person_id")["value"].last().map(lambda v: _num(v, 1.0))
+        pdl1 = _num_column(pdl1.groupby("person_id")["value"].last())
         starts = lines.assign(pid=lines["patient_id"].astype(int))
         index = starts.groupby("pid")["start_date"].min() if not lines.empty else pd.Series()
         last = contact.set_index("person_id")
         chosen = last["last_event"]
         if self.settings.last_contact == "op_end":
             chosen = last["op_end"].where(last["op_end"].notna(), last["last_event"])
+        named = histology.reindex(ids)
+        fallback = np.where(ids.isin(diagnosis.index), "nos", "")
         return pd.DataFrame(
             {
-                "patient_id": [str(i) for i in ids],
-                "sex": [C.SEX.get(int(g), "") for g in person["gender_concept_id"]],
-                "birth_date": [_birth(p) for p in person.itertuples(index=False)],
+                "patient_id": ids.astype(str),
+                "sex": person["gender_concept_id"]
+                .astype("int64")
+                .map(C.SEX)
+                .astype(object)
+                .fillna(""),
+                "birth_date": _births(person),
                 "smoking": per_person(_smoking(obs, index)),
-                "histology": [histology.get(i, "nos" if i in diagnosis.index else "") for i in ids],
+                "histology": np.where(named.notna(), named.astype(object), fallback),
                 "stage": per_person(stage),
                 "recurrent": per_person(_recurrent(epi)),
                 "diagnosis_date": per_person(diagnosis),
                 "driver": per_person(_driver(m)),
                 "pdl1_tps": per_person(pdl1),
-                "metastases": per_person(metastases),
+                "metastases": per_person(_metastases(m)),
                 "last_contact_date": per_person(chosen.dropna()),
-                "death_date": [deaths.get(i, "") for i in ids],
+                "death_date": per_person(deaths),
             }
         )
 
     def _labs(self, meas: pd.DataFrame, warnings: list[Problem]) -> pd.DataFrame:
         """Lab rows in our units: value and range converted with the same factor."""
         labs = meas[meas["concept_id"].isin(list(C.LAB_TESTS))]
-        rows, unknown, censored = [], 0, 0
-        for r in labs.sort_values(["person_id", "date", "concept_id"]).itertuples(index=False):
-            unit, factor = _unit(r, self.settings.unit_aliases)
-            if unit is None:
-                unknown += 1
-                unit = f"unit_concept_id {r.unit if pd.notna(r.unit) else 'NULL'}"
-            if pd.notna(r.operator) and int(r.operator) != C.OPERATOR_EQUAL:
-                censored += 1
-            rows.append(
-                {
-                    "patient_id": str(r.person_id),
-                    "date": r.date,
-                    "test": C.LAB_TESTS[int(r.concept_id)],
-                    "value": _num(r.value, factor),
-                    "unit": unit,
-                    "lln": _num(r.low, factor),
-                    "uln": _num(r.high, factor),
-                }
-            )
+        labs = labs.sort_values(["person_id", "date", "concept_id"]).reset_index(drop=True)
+        unit, factor = _units(labs, self.settings.unit_aliases)
+        operator = labs["operator"].dropna()
+        censored = int((operator.astype("int64") != C.OPERATOR_EQUAL).sum())
         if censored:
             warnings.append(
                 Problem(
@@ -423,37 +415,40 @@ class OmopSource:
                 )
             )
         return pd.DataFrame(
-            rows, columns=["patient_id", "date", "test", "value", "unit", "lln", "uln"]
+            {
+                "patient_id": labs["person_id"].astype(str),
+                "date": labs["date"],
+                "test": labs["concept_id"].astype("int64").map(C.LAB_TESTS),
+                "value": _num_column(labs["value"], factor),
+                "unit": unit,
+                "lln": _num_column(labs["low"], factor),
+                "uln": _num_column(labs["high"], factor),
+            },
+            columns=["patient_id", "date", "test", "value", "unit", "lln", "uln"],
         )
 
 
 def _with_inn(drugs: pd.DataFrame, vocab: X.Vocabulary) -> pd.DataFrame:
-    """`drugs` with the dictionary INN of each row: by ingredient concept, else source value."""
+    """`drugs` with the dictionary INN of each row: by ingredient concept, else source value.
+
+    Each distinct ingredient id and source value is looked up once (a row per dose repeats
+    a few values: 3.4 × 10^5 rows took 2.8 s looked up row by row).
+    """
     dictionary = load_dictionary()
-    inn = drugs["ingredient_id"].map(_per_value(lambda i: vocab.ingredients.get(int(i))))
-    by_source = drugs["source_value"].map(
-        _per_value(lambda s: d.inn if (d := dictionary.lookup(str(s))) else None)
+    ingredient = drugs["ingredient_id"]
+    inn = ingredient.map(
+        {i: vocab.ingredients.get(int(i)) for i in ingredient.dropna().unique().tolist()}
     )
-    return drugs.assign(inn=inn.fillna(by_source))
-
-
-def _per_value(function: Any) -> Any:
-    """`function` on non-blank values, computed once per distinct value (a row per dose
-    repeats a few values: 3.4 × 10^5 rows took 2.8 s looked up row by row); blank → None."""
-    cache: dict[object, object] = {}
-
-    def once(value: object) -> object:
-        if value is None or pd.isna(value):
-            return None
-        if value not in cache:
-            cache[value] = function(value)
-        return cache[value]
-
-    return once
+    source = drugs["source_value"]
+    names = {
+        s: d.inn if (d := dictionary.lookup(str(s))) else None
+        for s in source.dropna().unique().tolist()
+    }
+    return drugs.assign(inn=inn.fillna(source.map(names)))
 
 
 def _in_window(
-    lines: pd.DataFrame, facts: pd.DataFrame, before: dt.timedelta | None = None
+    lines: pd.DataFrame, facts: pd.DataFrame, before: pd.Timedelta | None = None
 ) -> pd.DataFrame:
     """`facts` joined to `lines` on person, kept when dated in the line's window.
 
@@ -476,20 +471,78 @@ DATE_COLUMNS = {"date", "last_event", "op_end", "death_date"}
 
 
 def _pull(expr: Any) -> pd.DataFrame:
-    """Run one Ibis expression; date columns as `datetime.date` (None when blank)."""
+    """Run one Ibis expression; date columns as whole days, `datetime64[s]` (NaT when blank).
+
+    (Kept as numpy dates, not one `datetime.date` object per value: sorting, grouping and
+    windows then run in numpy, and `_raw` writes the text once at the end.)
+    """
     frame: pd.DataFrame = expr.to_pandas()
     for name in DATE_COLUMNS & set(frame.columns):
-        values = pd.to_datetime(frame[name])
-        dates = values.dt.date.to_numpy(dtype=object, copy=True)
-        dates[values.isna().to_numpy()] = None
-        frame[name] = pd.Series(dates, index=frame.index, dtype=object)
+        frame[name] = _days(frame[name])
     return frame
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """Dates or datetimes as whole days, `datetime64[s]` (the time of day dropped)."""
+    days = pd.to_datetime(values)
+    if days.dt.tz is not None:
+        days = days.dt.tz_localize(None)
+    return days.dt.normalize().astype("datetime64[s]")
+
+
+def _pull_latest(expr: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run an `extract.with_latest` expression: its rows, and per person the latest date
+    (`date`) and row count (`extract.ROWS`).
+
+    The rows come back as the rows alone would: an integer column the latest-date rows
+    made nullable (hence float) is integer again where the rows have no blank.
+    """
+    frame = _pull(expr)
+    marked = frame[X.LATEST].astype(bool).to_numpy()
+    rows = frame[~marked].drop(columns=[X.LATEST, X.ROWS]).reset_index(drop=True)
+    schema = expr.schema()
+    for name in rows.columns:
+        column = rows[name]
+        integer = schema[name].is_integer()
+        if integer and column.dtype == "float64" and len(column) and not column.hasnans:
+            rows[name] = column.astype(schema[name].to_pandas())
+    latest = frame[marked][["person_id", "date", X.ROWS]].reset_index(drop=True)
+    return rows, latest
+
+
+def _last_contact(tops: list[pd.DataFrame], ends: pd.DataFrame | None) -> pd.DataFrame:
+    """Per person: the latest date over the clinical tables, and observation_period's end
+    (`op_end`, NaT unless `ends` is given)."""
+    dates = pd.concat([t[["person_id", "date"]] for t in tops], ignore_index=True)
+    latest = dates.groupby("person_id")["date"].max().rename("last_event").reset_index()
+    if ends is None:
+        return latest.assign(op_end=pd.Series(pd.NaT, index=latest.index, dtype="datetime64[s]"))
+    return latest.merge(ends[["person_id", "op_end"]], on="person_id", how="left")
 
 
 def _raw(name: str, frame: pd.DataFrame) -> RawTable:
     """Our text-cell table: dates ISO, blanks empty, like a CSV read."""
-    cells = frame.map(_text).astype(str)
+    cells = pd.DataFrame({c: _text_column(frame[c]) for c in frame.columns}, index=frame.index)
+    cells = cells.astype(str)
     return RawTable(name, f"omop:{name}", cells.reset_index(drop=True))
+
+
+def _text_column(values: pd.Series) -> pd.Series:
+    """`_text` of every value, column-wise for date, integer and all-text columns."""
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        days = values.to_numpy(dtype="datetime64[D]")
+        known = ~np.isnat(days)
+        if not known.any() or days[known].astype("datetime64[Y]").astype(int).min() >= -970:
+            text = np.datetime_as_string(days, unit="D").astype(object)
+            text[~known] = ""
+            return pd.Series(text, index=values.index)
+    elif pd.api.types.is_integer_dtype(values.dtype) and not values.hasnans:
+        return values.astype(str)
+    else:
+        blank = values.isna()
+        if pd.api.types.infer_dtype(values[~blank], skipna=False) == "string":
+            return values.where(~blank, "")  # every value is text or blank
+    return values.map(_text)
 
 
 def _text(value: object) -> str:
@@ -500,31 +553,76 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _num(value: object, factor: float) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return f"{float(value) * factor:.10g}"  # type: ignore[arg-type]
+def _num_column(values: pd.Series, factor: float | np.ndarray = 1.0) -> pd.Series:
+    """Each value times its factor as `%.10g` text (blank stays blank), each distinct
+    product formatted once."""
+    product = values.to_numpy(dtype="float64", na_value=np.nan) * factor
+    number = pd.Series(product, index=values.index)
+    formatted = ~np.isnan(product) & (product != 0)  # blank stays blank; zero by its sign
+    texts = {v: f"{v:.10g}" for v in np.unique(product[formatted]).tolist()}
+    text = np.full(len(product), "", dtype=object)
+    text[formatted] = number[formatted].map(texts).to_numpy(dtype=object)
+    zero = product == 0
+    text[zero] = np.where(np.signbit(product[zero]), "-0", "0")
+    return pd.Series(text, index=values.index, dtype=object)
 
 
-def _unit(r: Any, aliases: dict[str, str]) -> tuple[str | None, float]:
-    if pd.notna(r.unit) and int(r.unit) in C.UNITS:
-        return C.UNITS[int(r.unit)]
-    if isinstance(r.unit_source, str) and r.unit_source in aliases:
-        return C.UCUM.get(aliases[r.unit_source], (None, 1.0))
-    return None, 1.0
+def _units(labs: pd.DataFrame, aliases: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """Per lab row: our unit text and the factor to it (unit concept, else an alias).
+
+    A unit known to neither is named `unit_concept_id N` (NULL when blank), factor 1.
+    """
+    codes = labs["unit"]
+    by_code = {u: C.UNITS.get(int(u)) for u in codes.dropna().unique().tolist()}
+    known = codes.map(by_code)
+    spelled = labs["unit_source"].map(
+        lambda s: C.UCUM.get(aliases[s]) if isinstance(s, str) and s in aliases else None
+    )
+    found = known.where(known.notna(), spelled)
+    unit = found.map(lambda u: u[0] if isinstance(u, tuple) else None)
+    factor = found.map(lambda u: u[1] if isinstance(u, tuple) else 1.0).to_numpy(dtype="float64")
+    blank = unit.isna().to_numpy()
+    raw = codes[blank].tolist()
+    unit[blank] = [f"unit_concept_id {u if pd.notna(u) else 'NULL'}" for u in raw]
+    return unit, factor
 
 
-def _death_dates(death: pd.DataFrame | None) -> dict[int, dt.date]:
+def _death_dates(death: pd.DataFrame | None) -> pd.Series:
+    """Per person: the earliest death date (`datetime64[s]`)."""
     if death is None or death.empty:
-        return {}
-    d = death.assign(death_date=pd.to_datetime(death["death_date"]).dt.date)
-    return {int(k): v for k, v in d.groupby("person_id")["death_date"].min().items()}
+        return pd.Series(dtype="datetime64[s]")
+    return death.groupby("person_id")["death_date"].min().dropna()
+
+
+def _births(person: pd.DataFrame) -> pd.Series:
+    """Birth dates as text: birth_datetime, else the known parts of year, month, day."""
+    parts = person[["year_of_birth", "month_of_birth", "day_of_birth"]]
+    text = pd.Series("", index=person.index, dtype=object)
+    if "birth_datetime" in person:
+        stamp = pd.to_datetime(person["birth_datetime"])
+        timed = stamp.notna().to_numpy()
+        text[timed] = stamp[timed].dt.strftime("%Y-%m-%d")
+    else:
+        timed = np.zeros(len(person), dtype=bool)
+    year = parts["year_of_birth"].notna().to_numpy()
+    plain = ~timed & year
+    if plain.any():
+        text[plain] = parts.loc[plain, "year_of_birth"].astype("int64").astype(str)
+        for column in ("month_of_birth", "day_of_birth"):
+            value = parts.loc[plain, column]
+            given = value.notna()
+            rows = given[given].index
+            text[rows] = text[rows] + value[rows].astype("int64").map("-{:02d}".format)
+    rest = ~timed & ~year  # no year: the parts as _birth joins them
+    for at in np.flatnonzero(rest):
+        text.iloc[at] = _birth(person.iloc[at])
+    return text
 
 
 def _birth(p: Any) -> str:
-    if pd.notna(getattr(p, "birth_datetime", None)):
-        return pd.Timestamp(p.birth_datetime).strftime("%Y-%m-%d")
-    parts = [p.year_of_birth, p.month_of_birth, p.day_of_birth]
+    if pd.notna(p.get("birth_datetime", None)):
+        return pd.Timestamp(p["birth_datetime"]).strftime("%Y-%m-%d")
+    parts = [p["year_of_birth"], p["month_of_birth"], p["day_of_birth"]]
     known = [int(x) for x in parts if pd.notna(x)]
     return "-".join(f"{x:02d}" if i else str(x) for i, x in enumerate(known))
 
@@ -537,6 +635,23 @@ def _driver(m: pd.DataFrame) -> pd.Series:
     negative = (tests["value_concept"] == C.NEGATIVE).groupby(tests["person_id"]).all()
     none = pd.Series("none", index=negative[negative].index, dtype=object)
     return pd.concat([none.drop(gene.index, errors="ignore"), gene])
+
+
+def _metastases(m: pd.DataFrame) -> pd.Series:
+    """Per person: the distinct metastasis sites, sorted, joined by `;`."""
+    sites = m[m["concept_id"].isin(list(C.METASTASIS))]
+    sites = pd.DataFrame(
+        {"person_id": sites["person_id"], "site": sites["concept_id"].map(C.METASTASIS)}
+    )
+    sites = sites.drop_duplicates().sort_values(["person_id", "site"])
+    if sites.empty:
+        return pd.Series(dtype=object)
+    person = sites["person_id"].to_numpy()
+    begin = np.flatnonzero(np.diff(person, prepend=person[0] - 1))
+    names = sites["site"].tolist()
+    ends = [*begin[1:].tolist(), len(names)]
+    joined = [";".join(names[a:b]) for a, b in zip(begin.tolist(), ends, strict=True)]
+    return pd.Series(joined, index=person[begin], dtype=object)
 
 
 def _smoking(obs: pd.DataFrame | None, index: pd.Series) -> pd.Series:
@@ -554,11 +669,8 @@ def _recurrent(epi: pd.DataFrame | None) -> pd.Series:
     """Per person: yes with a Recurrence episode, no with only a First Occurrence."""
     if epi is None or epi.empty:
         return pd.Series(dtype=object)
-    kinds = epi.groupby("person_id")["concept_id"].agg(set)
-    return kinds.map(
-        lambda k: (
-            "yes"
-            if C.EPISODE_RECURRENCE in k
-            else ("no" if C.EPISODE_FIRST_OCCURRENCE in k else "")
-        )
-    )
+    kinds = epi["concept_id"]
+    recurrence = (kinds == C.EPISODE_RECURRENCE).groupby(epi["person_id"]).any()
+    first = (kinds == C.EPISODE_FIRST_OCCURRENCE).groupby(epi["person_id"]).any()
+    label = np.where(recurrence, "yes", np.where(first.reindex(recurrence.index), "no", ""))
+    return pd.Series(label, index=recurrence.index, dtype=object)
