@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rechallenge.analysis.formatting import clean
 from rechallenge.planning.binary import ahern_single_stage, simon_two_stage
 from rechallenge.planning.events import (
     METHODS,
@@ -77,7 +78,7 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 def _emit(payload: dict[str, Any], as_json: bool, title: str) -> None:
     """JSON on stdout, or a two-column table of the scalar fields."""
     if as_json:
-        typer.echo(json.dumps(_clean(payload), allow_nan=False, indent=2))
+        typer.echo(json.dumps(clean(payload), allow_nan=False, indent=2))
         return
     table = Table(title=title, show_header=False)
     table.add_column("item")
@@ -95,17 +96,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return "–" if value is None else str(value)
-
-
-def _clean(value: Any) -> Any:
-    """Non-finite floats become ``null`` so the JSON is strict."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
 
 
 P0Opt = Annotated[float, typer.Option("--p0", help="Uninteresting response rate.")]
