@@ -26,8 +26,6 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Inches, Length, Mm, Pt, RGBColor
 
 from rechallenge.figures.render import FIGURES
@@ -44,7 +42,7 @@ from rechallenge.report.document import (
     page_size,
 )
 from rechallenge.tables.model import Table
-from rechallenge.tables.render import GridCells, xml_safe
+from rechallenge.tables.render import WordTableStyle, fill_word_table, xml_safe
 
 MANUSCRIPT_NAME: Final[str] = "manuscript.docx"
 FIXED_TIME: Final[dt.datetime] = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -140,63 +138,17 @@ def _placeholder(paragraph: Any, text: str) -> None:
     run.font.color.rgb = PLACEHOLDER_COLOUR
 
 
-def _border(cell: Any, edge: str, size_eighths: int) -> None:
-    """One border of a Word table cell (``size_eighths`` in 1/8 pt)."""
-    tc_pr = cell._tc.get_or_add_tcPr()
-    borders = tc_pr.find(qn("w:tcBorders"))
-    if borders is None:
-        borders = OxmlElement("w:tcBorders")
-        tc_pr.append(borders)
-    element = OxmlElement(f"w:{edge}")
-    element.set(qn("w:val"), "single")
-    element.set(qn("w:sz"), str(size_eighths))
-    element.set(qn("w:space"), "0")
-    element.set(qn("w:color"), "000000")
-    borders.append(element)
-
-
-def _repeat_header(row: Any) -> None:
-    """Mark a table row as a header row, repeated at the top of every page."""
-    tr_pr = row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
-
-
-def _keep_row(row: Any) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))
-
-
-def _cell_text(cell: Any, text: str, *, bold: bool, align_left: bool, indent: int = 0) -> None:
-    paragraph = cell.paragraphs[0]
-    run = paragraph.add_run(xml_safe(text))
-    run.bold = bold
-    run.font.size = Pt(9)
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if align_left else WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.paragraph_format.space_after = Pt(0)
-    if indent:
-        paragraph.paragraph_format.left_indent = Pt(9 * indent)
-
-
-def _header_lines(grid: Any, cells: GridCells, table: Table) -> int:
-    """Spanner line (merged cells) and column line; returns the number of header rows."""
-    r = 0
-    if table.spanners:
-        for sp in table.spanners:
-            merged = cells.merge((0, sp.start), (0, sp.end - 1))
-            _cell_text(merged, sp.label, bold=True, align_left=False)
-            for j in range(sp.start, sp.end):
-                _border(cells.cell(0, j), "bottom", 4)
-        r = 1
-    for j, name in enumerate(table.columns):
-        _cell_text(cells.cell(r, j), name, bold=True, align_left=table.alignment(j) == "left")
-    for j in range(len(table.columns)):
-        _border(cells.cell(0, j), "top", 12)
-        _border(cells.cell(r, j), "bottom", 8)
-    for i in range(r + 1):
-        _repeat_header(grid.rows[i])
-    return r + 1
+#: The manuscript's tables: 9 pt cells with no space around them, header texts as given,
+#: group rows as a bold first cell.
+MANUSCRIPT_TABLE_STYLE: Final[WordTableStyle] = WordTableStyle(
+    space_before=None,
+    space_after=0,
+    nobreak_headers=False,
+    header_bottom=False,
+    replace_borders=False,
+    flag_values=False,
+    merge_groups=False,
+)
 
 
 def add_table(doc: Any, block: TableBlock) -> None:
@@ -215,21 +167,7 @@ def add_table(doc: Any, block: TableBlock) -> None:
         grid.columns[j].width = width
         for cell in grid.columns[j].cells:
             cell.width = width
-    cells = GridCells(grid)
-    first = _header_lines(grid, cells, table)
-    for i, row in enumerate(table.rows):
-        _keep_row(grid.rows[first + i])
-        for j, cell in enumerate(row.cells):
-            _cell_text(
-                cells.cell(first + i, j),
-                cell.text,
-                bold=row.kind == "group" and j == 0,
-                align_left=table.alignment(j) == "left",
-                indent=row.indent if j == 0 else 0,
-            )
-    if table.rows:
-        for j in range(len(table.columns)):
-            _border(cells.cell(first + len(table.rows) - 1, j), "bottom", 12)
+    fill_word_table(grid, table, MANUSCRIPT_TABLE_STYLE)
     for note in table.footnotes:
         para = doc.add_paragraph()
         para.add_run(xml_safe(note)).font.size = Pt(8)

@@ -31,6 +31,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -254,15 +255,43 @@ def to_html_document(table: Table) -> str:
 # --- DOCX ----------------------------------------------------------------------------------
 
 
-def _set_border(cell: Any, edge: str, size_eighths: int) -> None:
+@dataclass(frozen=True)
+class WordTableStyle:
+    """How a Word table is written: the table files and the manuscript differ only here.
+
+    The defaults are the table files' (`to_docx`); the manuscript passes its own style so one
+    writer serves both and each keeps the XML it always had.
+    """
+
+    space_before: float | None = 1.5
+    """Points above each cell paragraph (None: not set)."""
+    space_after: float = 1.5
+    """Points below each cell paragraph."""
+    nobreak_headers: bool = True
+    """Header texts keep ``(n = 13)`` on one line (`nobreak`)."""
+    header_bottom: bool = True
+    """Header cells are aligned to their bottom edge."""
+    replace_borders: bool = True
+    """A border replaces one already on that edge (else it is added after it)."""
+    flag_values: bool = True
+    """Row flags other than the header flag carry ``w:val="true"``."""
+    merge_groups: bool = True
+    """Group rows are one cell spanning the table (else their first cell is bold)."""
+
+
+TABLE_FILE_STYLE: Final[WordTableStyle] = WordTableStyle()
+
+
+def set_border(cell: Any, edge: str, size_eighths: int, *, replace: bool = True) -> None:
     """Set one border of a Word table cell (``size_eighths`` in 1/8 pt)."""
     tc_pr = cell._tc.get_or_add_tcPr()
     borders = tc_pr.find(qn("w:tcBorders"))
     if borders is None:
         borders = OxmlElement("w:tcBorders")
         tc_pr.append(borders)
-    for old in borders.findall(qn(f"w:{edge}")):
-        borders.remove(old)
+    if replace:
+        for old in borders.findall(qn(f"w:{edge}")):
+            borders.remove(old)
     element = OxmlElement(f"w:{edge}")
     element.set(qn("w:val"), "single")
     element.set(qn("w:sz"), str(size_eighths))
@@ -271,7 +300,16 @@ def _set_border(cell: Any, edge: str, size_eighths: int) -> None:
     borders.append(element)
 
 
-def _write_docx_cell(cell: Any, text: str, *, bold: bool, indent: int, align_left: bool) -> None:
+def write_word_cell(
+    cell: Any,
+    text: str,
+    *,
+    bold: bool,
+    indent: int,
+    align_left: bool,
+    style: WordTableStyle = TABLE_FILE_STYLE,
+) -> None:
+    """Text of one cell at 9 pt: bold or not, left or centred, indented by levels."""
     paragraph = cell.paragraphs[0]
     run = paragraph.add_run(xml_safe(text))
     run.bold = bold
@@ -279,15 +317,17 @@ def _write_docx_cell(cell: Any, text: str, *, bold: bool, indent: int, align_lef
     paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT if align_left else WD_ALIGN_PARAGRAPH.CENTER
     if indent:
         paragraph.paragraph_format.left_indent = Pt(9 * indent)
-    paragraph.paragraph_format.space_before = Pt(1.5)
-    paragraph.paragraph_format.space_after = Pt(1.5)
+    if style.space_before is not None:
+        paragraph.paragraph_format.space_before = Pt(style.space_before)
+    paragraph.paragraph_format.space_after = Pt(style.space_after)
 
 
-def _row_property(row: Any, tag: str) -> None:
+def _row_property(row: Any, tag: str, *, value: bool = True) -> None:
     """Switch on a Word row property (``w:tblHeader``, ``w:cantSplit``)."""
     tr_pr = row._tr.get_or_add_trPr()
     element = OxmlElement(f"w:{tag}")
-    element.set(qn("w:val"), "true")
+    if value:
+        element.set(qn("w:val"), "true")
     tr_pr.append(element)
 
 
@@ -419,6 +459,11 @@ class GridCells:
         self._width: int = grid._column_count
         self._cells: list[Any] | None = None
 
+    @property
+    def grid(self) -> Any:
+        """The python-docx table the cells belong to."""
+        return self._grid
+
     def cell(self, row: int, column: int) -> Any:
         """The cell at (`row`, `column`) of the layout grid, as ``Table.cell`` gives it."""
         if self._cells is None:
@@ -432,27 +477,88 @@ class GridCells:
         return merged
 
 
-def _docx_header(grid: Any, cells: GridCells, table: Table) -> int:
-    """Write the header lines; return how many rows they took."""
+def word_header(cells: GridCells, table: Table, style: WordTableStyle = TABLE_FILE_STYLE) -> int:
+    """Write the header lines (spanners merged, then column names); return their row count."""
+
+    def text(label: str) -> str:
+        return nobreak(label) if style.nobreak_headers else label
+
+    replace = style.replace_borders
     r = 0
     if table.spanners:
         for sp in table.spanners:
             merged = cells.merge((0, sp.start), (0, sp.end - 1))
-            _write_docx_cell(merged, nobreak(sp.label), bold=True, indent=0, align_left=False)
+            write_word_cell(
+                merged,
+                text(sp.label),
+                bold=True,
+                indent=0,
+                align_left=False,
+                style=style,
+            )
             for j in range(sp.start, sp.end):
-                _set_border(cells.cell(0, j), "bottom", 4)
+                set_border(cells.cell(0, j), "bottom", 4, replace=replace)
         r = 1
     for j, name in enumerate(table.columns):
         left = table.alignment(j) == "left"
-        _write_docx_cell(cells.cell(r, j), nobreak(name), bold=True, indent=0, align_left=left)
+        write_word_cell(
+            cells.cell(r, j),
+            text(name),
+            bold=True,
+            indent=0,
+            align_left=left,
+            style=style,
+        )
     for j in range(len(table.columns)):
-        _set_border(cells.cell(0, j), "top", 12)
-        _set_border(cells.cell(r, j), "bottom", 8)
+        set_border(cells.cell(0, j), "top", 12, replace=replace)
+        set_border(cells.cell(r, j), "bottom", 8, replace=replace)
     for k in range(r + 1):
-        _row_property(grid.rows[k], "tblHeader")
-        for cell in grid.rows[k].cells:
-            cell.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM
+        _row_property(cells.grid.rows[k], "tblHeader")
+        if style.header_bottom:
+            for cell in cells.grid.rows[k].cells:
+                cell.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM
     return r + 1
+
+
+def fill_word_table(grid: Any, table: Table, style: WordTableStyle = TABLE_FILE_STYLE) -> None:
+    """Write a three-line table into `grid` (header rows plus one row per body row).
+
+    The grid must have ``len(table.rows)`` rows after the header (two header rows with
+    spanners, else one) and its column widths set; rows never split across pages.
+    """
+    cells = GridCells(grid)
+    first = word_header(cells, table, style)
+    width = len(table.columns)
+    for i, row in enumerate(table.rows):
+        _row_property(grid.rows[first + i], "cantSplit", value=style.flag_values)
+        if row.kind == "group" and style.merge_groups:  # the heading spans the table
+            merged = cells.merge((first + i, 0), (first + i, width - 1))
+            write_word_cell(
+                merged,
+                row.cells[0].text,
+                bold=True,
+                indent=0,
+                align_left=True,
+                style=style,
+            )
+            continue
+        for j, cell in enumerate(row.cells):
+            write_word_cell(
+                cells.cell(first + i, j),
+                cell.text,
+                bold=row.kind == "group" and j == 0,
+                indent=row.indent if j == 0 else 0,
+                align_left=table.alignment(j) == "left",
+                style=style,
+            )
+    if table.rows:
+        for j in range(width):
+            set_border(
+                cells.cell(first + len(table.rows) - 1, j),
+                "bottom",
+                12,
+                replace=style.replace_borders,
+            )
 
 
 def to_docx(table: Table, path: Path) -> Path:
@@ -474,25 +580,7 @@ def to_docx(table: Table, path: Path) -> Path:
     n_head = 2 if table.spanners else 1
     grid = doc.add_table(rows=n_head + len(table.rows), cols=width)
     _column_widths(grid, table, doc.sections[0])
-    cells = GridCells(grid)
-    first_body = _docx_header(grid, cells, table)
-    if table.rows:
-        for j in range(width):
-            _set_border(cells.cell(first_body + len(table.rows) - 1, j), "bottom", 12)
-    for i, row in enumerate(table.rows):
-        _row_property(grid.rows[first_body + i], "cantSplit")
-        if row.kind == "group":  # the heading spans the table, as in HTML
-            merged = cells.merge((first_body + i, 0), (first_body + i, width - 1))
-            _write_docx_cell(merged, row.cells[0].text, bold=True, indent=0, align_left=True)
-            continue
-        for j, cell in enumerate(row.cells):
-            _write_docx_cell(
-                cells.cell(first_body + i, j),
-                cell.text,
-                bold=False,
-                indent=row.indent if j == 0 else 0,
-                align_left=table.alignment(j) == "left",
-            )
+    fill_word_table(grid, table)
     # short tables stay on one page; a long one keeps at least its last row with the notes
     together = grid.rows if len(table.rows) <= KEEP_TOGETHER_ROWS else grid.rows[-1:]
     for grid_row in together if table.footnotes else together[:-1]:
@@ -616,7 +704,13 @@ def to_xlsx(table: Table, path: Path) -> Path:
         _put(ws, k, 1, note, font=Font(size=9))
     ws.column_dimensions["A"].width = max(
         14,
-        min(60, max((len(row.cells[0].text) + 2 * row.indent for row in table.rows), default=14)),
+        min(
+            60,
+            max(
+                (len(row.cells[0].text) + 2 * row.indent for row in table.rows),
+                default=14,
+            ),
+        ),
     )
     for j in range(2, width + 1):
         longest = max(
