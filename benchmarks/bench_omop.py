@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rechallenge.sources.omop.extract import READ_COLUMNS
+
 RESULTS = Path(__file__).resolve().parent / "results" / "omop.md"
 PERSON_TABLES = {
     "person": ["person_id"],
@@ -48,32 +50,7 @@ PERSON_TABLES = {
 }
 # The columns the extraction selects per table (extract.py), for the pandas baseline.
 PANDAS_COLUMNS = {
-    "condition_occurrence": ["person_id", "condition_concept_id", "condition_start_date"],
-    "drug_exposure": [
-        "person_id",
-        "drug_concept_id",
-        "drug_exposure_start_date",
-        "stop_reason",
-        "drug_source_value",
-    ],
-    "measurement": [
-        "person_id",
-        "measurement_concept_id",
-        "measurement_date",
-        "value_as_number",
-        "value_as_concept_id",
-        "unit_concept_id",
-        "unit_source_value",
-        "range_low",
-        "range_high",
-        "operator_concept_id",
-    ],
-    "observation": [
-        "person_id",
-        "observation_concept_id",
-        "observation_date",
-        "value_as_concept_id",
-    ],
+    **READ_COLUMNS,
     "episode": ["person_id", "episode_concept_id", "episode_start_date"],
     "death": None,
     "person": None,
