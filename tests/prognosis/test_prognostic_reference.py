@@ -97,3 +97,26 @@ def test_nomogram_matches_rms() -> None:
     np.testing.assert_allclose(nom.points_to_lp(nom.lp_to_points([0.3])), [0.3])
     with pytest.raises(ValueError, match="not a numeric or spline term"):
         nomogram(fit, {"stage": [1, 2]})
+
+
+def test_nomogram_factor_is_one_axis_as_rms() -> None:
+    """A three-level factor is one axis with its levels at rms's points, not a row per indicator.
+
+    The factor (ECOG 0/1/2) is the widest axis, so it sets the points per unit: drawn as two
+    indicator rows the total points would run to 100 + 41.9 instead of rms's 100 + 50.4.
+    """
+    r = json.loads((REF / "fixtures" / "prog_nomogram_ecog.json").read_text())
+    d = pd.read_csv(REF / "data" / r["data"])
+    x = d[["age", "ecog=1", "ecog=2"]]
+    fit = fit_prognostic_cox(d["time"], d["event"], x)
+    np.testing.assert_allclose(fit.cox.coef, r["coef"], rtol=2e-5)
+    center = float(np.mean(x.to_numpy() @ np.asarray(fit.cox.coef)))
+    nom = nomogram(fit, {"age": r["age"]}, factors={"ecog": ["ecog=1", "ecog=2"]}, center=center)
+    assert nom.axes["ecog"][0] == [0.0, 1.0, 2.0]
+    np.testing.assert_allclose(nom.axes["ecog"][1], r["ecog_points"], rtol=2e-5, atol=1e-9)
+    np.testing.assert_allclose(nom.axes["age"][1], r["age_points"], rtol=2e-5, atol=1e-9)
+    np.testing.assert_allclose(nom.lp_to_points(r["lp_at"]), r["lp_points"], rtol=2e-5)
+    assert nom.points_per_unit == pytest.approx(r["points_per_unit"], rel=2e-5)
+    assert set(nom.axes) == {"age", "ecog"}
+    with pytest.raises(ValueError, match="not terms of the model"):
+        nomogram(fit, {}, factors={"ecog": ["ecog=3"]})

@@ -8,6 +8,8 @@ configuration errors name the field.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -324,3 +326,48 @@ def test_blocked_concordance_counts_equal_the_case_by_case_counts(
         assert (got.concordant, got.discordant, got.tied_risk) == _concordance_one_case_at_a_time(
             time, event, risk, w
         )
+
+
+def test_nomogram_draws_a_three_level_factor_as_one_axis() -> None:
+    """Histology of three levels: one axis, reference first, its points 0 and the two HRs'."""
+    included, survival, labs = _cohort(150)
+    rng = np.random.default_rng(11)
+    included["histology"] = rng.choice(["adenocarcinoma", "squamous", "nos"], len(included))
+    config = _config(covariates=["nlr", "ecog", "histology"])
+    section = prognostic_section(included, survival, labs, config)
+    assert section is not None
+    histology = [a for a in section["nomogram"]["axes"] if a["variable"] == "histology"]
+    assert len(histology) == 1
+    axis = histology[0]
+    assert axis["kind"] == "factor" and axis["values"] == [0.0, 1.0, 2.0]
+    assert axis["ticks"][0] == "adenocarcinoma" and sorted(axis["ticks"]) == sorted(
+        ["adenocarcinoma", "squamous", "nos"]
+    )
+    assert min(axis["points"]) == pytest.approx(0.0)
+    per_unit = section["nomogram"]["points_per_unit"]
+    fitted = {t["term"]: t["coef"] for t in section["model"]["terms"]}
+    coef = [0.0] + [fitted[f"histology={lv}"] for lv in axis["ticks"][1:]]
+    assert min(coef) < 0 < max(coef)  # signs differ: one axis spans both, from the lowest
+    expected = [(c - min(coef)) * per_unit for c in coef]
+    np.testing.assert_allclose(axis["points"], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_nomogram_labels_never_overlap_and_stay_right_of_the_row_names() -> None:
+    """Crowded levels: every label clear of its neighbours on its side and of the names."""
+    from rechallenge.figures.nomogram import LABEL_GAP, X_LIMITS, _label_places
+
+    xs = [0.0, 9.0, 14.9, 15.5, 60.0]
+    widths = [30.0, 17.0, 26.0, 8.0, 10.0]
+    places = _label_places(xs, widths, [False] * len(xs))
+    spans: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for x, width, (anchor, below, ha) in zip(xs, widths, places, strict=True):
+        left = {"center": anchor - width / 2, "left": anchor, "right": anchor - width}[ha]
+        assert left >= X_LIMITS[0]
+        spans[below].append((left, left + width))
+        if ha != "left" or anchor <= x:  # not moved: the label touches its tick
+            assert left <= x <= left + width
+    for side in spans.values():
+        side.sort()
+        for (_, right), (left, _) in itertools.pairwise(side):
+            assert left >= right + LABEL_GAP - 1e-12
+    assert places[-1] == (60.0, False, "center")  # room enough: centred above, as drawn alone

@@ -410,11 +410,14 @@ def _nomogram_block(
 ) -> dict[str, Any]:
     coef = np.asarray(fit.cox.coef, dtype=float)
     center = float((x.mean(axis=0) * coef).sum())
-    values: dict[str, list[float]] = {}
-    for info in layout.values():
-        for col in info["columns"]:
-            values[col] = [0.0, 1.0] if info["kind"] == "factor" else _grid(design[col])
-    nomo = nomogram(fit, values, center=center)
+    factors = {n: info["columns"] for n, info in layout.items() if info["kind"] == "factor"}
+    values = {
+        col: _grid(design[col])
+        for info in layout.values()
+        if info["kind"] != "factor"
+        for col in info["columns"]
+    }
+    nomo = nomogram(fit, values, factors=factors, center=center)
     h0 = _cumhaz_at_mean(fit, x, days)
     max_points = sum(max(p) for _, p in nomo.axes.values())
     survival = []
@@ -426,16 +429,20 @@ def _nomogram_block(
                 survival.append({"survival": s, "points": pts})
     axes = []
     for name, info in layout.items():
+        if info["kind"] == "factor":
+            vals, scale = nomo.axes[name]
+            ticks = [info["reference"], *(c.partition("=")[2] for c in info["columns"])]
+            axes.append(
+                {"variable": name, "term": name, "kind": "factor", "values": vals,
+                 "points": scale, "ticks": ticks}
+            )  # fmt: skip
+            continue
         for col in info["columns"]:
             vals, scale = nomo.axes[col]
-            ticks = (
-                [info["reference"], col.partition("=")[2]]
-                if info["kind"] == "factor"
-                else [f"{v:g}" for v in vals]
-            )
             axes.append(
-                {"variable": name, "term": col, "values": vals, "points": scale, "ticks": ticks}
-            )
+                {"variable": name, "term": col, "kind": info["kind"], "values": vals,
+                 "points": scale, "ticks": [f"{v:g}" for v in vals]}
+            )  # fmt: skip
     return {
         "months": months,
         "axes": axes,

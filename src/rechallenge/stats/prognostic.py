@@ -23,7 +23,7 @@ events there are per degree of freedom and what to do (fewer terms, or penalised
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,17 +255,31 @@ def nomogram(
     fit: PrognosticFit,
     values: Mapping[str, ArrayLike],
     *,
+    factors: Mapping[str, Sequence[str]] | None = None,
     center: float = 0.0,
     maxscale: float = 100.0,
 ) -> Nomogram:
     """Nomogram scales for the numeric and spline terms of ``fit`` at the given values.
 
+    ``factors`` names each factor's indicator terms (``{"ecog": ["ecog=1", "ecog=2"]}``):
+    a factor is one axis, as rms draws it, whose values are its levels' positions (0 the
+    reference, then the indicators in order) and whose contributions are 0 and the
+    indicators' coefficients; its range over the levels competes for the widest axis.
     ``center`` is the mean linear predictor of the fitting data (rms ``cph``'s
     ``center``), so that the linear-predictor axis is on the centred scale rms shows.
     """
     terms = list(fit.cox.terms)
     coef = np.asarray(fit.cox.coef, dtype=float)
     contributions: dict[str, tuple[FloatArray, FloatArray]] = {}
+    for name, indicators in (factors or {}).items():
+        unknown = [t for t in indicators if t not in terms]
+        if unknown:
+            raise ValueError(f"factor {name!r}: {unknown} are not terms of the model")
+        levels = np.arange(len(indicators) + 1, dtype=float)
+        contributions[name] = (
+            levels,
+            np.concatenate([[0.0], coef[[terms.index(t) for t in indicators]]]),
+        )
     for name, vals in values.items():
         v = np.asarray(vals, dtype=float).ravel()
         if name in fit.knots:
