@@ -157,3 +157,30 @@ def test_numeric_group_labels_give_the_curves_of_text_labels() -> None:
     assert [g.stat for g in as_int.gray] == [g.stat for g in as_text.gray]
     with pytest.raises(ValueError, match="missing"):
         cumulative_incidence(time, status, group=np.where(group == 1, np.nan, group))
+
+
+@pytest.mark.parametrize("rho", [0.5, 1.0])
+def test_gray_with_weights_and_rho_equals_replicated_rows(rho: float) -> None:
+    """Frequency weights under Gray's (1 - F-)^rho weighting: as many copies of each row."""
+    rng = np.random.default_rng(1)
+    n = 200
+    time = rng.exponential(10, n).round(1) + 0.1
+    status = rng.choice([0, 1, 2], n, p=[0.3, 0.4, 0.3])
+    group = rng.choice(["a", "b", "c"], n)
+    strata = rng.choice(["x", "y"], n)
+    copies = rng.integers(1, 4, n)
+    weighted = cumulative_incidence(
+        time, status, group=group, strata=strata, rho=rho, weights=copies.astype(float)
+    )
+    replicated = cumulative_incidence(
+        np.repeat(time, copies),
+        np.repeat(status, copies),
+        group=np.repeat(group, copies),
+        strata=np.repeat(strata, copies),
+        rho=rho,
+    )
+    assert len(weighted.gray) == 2
+    for a, b in zip(weighted.gray, replicated.gray, strict=True):
+        assert np.isfinite(a.stat)
+        assert a.stat == pytest.approx(b.stat, rel=1e-10)
+        assert a.p == pytest.approx(b.p, rel=1e-10)
