@@ -53,11 +53,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from rechallenge.stats.survdata import (
     SurvData,
@@ -452,6 +453,16 @@ def _quantile(curve: _Curve, p: float, rule: str) -> QuantileEstimate:
     return QuantileEstimate(p, est, lo, hi, curve.conf_level, method)
 
 
+@lru_cache(maxsize=16)
+def two_sided_z(level: float) -> float:
+    """The normal quantile of a two-sided ``level`` interval, ``Phi^-1(1 - (1 - level) / 2)``.
+
+    ``scipy.special.ndtri`` is what ``scipy.stats.norm.ppf`` evaluates, without the
+    distribution machinery that cost more than a whole small curve; cached per level.
+    """
+    return float(ndtri(1.0 - (1.0 - level) / 2.0))
+
+
 def _tabulate(time: FloatArray, event: NDArray[np.int8]) -> tuple[FloatArray, IntArray, IntArray]:
     """Distinct times with numbers at risk and events, from one value sort.
 
@@ -485,7 +496,7 @@ def _band(
     ``se`` is the SE of ``log S``. NaN where R returns NA (``S = 0`` for every type,
     ``S = 1`` for log-log; logit/arcsin give NaN at ``S = 1`` as in R).
     """
-    z = float(norm.ppf(1.0 - (1.0 - level) / 2.0))
+    z = two_sided_z(level)
     p = surv
     scale = np.where(np.isinf(se), np.nan, 1.0)
     with np.errstate(all="ignore"):
@@ -604,7 +615,7 @@ def _sas_quantile_ci(fit: _Curve, p: float) -> tuple[float, float]:
     """
     ev = fit.n_event > 0
     t, s, sig = fit.time[ev], fit.surv[ev], fit.std_err[ev]
-    z = float(norm.ppf(1.0 - (1.0 - fit.conf_level) / 2.0))
+    z = two_sided_z(fit.conf_level)
     q = 1.0 - p
     with np.errstate(all="ignore"):
         r = (np.log(-np.log(s)) - np.log(-np.log(q))) / (sig / (s * np.log(s)))
@@ -652,7 +663,7 @@ def _spss_quantile(fit: _Curve, p: float) -> tuple[float, float, float]:
     l_t, l_s = float(t[lower_side[0]]), float(s[lower_side[0]])
     f = (u_s - l_s) / (l_t - u_t)
     se = float(sig[k]) / f
-    z = float(norm.ppf(1.0 - (1.0 - fit.conf_level) / 2.0))
+    z = two_sided_z(fit.conf_level)
     if not np.isfinite(se):
         return est, float("nan"), float("nan")
     return est, max(0.0, est - z * se), est + z * se
