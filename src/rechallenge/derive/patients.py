@@ -24,7 +24,8 @@ from rechallenge.config import StudyConfig
 from rechallenge.data.model import Study
 from rechallenge.errors import DataValidationError, Problem
 from rechallenge.rules.courses import course_table
-from rechallenge.rules.recist import PatientLesions, lesions_by_patient
+from rechallenge.rules.recist import PatientLesions, check_lesion_table, lesions_by_patient
+from rechallenge.rules.recist_columns import evaluate_plain_courses
 from rechallenge.rules.resistance import (
     ResistanceClass,
     ResistanceInputs,
@@ -72,11 +73,19 @@ def derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
     return facts
 
 
-def _derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
-    """`derive_patient_facts` without the reuse."""
+def _derive_patient_facts(
+    study: Study, config: StudyConfig, columnwise: bool = True
+) -> PatientFacts:
+    """`derive_patient_facts` without the reuse.
+
+    `columnwise`: the plain courses come from the column-wise engine
+    (`rules.recist_columns`) and only the others from the per-course engine; False sends
+    every course to the per-course engine (the same results, slower: the equality tests).
+    """
     courses = course_table(study.treatments)
     table = study.patients.merge(courses, on="patient_id", how="left")
-    lesions = lesions_by_patient(study.lesions) if len(study.lesions) else {}
+    plain, lesions = _lesion_responses(study.lesions, table, config, columnwise)
+    with_lesions = set(pd.unique(study.lesions["patient_id"].astype(str)))
     responses: dict[tuple[str, str], CourseResponse] = {}
     warnings: list[Problem] = []
     rows = []
@@ -85,7 +94,9 @@ def _derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
         patient = lesions.get(pid)
         facts: dict[str, object] = {"patient_id": pid}
         for course in COURSES:
-            pair = _course_response(record, course, patient, config, warnings)
+            pair = _course_response(
+                record, course, patient, plain.get((pid, course)), config, warnings
+            )
             if pair is None:
                 continue
             response, derived = pair
@@ -113,8 +124,37 @@ def _derive_patient_facts(study: Study, config: StudyConfig) -> PatientFacts:
         raise DataValidationError(errors)
     derived = pd.DataFrame(rows)
     table = table.merge(derived, on="patient_id", how="left", suffixes=("", "_derived"))
-    table = _criteria_facts(table, lesions)
+    table = _criteria_facts(table, with_lesions)
     return PatientFacts(table, responses, tuple(warnings))
+
+
+def _lesion_responses(
+    lesions: pd.DataFrame, table: pd.DataFrame, config: StudyConfig, columnwise: bool
+) -> tuple[dict[tuple[str, str], CourseResponse], dict[str, PatientLesions]]:
+    """Lesion-derived responses of the plain courses (column-wise), and the grouped lesion
+    rows of the other patients, whose courses the per-course engine evaluates."""
+    if not len(lesions):
+        return {}, {}
+    if not columnwise:
+        return {}, lesions_by_patient(lesions)
+    check_lesion_table(lesions)  # every bad row at once, before any course is evaluated
+    courses = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "patient_id": table["patient_id"],
+                    "course": course,
+                    "start": table[f"{course}_start_date"],
+                    "end": table[f"{course}_next_line_start"],
+                }
+            )
+            for course in COURSES
+        ],
+        ignore_index=True,
+    )
+    plain = evaluate_plain_courses(lesions, courses, config.response)
+    others = lesions[lesions["patient_id"].astype(str).isin(plain.unusual)]
+    return plain.responses, lesions_by_patient(others) if len(others) else {}
 
 
 OBJECTIVE = (Response.CR, Response.PR)
@@ -143,16 +183,21 @@ def _course_response(
     record: Any,
     course: str,
     lesions: PatientLesions | None,
+    plain: CourseResponse | None,
     config: StudyConfig,
     warnings: list[Problem],
 ) -> tuple[CourseResponse, CourseResponse | None] | None:
-    """(kept response, lesion-derived response) of one course; the kept one is reconciled."""
+    """(kept response, lesion-derived response) of one course; the kept one is reconciled.
+
+    `plain`: the course's response from the column-wise engine (no warnings), if it gave one;
+    otherwise the per-course engine derives it from the patient's grouped `lesions`.
+    """
     start = getattr(record, f"{course}_start_date")
     if pd.isna(start):
         return None
     end = getattr(record, f"{course}_next_line_start")
-    derived = None
-    if lesions is not None:
+    derived = plain
+    if derived is None and lesions is not None:
         derived = evaluate_course(lesions, start, None if pd.isna(end) else end, config.response)
         for w in derived.warnings:
             warnings.append(_warning(f"RECIST-{w.code}", f"{course} course: {w.message}", w))
@@ -233,10 +278,10 @@ def _resistance_key(result: ResistanceResult | None) -> str | None:
     }.get(result.resistance_class, str(result.resistance_class).replace(" ", "_"))
 
 
-def _criteria_facts(table: pd.DataFrame, lesions: dict[str, PatientLesions]) -> pd.DataFrame:
+def _criteria_facts(table: pd.DataFrame, with_lesions: set[str]) -> pd.DataFrame:
     """Measurable disease, evaluability, age and ECOG PS at the rechallenge start."""
     out = table.copy()
-    has_lesions = out["patient_id"].map(lambda p: p in lesions)
+    has_lesions = out["patient_id"].astype(str).isin(with_lesions)
     sod = pd.to_numeric(out.get("rechallenge_baseline_sod_mm"), errors="coerce")
     recorded = out.get("rechallenge_bor", pd.Series(index=out.index, dtype=object))
     # Without any lesion rows, a recorded investigator response stands for measurable disease.

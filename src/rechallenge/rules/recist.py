@@ -552,12 +552,18 @@ def patient_lesions(lesions: pd.DataFrame) -> PatientLesions:
     return next(iter(_grouped_observations(lesions).values()))
 
 
-def lesions_by_patient(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
-    """Check a whole lesions table once and group it by patient and date (one pass)."""
+def check_lesion_table(lesions: pd.DataFrame) -> None:
+    """Reject a lesions table no response can be derived from: every bad row named at once
+    (`DataValidationError`; a missing column is a `ValueError`)."""
     missing = [c for c in REQUIRED_COLUMNS if c not in lesions.columns]
     if missing:
         raise ValueError(f"lesions table lacks columns: {', '.join(missing)}")
     _check_rows(lesions)
+
+
+def lesions_by_patient(lesions: pd.DataFrame) -> dict[str, PatientLesions]:
+    """Check a whole lesions table once and group it by patient and date (one pass)."""
+    check_lesion_table(lesions)
     return _grouped_observations(lesions) if len(lesions) else {}
 
 
