@@ -558,7 +558,9 @@ def _course_results(
     for record in plain[
         ["course_id", "patient_id", "course", "start", "baseline", "baseline_sod", "baseline_date"]
     ].itertuples(index=False):
-        course_points = _timepoints(by_course[record.course_id], record, rows)
+        course_points = _timepoints(
+            by_course[record.course_id], int(record.baseline_sod), int(record.start), rows
+        )
         shown = _apply_continued_pr(course_points, settings)
         sequence = [(p.day, p.overall) for p in shown]
         confirmed = bor_confirmed(sequence, RECIST_SCALE, rules)
@@ -586,10 +588,11 @@ def _course_results(
 NEW_FINDING = (NewLesion.NO, NewLesion.YES)
 
 
-def _timepoints(values: list[list[int]], record: object, rows: LesionColumns) -> list[Timepoint]:
-    """The counted time points of one course from their integer columns."""
-    baseline_sod = record.baseline_sod  # type: ignore[attr-defined]
-    start = record.start  # type: ignore[attr-defined]
+def _timepoints(
+    values: list[list[int]], baseline_sod: int, start: int, rows: LesionColumns
+) -> list[Timepoint]:
+    """The counted time points of one course from their integer columns (`start` and the
+    points' days are day numbers; sums in µm)."""
     out = []
     for (
         _,
