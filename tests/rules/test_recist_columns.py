@@ -144,6 +144,7 @@ def test_plain_courses_equal_the_per_course_engine(index: int) -> None:
         end = None if pd.isna(record.end) else record.end
         expected = evaluate_recist_course(patient_lesions(rows), record.start, end, settings)
         assert plain.responses[key] == expected, key
+        assert repr(plain.responses[key]) == repr(expected), key  # same types: 3, not 3.0
         assert expected.warnings == ()
     # both kinds are exercised: most courses plain, a good share left to the engine
     assert len(plain.responses) > 100

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,6 @@ from rechallenge.rules.response_common import (
     as_mm,
     bor_confirmed,
     bor_unconfirmed,
-    pct_change,
     to_um,
 )
 
@@ -525,108 +525,141 @@ def _course_results(
     settings: RecistSettings,
     unusual: set[str],
 ) -> dict[tuple[str, str], CourseResponse]:
-    """The `CourseResponse` of every course of the patients not marked unusual."""
-    plain = table[~table["patient_id"].isin(unusual)]
+    """The `CourseResponse` of every course of the patients not marked unusual.
+
+    Courses without a CR or PR among their counted time points have no label to change
+    (`continued_pr`) and the same BOR with and without confirmation: the best candidate by
+    rank, SD and NON-CR/NON-PD before `sd_min_days` counting as NE; that is computed for all
+    of them at once. The others go through the BOR functions of the per-course engine.
+    """
     followups = np.bincount(
         points["course_id"].to_numpy(), minlength=int(table["course_id"].max()) + 1
-    ).tolist()
-    counted = points[points["counted"].to_numpy()]
-    keep = counted["course_id"].isin(plain["course_id"]).to_numpy()
-    columns = [
-        "course_id",
-        "day",
-        "date",
-        "first",
-        "count",
-        "overall",
-        "target",
-        "non_target",
-        "new",
-        "sod",
-        "measured",
-        "total",
-        "nadir",
-        "complete",
+    )
+    plain = table[~table["patient_id"].isin(unusual)]
+    counted = points[
+        points["counted"].to_numpy() & points["course_id"].isin(plain["course_id"]).to_numpy()
     ]
-    values = counted.loc[keep, columns].to_numpy(dtype=np.int64).tolist()
-    by_course: dict[int, list[list[int]]] = {}
-    for value in values:
-        by_course.setdefault(value[0], []).append(value)
+    start = plain.set_index("course_id")["start"]
+    counted = counted.assign(day_in_course=counted["day"] - counted["course_id"].map(start))
+    course = counted["course_id"].to_numpy()
+    bounds = np.flatnonzero(np.r_[True, course[1:] != course[:-1], True])
+    simple = _simple_bor(counted, settings)
+    # `plain` is in course-id order, as `counted`; every plain course has a counted point
+    columns = _point_columns(counted, plain, rows)
     rules = bor_rules(settings)
     out: dict[tuple[str, str], CourseResponse] = {}
     blocked: set[str] = set()
-    for record in plain[
-        ["course_id", "patient_id", "course", "start", "baseline", "baseline_sod", "baseline_date"]
-    ].itertuples(index=False):
-        course_points = _timepoints(
-            by_course[record.course_id], int(record.baseline_sod), int(record.start), rows
-        )
-        shown = _apply_continued_pr(course_points, settings)
-        sequence = [(p.day, p.overall) for p in shown]
-        confirmed = bor_confirmed(sequence, RECIST_SCALE, rules)
-        if "confirmation_blocked_by_ne" in confirmed.flags:
-            blocked.add(record.patient_id)
-            continue
-        progression = next((p for p in shown if p.overall == Response.PD), None)
-        out[(record.patient_id, record.course)] = CourseResponse(
-            bor=bor_unconfirmed(sequence, RECIST_SCALE, rules).response,
-            bor_confirmed=confirmed.response,
-            progression_date=None if progression is None else progression.assessment_date,
+    records = zip(
+        plain["patient_id"].tolist(),
+        plain["course"].tolist(),
+        plain["baseline_sod"].tolist(),
+        plain["baseline_date"].tolist(),
+        followups[plain["course_id"].to_numpy()].tolist(),
+        simple.reindex(plain["course_id"].to_numpy()).tolist(),
+        pairwise(bounds.tolist()),
+        strict=True,
+    )
+    for pid, name, baseline_sod, baseline_date, n_followups, bor, (lo, hi) in records:
+        shown = [Timepoint(*point) for point in columns[lo:hi]]  # type: ignore[arg-type]
+        if bor != bor:  # NaN: a CR or PR was seen, the per-course BOR functions decide
+            shown = _apply_continued_pr(shown, settings)
+            sequence = [(p.day, p.overall) for p in shown]
+            confirmed_result = bor_confirmed(sequence, RECIST_SCALE, rules)
+            if "confirmation_blocked_by_ne" in confirmed_result.flags:
+                blocked.add(pid)
+                continue
+            unconfirmed = bor_unconfirmed(sequence, RECIST_SCALE, rules).response
+            confirmed = confirmed_result.response
+        else:
+            unconfirmed = confirmed = RESPONSES[int(bor)]
+        last = shown[-1]
+        out[(pid, name)] = CourseResponse(
+            bor=unconfirmed,
+            bor_confirmed=confirmed,
+            progression_date=last.assessment_date if last.overall == Response.PD else None,
             best_pct_change=best_pct_change(shown),
             timepoints=tuple(shown),
             warnings=(),
             source="recist",
             confirmation_required=settings.confirmation,
-            baseline_date=rows.dates[record.baseline_date],
-            baseline_sod_mm=as_mm(record.baseline_sod),
-            assessments_after_progression=followups[record.course_id] - len(shown),
+            baseline_date=rows.dates[baseline_date],
+            baseline_sod_mm=as_mm(baseline_sod),
+            assessments_after_progression=n_followups - len(shown),
         )
     unusual |= blocked
     return {key: value for key, value in out.items() if key[0] not in blocked}
 
 
-NEW_FINDING = (NewLesion.NO, NewLesion.YES)
+def _simple_bor(counted: pd.DataFrame, settings: RecistSettings) -> pd.Series:
+    """Per course without a CR or PR among the counted points, the BOR code (the same with
+    and without confirmation); NaN for the courses with one."""
+    overall = counted["overall"].to_numpy()
+    early = counted["day_in_course"].to_numpy() < settings.sd_min_days
+    candidate = np.where(np.isin(overall, (SD, NON_CR_NON_PD)) & early, NE, overall)
+    frame = pd.DataFrame(
+        {
+            "course_id": counted["course_id"].to_numpy(),
+            "candidate": candidate,  # codes are ranks: CR < PR < SD < NON-CR/NON-PD < PD < NE
+            "responded": np.isin(overall, (CR, PR)),
+        }
+    ).groupby("course_id", sort=True)
+    best = frame["candidate"].min().astype(float)
+    return best.where(~frame["responded"].any())
 
 
-def _timepoints(
-    values: list[list[int]], baseline_sod: int, start: int, rows: LesionColumns
-) -> list[Timepoint]:
-    """The counted time points of one course from their integer columns (`start` and the
-    points' days are day numbers; sums in µm)."""
-    out = []
-    for (
-        _,
-        day,
-        date,
-        first,
-        count,
-        overall,
-        target,
-        non_target,
-        new,
-        sod,
-        measured,
-        total,
-        nadir,
-        complete,
-    ) in values:
-        response = RESPONSES[overall]
-        out.append(
-            Timepoint(
-                assessment_date=rows.dates[date],
-                day=day - start,
-                overall=response,
-                label=response,
-                target=CODES[target],
-                non_target=CODES[non_target],
-                new_lesions=NEW_FINDING[new],
-                sod_mm=as_mm(sod),
-                targets_measured=measured,
-                targets_total=total,
-                nadir_mm=as_mm(nadir),
-                pct_change_baseline=pct_change(baseline_sod, sod) if complete else None,
-                pct_change_nadir=pct_change(nadir, sod) if complete else None,
-                source_rows=tuple(rows.source_rows[first : first + count]),
-            )
+def _point_columns(
+    counted: pd.DataFrame, plain: pd.DataFrame, rows: LesionColumns
+) -> list[tuple[object, ...]]:
+    """The counted points as `Timepoint` field tuples (positional), in course and date order.
+
+    Millimetres and percentages are computed here for all points: an integer µm sum below
+    2^53 is exact in a float, so `sum / 1000` and `100 * (sum - ref) / ref` round once,
+    exactly as `as_mm` and `pct_change` do on the integers.
+    """
+    by_course = plain.set_index("course_id")
+    base = counted["course_id"].map(by_course["baseline_sod"]).to_numpy(dtype=np.float64)
+    sod = counted["sod"].to_numpy(dtype=np.float64)
+    nadir = counted["nadir"].to_numpy(dtype=np.float64)
+    complete = counted["complete"].to_numpy(dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        from_baseline = _or_none(100 * (sod - base) / base, complete)
+        from_nadir = _or_none(100 * (sod - nadir) / nadir, complete & (nadir != 0))
+    first = counted["first"].tolist()
+    stop = (counted["first"] + counted["count"]).tolist()
+    overall = [RESPONSES[c] for c in _ints(counted["overall"])]
+    n = len(counted)
+    return list(
+        zip(
+            [rows.dates[d] for d in _ints(counted["date"])],
+            _ints(counted["day_in_course"]),
+            overall,
+            overall,
+            [CODES[c] for c in _ints(counted["target"])],
+            [CODES[c] for c in _ints(counted["non_target"])],
+            [NEW_FINDING[c] for c in counted["new"].tolist()],
+            (sod / 1000).tolist(),
+            _ints(counted["measured"]),
+            _ints(counted["total"]),
+            (nadir / 1000).tolist(),
+            from_baseline,
+            from_nadir,
+            [None] * n,  # new_lesion_sum_mm (iRECIST only)
+            [()] * n,  # progressing (iRECIST only)
+            [""] * n,  # note
+            [tuple(rows.source_rows[a:b]) for a, b in zip(first, stop, strict=True)],
+            strict=True,
         )
-    return out
+    )
+
+
+def _ints(column: pd.Series) -> list[int]:
+    """An integer column as Python ints (a column filled after a join may be float)."""
+    return column.to_numpy(dtype=np.int64).tolist()
+
+
+def _or_none(values: np.ndarray, keep: np.ndarray) -> list[float | None]:
+    """The values where `keep`, None elsewhere, as a list."""
+    return pd.Series(values).astype(object).where(keep, None).tolist()
+
+
+NEW_FINDING = (NewLesion.NO, NewLesion.YES)
