@@ -119,6 +119,9 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
 
     pipeline.StageTimer = ReportingTimer  # type: ignore[misc]
     validate.read_study_files = timed("read", validate.read_study_files)  # type: ignore[attr-defined]
+    from rechallenge.sources.omop.source import OmopSource
+
+    OmopSource.read = timed("read", OmopSource.read)  # type: ignore[method-assign]
     # the facts are derived inside `load`: their time moves from `validate` to `rules`
     facts = timed("facts", pipeline.derive_patient_facts)  # type: ignore[attr-defined]
     pipeline.derive_patient_facts = facts  # type: ignore[attr-defined]
@@ -140,10 +143,13 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
 # ------------------------------------------------------------------------------ parent
 
 
-def _run_size(n: int, seed: int, limit: float, workdir: Path, cpu: int) -> SizeResult:
+def _run_size(
+    n: int, seed: int, limit: float, workdir: Path, cpu: int, omop: bool = False
+) -> SizeResult:
+    """Write the cohort (CSV, or with `omop` a CDM of n persons as Parquet), then run it."""
     data, out, report = workdir / f"data_{n}", workdir / f"out_{n}", workdir / f"report_{n}.jsonl"
     start = time.perf_counter()
-    rows = write_synthetic_cohort(data, n, seed)
+    rows = _write_omop(data, n) if omop else write_synthetic_cohort(data, n, seed)
     result = SizeResult(n, rows, time.perf_counter() - start)
     env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "benchmarks.bench_pipeline", "--child"]
@@ -169,6 +175,13 @@ def _run_size(n: int, seed: int, limit: float, workdir: Path, cpu: int) -> SizeR
     for stages, total in ((result.stages, result.total), (result.cpu_stages, result.cpu)):
         _split_load(stages, total)
     return result
+
+
+def _write_omop(folder: Path, persons: int) -> dict[str, int]:
+    """A synthetic OMOP CDM of `persons` (one in ten a study person) as Parquet tables."""
+    from benchmarks import omop_synth
+
+    return {"omop_rows": omop_synth.write(folder, persons)}
 
 
 def _split_load(stages: dict[str, float], total: float | None) -> None:
@@ -354,6 +367,46 @@ def _verdict(results: list[SizeResult]) -> list[str]:
     return out or [f"{TARGET_SIZE:,} was not run."]
 
 
+def render_omop(results: list[SizeResult], limit: float, source: str, cpu: int) -> str:
+    """The markdown report of the OMOP runs: seconds and CPU seconds per stage, peak memory."""
+    stages = ("read", "validate", "rules", "derive", "statistics", "write", "untimed")
+    lines = [
+        "# Pipeline end to end from an OMOP CDM: seconds per stage (one core)",
+        "",
+        f"Machine: {_machine(cpu)}.",
+        f"Source: {source} (when the run started).",
+        "Data: `benchmarks.omop_synth.write(folder, persons)` (one person in ten a study "
+        "person, ~104 rows per person, Parquet), written before timing. Each size runs "
+        f"`run_study(folder, out)` once in a fresh process pinned to CPU {cpu} (stopped after "
+        f"{limit:.0f} s): `read` = `OmopSource.read()` (the queries in DuckDB and building the "
+        "data-model tables), `validate` = the rest of stage 1 (validation and cut-off; the "
+        "patient facts are counted in `rules`), `untimed` = results assembly, run log and summary.",
+        "",
+        "| OMOP persons | rows | included | "
+        + " | ".join(stages)
+        + " | total | CPU s | peak RSS MB | status |",
+        "|---|---|---|" + "---|" * (len(stages) + 4),
+    ]
+    for r in results:
+        cells = [
+            f"{r.n:,}",
+            f"{r.rows['omop_rows']:,}",
+            "–" if r.included is None else f"{r.included:,}",
+            *(_cell(r.stages.get(s)) for s in stages),
+            _cell(r.total),
+            _cell(r.cpu),
+            _cell(r.peak_mb, 0),
+            r.status,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "CPU seconds per stage:", "", "| OMOP persons | " + " | ".join(stages) + " |"]
+    lines.append("|---|" + "---|" * len(stages))
+    for r in results:
+        cells = [f"{r.n:,}", *(_cell(r.cpu_stages.get(s)) for s in stages)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     """Command line: generate, time, write the markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -362,8 +415,16 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=600.0, help="seconds per size")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--cpu", type=int, default=0, help="the one CPU the pipeline runs on")
+    parser.add_argument(
+        "--omop",
+        action="store_true",
+        help="sizes are OMOP persons: a synthetic CDM as Parquet (benchmarks.omop_synth), "
+        "run end to end from the OMOP source (results to pipeline-omop.md)",
+    )
     parser.add_argument("--child", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.omop and args.results == RESULTS:
+        args.results = RESULTS.with_name("pipeline-omop.md")
     if args.child:
         data, out, report = args.child
         _child(data, out, report, cpu=args.cpu)
@@ -372,13 +433,16 @@ def main() -> None:
     source = source_state()
     with tempfile.TemporaryDirectory(prefix="rechallenge-bench-") as tmp:
         for n in sorted(args.sizes):
-            result = _run_size(n, args.seed, args.limit, Path(tmp), args.cpu)
+            result = _run_size(n, args.seed, args.limit, Path(tmp), args.cpu, args.omop)
             results.append(result)
             print(f"n={n:,}: {result.status}, total {_cell(result.total)} s, {result.stages}")
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(
-        render(results, args.seed, args.limit, source, args.cpu), encoding="utf-8"
+    text = (
+        render_omop(results, args.limit, source, args.cpu)
+        if args.omop
+        else render(results, args.seed, args.limit, source, args.cpu)
     )
+    args.results.write_text(text, encoding="utf-8")
     print(f"written {args.results}")
 
 

@@ -166,3 +166,17 @@ def test_example_cohort_facts_are_the_same_both_ways() -> None:
     assert columnwise.responses == per_course.responses
     assert columnwise.warnings == per_course.warnings
     pd.testing.assert_frame_equal(columnwise.table, per_course.table)
+
+
+def test_no_plain_course_at_all() -> None:
+    lesions, courses = _cohort(seed=3, n=5)
+    equivocal = (
+        lesions.groupby("patient_id")
+        .tail(1)
+        .assign(lesion_id="EQ", role="new", status="equivocal", size_mm=None)
+    )
+    lesions = pd.concat([lesions, equivocal], ignore_index=True)
+    lesions["source_row"] = np.arange(2, len(lesions) + 2)
+    plain = evaluate_plain_courses(lesions, courses, RecistSettings())
+    assert plain.responses == {}
+    assert plain.unusual == frozenset(lesions["patient_id"])

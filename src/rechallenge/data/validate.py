@@ -1060,17 +1060,30 @@ def _alive_after_grade_five(frames: dict[str, pd.DataFrame], source: str) -> lis
     )
 
 
+def _plausible_bounds(labs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each row's plausible (low, high) for its test in its unit (NaN when none is known),
+    looked up once per distinct (test, unit) pair, not per row."""
+    test_codes, tests = pd.factorize(labs["test"], use_na_sentinel=False)
+    unit_codes, units = pd.factorize(labs["unit"], use_na_sentinel=False)
+    pairs = test_codes.astype(np.int64) * len(units) + unit_codes
+    distinct, inverse = np.unique(pairs, return_inverse=True)
+    bounds = []
+    for pair in distinct.tolist():
+        test, unit = tests[pair // len(units)], units[pair % len(units)]
+        unit = normalise_unit(unit) if isinstance(unit, str) else None
+        bounds.append(LAB_PLAUSIBLE.get(str(test), {}).get(str(unit), (np.nan, np.nan)))
+    table = np.array(bounds, dtype=float).reshape(-1, 2)[inverse.reshape(-1)]
+    return (
+        pd.Series(table[:, 0], index=labs.index, dtype=float),
+        pd.Series(table[:, 1], index=labs.index, dtype=float),
+    )
+
+
 def _lab_values(labs: pd.DataFrame, source: str) -> list[Problem]:
     """Values and reference limits plausible for the declared unit (L1); duplicates."""
     if labs.empty:
         return []
-    units = labs["unit"].map(lambda u: normalise_unit(u) if isinstance(u, str) else None)
-    bounds = [
-        LAB_PLAUSIBLE.get(str(test), {}).get(str(unit), (np.nan, np.nan))
-        for test, unit in zip(labs["test"], units, strict=True)
-    ]
-    low = pd.Series([b[0] for b in bounds], index=labs.index, dtype=float)
-    high = pd.Series([b[1] for b in bounds], index=labs.index, dtype=float)
+    low, high = _plausible_bounds(labs)
     problems: list[Problem] = []
     value_outside = ((labs["value"] < low) | (labs["value"] > high)).fillna(False)
     for column, code in (("value", "LAB-002"), ("lln", "LAB-004"), ("uln", "LAB-004")):

@@ -72,12 +72,11 @@ def course_table(treatments: pd.DataFrame) -> pd.DataFrame:
         ]
         renamed = rows[["patient_id", *fields]].rename(columns={f: f"{kind}_{f}" for f in fields})
         patients = patients.merge(renamed, on="patient_id", how="left")
-    interim = labelled[labelled["course"] == "interim"].groupby("patient_id")["line"]
-    patients["interim_lines"] = (
-        patients["patient_id"]
-        .map(interim.apply(tuple))
-        .map(lambda v: v if isinstance(v, tuple) else ())
-    )
+    interim = labelled.loc[labelled["course"] == "interim", ["patient_id", "line"]]
+    lines: dict[object, list[object]] = {}
+    for pid, line in zip(interim["patient_id"].tolist(), interim["line"].tolist(), strict=True):
+        lines.setdefault(pid, []).append(line)  # in row order, as a groupby keeps them
+    patients["interim_lines"] = [tuple(lines.get(p, ())) for p in patients["patient_id"].tolist()]
     next_start = labelled.sort_values(["patient_id", "line"]).groupby("patient_id")["start_date"]
     labelled["next_start"] = next_start.shift(-1)
     for kind in ("initial", "rechallenge"):

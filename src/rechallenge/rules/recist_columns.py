@@ -541,6 +541,8 @@ def _course_results(
     ]
     start = plain.set_index("course_id")["start"]
     counted = counted.assign(day_in_course=counted["day"] - counted["course_id"].map(start))
+    if counted.empty:  # every course went to the per-course engine
+        return {}
     course = counted["course_id"].to_numpy()
     bounds = np.flatnonzero(np.r_[True, course[1:] != course[:-1], True])
     simple = _simple_bor(counted, settings)

@@ -134,7 +134,7 @@ def pct_change(reference: Length, current: Length) -> float | None:
 Severity = Literal["warning", "error"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResponseWarning:
     """A data-quality or review flag raised while deriving a response.
 
@@ -166,7 +166,7 @@ class ResponseWarning:
 # --- per-assessment record and course result -----------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Timepoint:
     """The response at one follow-up assessment of a course.
 
@@ -199,7 +199,7 @@ class Timepoint:
 Source = Literal["recist", "irecist", "investigator"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseResponse:
     """The response of one treatment course: immutable; `to_frame()` gives the time points.
 
