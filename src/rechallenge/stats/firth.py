@@ -23,8 +23,9 @@ without events), where the ordinary estimate diverges. Steps:
    method); the per-coefficient test is ``2 (l*(beta) - l*_j(0))`` on 1 df, and the
    global test ``2 (l*(beta) - l*(0))`` on ``p`` df.
 
-Scope: intended for small samples (the third moments cost ``O(events x n x p^3)``);
-strata are supported (risk sets within stratum); ties are Breslow only.
+Cost: the rows are sorted once, so that each risk set is a prefix of its stratum's rows;
+an evaluation is then ``O(n p^3)`` (prefix sums), with no events x rows matrix; strata
+are supported (risk sets within stratum); ties are Breslow only.
 
 References: Firth D (1993) Biometrika 80:27–38; Heinze G, Schemper M (2001)
 Biometrics 57:114–119; Heinze G, Ploner M, coxphf (R package) ``R/coxphf.R``.
@@ -122,12 +123,18 @@ def _num(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class _Problem:
-    """Validated arrays: covariates, and for each event time its risk set and deaths."""
+    """Validated arrays, the rows sorted by stratum and then by time, latest first.
 
-    x: FloatArray
+    Every risk set is then a prefix of its stratum's rows: event time ``k`` (in stratum
+    ``stratum[k]``, whose rows are ``bounds[s]``) has the first ``size[k]`` of them.
+    """
+
+    x: FloatArray  # covariates, in the sorted row order
     eventsum: FloatArray
-    risk: NDArray[np.bool_]
-    deaths: FloatArray
+    deaths: FloatArray  # events at each (stratum, event time)
+    stratum: NDArray[np.intp]  # the stratum of each event time (its position in bounds)
+    size: NDArray[np.intp]  # the risk set of each event time: its stratum's first rows
+    bounds: tuple[tuple[int, int], ...]  # each stratum's rows [start, stop)
 
 
 @dataclass(frozen=True)
@@ -142,34 +149,104 @@ class _Penalised:
 def _problem(
     time: FloatArray, event: NDArray[np.int8], x: FloatArray, strata: NDArray[Any] | None
 ) -> _Problem:
-    """Risk-set indicator matrix (event times x rows), within stratum when given."""
+    """Sort the rows (stratum, then time descending) and find each event time's risk set."""
     codes = np.zeros(time.shape[0], dtype=np.intp) if strata is None else strata
-    ev = event.astype(bool)
-    keys = np.unique(np.column_stack([codes[ev], time[ev]]), axis=0)
-    risk = (time[None, :] >= keys[:, 1:2]) & (codes[None, :] == keys[:, 0:1])
-    deaths = np.array([np.sum(ev & (time == t) & (codes == s)) for s, t in keys], dtype=np.float64)
-    return _Problem(x=x, eventsum=x[ev].sum(axis=0), risk=risk, deaths=deaths)
+    order = np.lexsort((-time, codes))
+    time, codes, ev = time[order], codes[order], event[order].astype(bool)
+    keys, deaths = np.unique(np.column_stack([codes[ev], time[ev]]), axis=0, return_counts=True)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    stops = np.r_[starts[1:], len(codes)]
+    position = {int(codes[a]): i for i, a in enumerate(starts)}
+    stratum = np.array([position[int(s)] for s in keys[:, 0]], dtype=np.intp)
+    size = np.empty(len(keys), dtype=np.intp)
+    for k, (s, t) in enumerate(zip(stratum.tolist(), keys[:, 1].tolist(), strict=True)):
+        lo, hi = int(starts[s]), int(stops[s])
+        size[k] = np.searchsorted(-time[lo:hi], -t, side="right")  # rows with time >= t
+    x = x[order]
+    return _Problem(
+        x=x,
+        eventsum=x[ev].sum(axis=0),
+        deaths=deaths.astype(np.float64),
+        stratum=stratum,
+        size=size,
+        bounds=tuple((int(a), int(b)) for a, b in zip(starts, stops, strict=True)),
+    )
+
+
+def _risk_sums(prob: _Problem, values: FloatArray) -> FloatArray:
+    """Per event time, the sums of `values` (rows x q) over its risk set: prefix sums of
+    each stratum's rows, read at the risk set's size (no differences, so no cancellation)."""
+    out = np.empty((len(prob.size), values.shape[1]))
+    for s, (lo, hi) in enumerate(prob.bounds):
+        mine = prob.stratum == s
+        if mine.any():
+            prefix = np.cumsum(values[lo:hi], axis=0)
+            out[mine] = prefix[prob.size[mine] - 1]
+    return out
+
+
+def _row_totals(prob: _Problem, per_time: FloatArray) -> FloatArray:
+    """Per row, the sum of `per_time` over the event times whose risk set holds the row."""
+    out = np.zeros(prob.x.shape[0])
+    for s, (lo, hi) in enumerate(prob.bounds):
+        mine = prob.stratum == s
+        marks = np.zeros(hi - lo)
+        np.add.at(marks, prob.size[mine] - 1, per_time[mine])
+        out[lo:hi] = np.cumsum(marks[::-1])[::-1]  # a row is in every risk set reaching it
+    return out
+
+
+def _moments(
+    a: FloatArray, rows: FloatArray, m: FloatArray, second: FloatArray, deaths: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Information and its derivative: the deaths-weighted sums over event times of the
+    second and third central moments of the covariates under the risk-set weights.
+
+    Expanded into raw moments of the centred covariates `a`: `rows` holds each row's
+    weight summed over the event times (so the summed raw moments are one weighted sum
+    over rows); `m` and `second` are each time's mean and E[a a'].
+    """
+    n, p = a.shape
+    dm = deaths[:, None] * m
+    weighted = rows[:, None] * a
+    info = weighted.T @ a - dm.T @ m
+    pairs = (weighted[:, :, None] * a[:, None, :]).reshape(n, p * p)
+    raw = (pairs.T @ a).reshape(p, p, p)  # sum_i rows_i a_j a_k a_l (matrix products)
+    mixed = np.einsum("tj,tab->jab", dm, second)  # sum_t d_t m_j E[a_a a_b]
+    dinfo = (
+        raw
+        - mixed
+        - np.einsum("jab->ajb", mixed)
+        - np.einsum("lab->abl", mixed)
+        + 2 * np.einsum("tj,tk,tl->jkl", dm, m, m)
+    )
+    return info, dinfo
 
 
 def _penalised(prob: _Problem, beta: FloatArray) -> _Penalised:
     """Steps 2-3: penalised log-likelihood, modified score and information."""
     x = prob.x
+    n, p = x.shape
     eta = x @ beta
-    w = np.exp(eta - eta.max())
-    rw = prob.risk * w[None, :]
-    s0 = rw.sum(axis=1)
-    pi = rw / s0[:, None]
-    mean = pi @ x
-    loglik = float(prob.eventsum @ beta - prob.deaths @ (np.log(s0) + eta.max()))
+    top = eta.max()
+    w = np.exp(eta - top)
+    # central moments do not change under a shift: x centred once keeps their expansion
+    # into raw moments free of cancellation
+    a = x - x.mean(axis=0)
+    stacked = np.empty((n, 1 + 2 * p + p * p))
+    stacked[:, 0] = w
+    stacked[:, 1 : 1 + p] = w[:, None] * x
+    stacked[:, 1 + p : 1 + 2 * p] = w[:, None] * a
+    stacked[:, 1 + 2 * p :] = (stacked[:, 1 + p : 1 + 2 * p, None] * a[:, None, :]).reshape(n, -1)
+    sums = _risk_sums(prob, stacked)
+    s0 = sums[:, 0]
+    mean = sums[:, 1 : 1 + p] / s0[:, None]
+    m = sums[:, 1 + p : 1 + 2 * p] / s0[:, None]
+    second = (sums[:, 1 + 2 * p :] / s0[:, None]).reshape(-1, p, p)  # E[a a'] per time
+    loglik = float(prob.eventsum @ beta - prob.deaths @ (np.log(s0) + top))
     score = prob.eventsum - prob.deaths @ mean
-    p = x.shape[1]
-    info = np.zeros((p, p))
-    dinfo = np.zeros((p, p, p))
-    for k in range(prob.deaths.shape[0]):
-        xc = x - mean[k]
-        wxc = xc * pi[k][:, None]
-        info += prob.deaths[k] * (wxc.T @ xc)
-        dinfo += prob.deaths[k] * np.einsum("ij,ik,il->jkl", wxc, xc, xc)
+    rows = w * _row_totals(prob, prob.deaths / s0)
+    info, dinfo = _moments(a, rows, m, second, prob.deaths)
     sign, logdet = np.linalg.slogdet(info)
     if sign <= 0:
         return _Penalised(loglik=-math.inf, score=score, information=info)
