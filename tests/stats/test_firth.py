@@ -53,7 +53,14 @@ def direct_fit(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> np.ndarray
     return np.asarray(res.x)
 
 
-def profile(value: float, j: int, time: np.ndarray, event: np.ndarray, x: np.ndarray) -> float:
+def profile(
+    value: float,
+    j: int,
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    start: np.ndarray | None = None,
+) -> float:
     others = [k for k in range(x.shape[1]) if k != j]
 
     def negative(sub: np.ndarray) -> float:
@@ -64,7 +71,7 @@ def profile(value: float, j: int, time: np.ndarray, event: np.ndarray, x: np.nda
 
     res = optimize.minimize(
         negative,
-        np.zeros(len(others)),
+        np.zeros(len(others)) if start is None else start[others],
         method="Nelder-Mead",
         options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000},
     )
@@ -135,3 +142,41 @@ def test_to_dict_flags_firth_and_profile(monotone: pd.DataFrame) -> None:
     assert [r["term"] for r in out["terms"]] == ["subgroup"]
     assert set(out["terms"][0]) == {"term", "coef", "se", "hr", "hr_lower", "hr_upper", "chi2", "p"}
     assert out["events"] == 7
+
+
+def test_profiles_of_a_monotone_factor_level_converge_in_few_evaluations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 3-level factor whose third level dies before anyone else (its coefficient's
+    likelihood is monotone and its penalised likelihood flat): profiling the other level
+    re-maximises the flat one at every point. Steps halved for rounding-level decreases
+    and a step tolerance below the score's noise floor made that ~580 evaluations; the
+    limits must still be those of a direct profile."""
+    import rechallenge.stats.firth as firth_module
+
+    rng = np.random.default_rng(3)
+    group = np.repeat(["a", "b", "c"], [276, 276, 48])
+    time = rng.exponential(np.where(group == "b", 5.0, 10.0)) + 1.0
+    event = rng.random(group.size) < 0.3
+    early = group == "c"
+    time[early], event[early] = rng.uniform(0.0, 0.9, early.sum()), True
+    time = np.round(time, 2)
+    calls = 0
+    penalised = firth_module._penalised
+
+    def counted(prob: object, beta: np.ndarray) -> object:
+        nonlocal calls
+        calls += 1
+        return penalised(prob, beta)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(firth_module, "_penalised", counted)
+    fit = fit_firth_cox(time, event, pd.DataFrame({"g": group}), reference={"g": "a"})
+    assert calls < 250
+    x = np.column_stack([group == "b", group == "c"]).astype(float)
+    e = event.astype(int)
+    assert fit.coef[1] > 8  # the monotone level: large but finite
+    crit = stats.chi2.ppf(0.95, 1)
+    for j in range(2):
+        for limit in (fit.hr_lower[j], fit.hr_upper[j]):
+            drop = 2 * (fit.loglik - profile(math.log(limit), j, time, e, x, fit.coef))
+            assert drop == pytest.approx(crit, abs=1e-5)

@@ -15,10 +15,14 @@ without events), where the ordinary estimate diverges. Steps:
 3. Modified score ``U*_r = U_r + 1/2 tr(I^-1 dI/dbeta_r)`` (Firth 1993).
 4. Newton–Raphson from 0 with ``I`` as the curvature: step ``I^-1 U*``, scaled down so
    that no component exceeds ``maxstep`` (0.5), halved up to 5 times while ``l*``
-   decreases; stop when every step component is below ``epsilon`` and every ``|U*|``
-   below ``gconv`` (``coxphf`` defaults: ``maxit = 50``, ``epsilon = 1e-6``).
+   decreases (by more than its rounding, 1e-13 of its size); stop when every step
+   component is below ``epsilon`` and every ``|U*|`` below ``gconv`` (``coxphf``
+   defaults: ``maxit = 50``, ``epsilon = 1e-6``).
 5. Profile penalised likelihood: for each coefficient ``j``, ``l*_j(b)`` maximises ``l*``
-   over the other coefficients with ``beta_j = b`` (the same Newton on ``U*_{-j}``).
+   over the other coefficients with ``beta_j = b`` (the same Newton on ``U*_{-j}``, from
+   the solution at the nearest value already profiled; it also stops once the score is
+   below ``gconv`` and the next step could not raise ``l*`` beyond its rounding, since
+   only ``l*`` is wanted there).
    The confidence limits solve ``2 (l*(beta) - l*_j(b)) = chi2_{1, conf_level}`` (Brent's
    method); the per-coefficient test is ``2 (l*(beta) - l*_j(0))`` on 1 df, and the
    global test ``2 (l*(beta) - l*(0))`` on ``p`` df.
@@ -262,6 +266,31 @@ class _Settings:
     epsilon: float
     gconv: float
     maxhs: int = 5
+    # only l* is wanted (a profile point): also stop once the score is below gconv and
+    # the next step could not raise l* beyond its rounding (below that, steps of a
+    # coefficient whose score is at its noise floor cycle without meeting epsilon)
+    value_only: bool = False
+
+
+def _decreases(new: float, old: float) -> bool:
+    """Whether ``new`` is a real decrease from ``old``: more than the rounding of a
+    log-likelihood summed over many rows (1e-13 of its size). Halving a step whose change
+    is below that only shrinks the step and costs Newton iterations (near the maximum at
+    large n, where the profile limits are sought, most steps were halved for noise)."""
+    if not new >= old:  # also NaN and -inf
+        return not (math.isfinite(new) and old - new <= _ROUNDING * (1.0 + abs(old)))
+    return False
+
+
+_ROUNDING = 1e-13
+
+
+def _flat(cur: _Penalised, delta: FloatArray, free: NDArray[np.bool_], cfg: _Settings) -> bool:
+    """Whether the full Newton step ``delta`` from ``cur`` would gain at most the rounding
+    of l* (its predicted gain is ``U' delta / 2``), with the score below ``gconv``."""
+    score = cur.score[free]
+    gain = 0.5 * float(score @ delta[free])
+    return bool(np.max(np.abs(score)) <= cfg.gconv) and gain <= _ROUNDING * (1.0 + abs(cur.loglik))
 
 
 def _maximise(
@@ -276,12 +305,14 @@ def _maximise(
         sub = np.ix_(free, free)
         delta = np.zeros_like(beta)
         delta[free] = np.linalg.solve(cur.information[sub], cur.score[free])
+        if cfg.value_only and _flat(cur, delta, free, cfg):
+            return beta, cur, it - 1, True
         largest = np.max(np.abs(delta))
         if largest > cfg.maxstep:
             delta *= cfg.maxstep / largest
         new = _penalised(prob, beta + delta)
         halvings = 0
-        while (not new.loglik >= cur.loglik) and halvings < cfg.maxhs:
+        while _decreases(new.loglik, cur.loglik) and halvings < cfg.maxhs:
             delta /= 2.0
             new = _penalised(prob, beta + delta)
             halvings += 1
@@ -362,14 +393,28 @@ class _Profile:
 
     def __init__(self, prob: _Problem, beta: FloatArray, j: int, cfg: _Settings) -> None:
         self.prob, self.beta, self.j = prob, beta, j
-        self.cfg = _Settings(cfg.maxit * 4, cfg.maxstep, cfg.epsilon * 1e-3, cfg.gconv * 1e-3)
+        self.cfg = _Settings(
+            cfg.maxit * 4, cfg.maxstep, cfg.epsilon * 1e-3, cfg.gconv * 1e-3, value_only=True
+        )
         self.free = np.ones(beta.shape[0], dtype=bool)
         self.free[j] = False
+        self.known: dict[float, float] = {}
+        self.solutions: dict[float, FloatArray] = {float(beta[j]): beta}
 
     def __call__(self, value: float) -> float:
-        start = self.beta.copy()
+        # the bracket search and Brent's method ask again for values already known
+        known = self.known.get(value)
+        if known is not None:
+            return known
+        # start from the solution at the nearest value already profiled: Brent's method
+        # asks for nearby values, so the other coefficients are almost there (a monotone
+        # one, whose penalised likelihood is flat, otherwise takes dozens of capped steps)
+        nearest = min(self.solutions, key=lambda done: abs(done - value))
+        start = self.solutions[nearest].copy()
         start[self.j] = value
-        _, res, _, _ = _maximise(self.prob, start, self.free, self.cfg)
+        solution, res, _, _ = _maximise(self.prob, start, self.free, self.cfg)
+        self.known[value] = res.loglik
+        self.solutions[value] = solution
         return res.loglik
 
     def limits(self, best: float, crit: float, info: FloatArray) -> tuple[float, float]:
