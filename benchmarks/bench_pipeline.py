@@ -144,12 +144,12 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
 
 
 def _run_size(
-    n: int, seed: int, limit: float, workdir: Path, cpu: int, omop: bool = False
+    n: int, seed: int, limit: float, workdir: Path, cpu: int, omop: bool = False, share: int = 10
 ) -> SizeResult:
     """Write the cohort (CSV, or with `omop` a CDM of n persons as Parquet), then run it."""
     data, out, report = workdir / f"data_{n}", workdir / f"out_{n}", workdir / f"report_{n}.jsonl"
     start = time.perf_counter()
-    rows = _write_omop(data, n) if omop else write_synthetic_cohort(data, n, seed)
+    rows = _write_omop(data, n, share) if omop else write_synthetic_cohort(data, n, seed)
     result = SizeResult(n, rows, time.perf_counter() - start)
     env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "benchmarks.bench_pipeline", "--child"]
@@ -177,11 +177,13 @@ def _run_size(
     return result
 
 
-def _write_omop(folder: Path, persons: int) -> dict[str, int]:
-    """A synthetic OMOP CDM of `persons` (one in ten a study person) as Parquet tables."""
+def _write_omop(folder: Path, persons: int, share: int = 10) -> dict[str, int]:
+    """A synthetic OMOP CDM of `persons` (one in `share` a study person, who enters
+    screening) as Parquet tables."""
     from benchmarks import omop_synth
 
-    return {"omop_rows": omop_synth.write(folder, persons)}
+    rows = omop_synth.write(folder, persons, share=share)
+    return {"omop_rows": rows, "screened": len(range(0, persons, share))}
 
 
 def _split_load(stages: dict[str, float], total: float | None) -> None:
@@ -367,7 +369,9 @@ def _verdict(results: list[SizeResult]) -> list[str]:
     return out or [f"{TARGET_SIZE:,} was not run."]
 
 
-def render_omop(results: list[SizeResult], limit: float, source: str, cpu: int) -> str:
+def render_omop(
+    results: list[SizeResult], limit: float, source: str, cpu: int, share: int = 10
+) -> str:
     """The markdown report of the OMOP runs: seconds and CPU seconds per stage, peak memory."""
     stages = ("read", "validate", "rules", "derive", "statistics", "write", "untimed")
     lines = [
@@ -375,22 +379,24 @@ def render_omop(results: list[SizeResult], limit: float, source: str, cpu: int) 
         "",
         f"Machine: {_machine(cpu)}.",
         f"Source: {source} (when the run started).",
-        "Data: `benchmarks.omop_synth.write(folder, persons)` (one person in ten a study "
-        "person, ~104 rows per person, Parquet), written before timing. Each size runs "
+        f"Data: `benchmarks.omop_synth.write(folder, persons, share={share})` (one person in "
+        f"{share} a study person, who enters screening; Parquet), written before timing. "
+        "Each size runs "
         f"`run_study(folder, out)` once in a fresh process pinned to CPU {cpu} (stopped after "
         f"{limit:.0f} s): `read` = `OmopSource.read()` (the queries in DuckDB and building the "
         "data-model tables), `validate` = the rest of stage 1 (validation and cut-off; the "
         "patient facts are counted in `rules`), `untimed` = results assembly, run log and summary.",
         "",
-        "| OMOP persons | rows | included | "
+        "| OMOP persons | rows | screened | included | "
         + " | ".join(stages)
         + " | total | CPU s | peak RSS MB | status |",
-        "|---|---|---|" + "---|" * (len(stages) + 4),
+        "|---|---|---|---|" + "---|" * (len(stages) + 4),
     ]
     for r in results:
         cells = [
             f"{r.n:,}",
             f"{r.rows['omop_rows']:,}",
+            f"{r.rows['screened']:,}",
             "–" if r.included is None else f"{r.included:,}",
             *(_cell(r.stages.get(s)) for s in stages),
             _cell(r.total),
@@ -421,6 +427,9 @@ def main() -> None:
         help="sizes are OMOP persons: a synthetic CDM as Parquet (benchmarks.omop_synth), "
         "run end to end from the OMOP source (results to pipeline-omop.md)",
     )
+    parser.add_argument(
+        "--share", type=int, default=10, help="with --omop: OMOP persons per study person"
+    )
     parser.add_argument("--child", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.omop and args.results == RESULTS:
@@ -433,12 +442,12 @@ def main() -> None:
     source = source_state()
     with tempfile.TemporaryDirectory(prefix="rechallenge-bench-") as tmp:
         for n in sorted(args.sizes):
-            result = _run_size(n, args.seed, args.limit, Path(tmp), args.cpu, args.omop)
+            result = _run_size(n, args.seed, args.limit, Path(tmp), args.cpu, args.omop, args.share)
             results.append(result)
             print(f"n={n:,}: {result.status}, total {_cell(result.total)} s, {result.stages}")
     args.results.parent.mkdir(parents=True, exist_ok=True)
     text = (
-        render_omop(results, args.limit, source, args.cpu)
+        render_omop(results, args.limit, source, args.cpu, args.share)
         if args.omop
         else render(results, args.seed, args.limit, source, args.cpu)
     )

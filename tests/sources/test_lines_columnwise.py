@@ -147,3 +147,12 @@ def test_one_date_with_a_new_drug_moves_all_its_drugs_to_the_new_line() -> None:
     ]
     assert list(lines["start_date"].astype(str)) == ["2021-01-01", "2021-03-01"]
     assert list(lines["stop_reason"]) == [None, None]
+
+
+def test_distinct_is_numpys_sorted_unique() -> None:
+    from rechallenge.sources.omop.lines import _distinct
+
+    rng = np.random.default_rng(5)
+    for values in (rng.integers(0, 50, 1_000), np.sort(rng.integers(0, 10**9, 5_000)), []):
+        array = np.asarray(values, dtype="int64")
+        np.testing.assert_array_equal(_distinct(array), np.unique(array))
