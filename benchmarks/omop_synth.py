@@ -10,7 +10,7 @@ numpy/pyarrow from the 24 seed persons, written and dropped.
 
 Deterministic, no randomness. Every `share`-th person (person_id ≡ 1 mod share) is a study
 person: study person j is seed patient ((j - 1) mod 24) + 1 of examples/omop_cohort/
-generate.py with its dates shifted by 7 × ((j - 1) div 24) days, row for row as
+generate.py with its dates shifted by 7 × (((j - 1) div 24) mod 10,000) days, row for row as
 `generate.build` writes it (share 1 and no filler give `build(persons)`'s tables). The other
 persons are not in the study: a person row, an observation period, a death for one in
 twenty, and one in ten has a lung-cancer condition with chemotherapy but no anti-PD-(L)1
@@ -38,6 +38,9 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = 24
+# shifts cycle after 10,000 weeks (~190 years) so that every date stays before 2262, the
+# last day a datetime64[ns] column holds; fewer than 240,000 study persons never wrap
+WEEKS = 10_000
 PERSON_TABLES = (
     "person",
     "death",
@@ -140,7 +143,7 @@ def _study_rows(
     """The study persons `persons` (person ids) of the chunk: seed rows, shifted, renumbered."""
     j = (persons - 1) // share + 1
     seed = (j - 1) % SEEDS
-    shift = 7 * ((j - 1) // SEEDS)
+    shift = 7 * (((j - 1) // SEEDS) % WEEKS)
     first_new: dict[str, np.ndarray] = {}
     for name, table in seeds.items():
         counts = table.count[seed]

@@ -66,3 +66,17 @@ def test_memory_is_bounded_by_the_chunk() -> None:
     assert len(sizes) == 3
     assert max(sizes) < 1.2 * min(sizes)
     assert 40 * 95 < min(sizes) < 40 * 125
+
+
+def test_date_shifts_cycle_so_every_date_stays_holdable() -> None:
+    """Study person 240,001 (24 seeds x 10,000 weeks later) repeats person 1's dates; the
+    latest shift keeps every date before 2262 (a datetime64[ns] column's last day)."""
+    seeds, _ = S.seed_tables()
+    ids = S.np.array([1, S.SEEDS * S.WEEKS + 1, S.SEEDS * S.WEEKS])
+    rows = S._study_rows(seeds, ids, S.Counters(), share=1)["drug_exposure"].to_pandas()
+    first = rows.loc[rows["person_id"] == ids[0], "drug_exposure_start_date"].tolist()
+    again = rows.loc[rows["person_id"] == ids[1], "drug_exposure_start_date"].tolist()
+    assert first == again
+    latest = rows.loc[rows["person_id"] == ids[2], "drug_exposure_start_date"].max()
+    assert pd.Timestamp(latest) < pd.Timestamp("2262-04-11")
+    assert pd.Timestamp(latest) > pd.Timestamp(first[0]) + pd.Timedelta(days=7 * 9_000)
