@@ -299,6 +299,7 @@ def _maximise(
     """Step 4 on the ``free`` coefficients (the others stay at their ``start`` values)."""
     beta = start.copy()
     cur = _penalised(prob, beta)
+    best, still = (beta, cur), 0
     for it in range(1, cfg.maxit + 1):
         if not free.any():
             return beta, cur, it - 1, True
@@ -320,7 +321,20 @@ def _maximise(
         cur = new
         if np.max(np.abs(delta)) <= cfg.epsilon and np.max(np.abs(cur.score[free])) <= cfg.gconv:
             return beta, cur, it, True
+        if cfg.value_only:
+            if _decreases(best[1].loglik, cur.loglik):  # l* rose beyond its rounding
+                best, still = (beta, cur), 0
+            else:
+                still += 1
+            if still >= _STAGNANT:  # cycling at the noise floor of the score
+                return best[0], best[1], it, True
     return beta, cur, cfg.maxit, False
+
+
+# a profile point whose l* has not risen beyond its rounding in this many steps is at its
+# maximum: the score's rounding (a sum over events, growing with n) can exceed any fixed
+# gconv, and then the steps cycle without meeting epsilon
+_STAGNANT = 5
 
 
 def fit_firth_cox(
