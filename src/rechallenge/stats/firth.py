@@ -20,9 +20,10 @@ without events), where the ordinary estimate diverges. Steps:
    defaults: ``maxit = 50``, ``epsilon = 1e-6``).
 5. Profile penalised likelihood: for each coefficient ``j``, ``l*_j(b)`` maximises ``l*``
    over the other coefficients with ``beta_j = b`` (the same Newton on ``U*_{-j}``, from
-   the solution at the nearest value already profiled; it also stops once the score is
-   below ``gconv`` and the next step could not raise ``l*`` beyond its rounding, since
-   only ``l*`` is wanted there).
+   the solution at the nearest value already profiled; since only ``l*`` is wanted there,
+   it also stops once the score is below ``gconv`` and the next step could not raise
+   ``l*`` beyond its rounding, or when ``l*`` has not risen beyond its rounding in 5
+   steps).
    The confidence limits solve ``2 (l*(beta) - l*_j(b)) = chi2_{1, conf_level}`` (Brent's
    method); the per-coefficient test is ``2 (l*(beta) - l*_j(0))`` on 1 df, and the
    global test ``2 (l*(beta) - l*(0))`` on ``p`` df.
@@ -412,23 +413,22 @@ class _Profile:
         )
         self.free = np.ones(beta.shape[0], dtype=bool)
         self.free[j] = False
-        self.known: dict[float, float] = {}
-        self.solutions: dict[float, FloatArray] = {float(beta[j]): beta}
+        self.solved: dict[float, tuple[FloatArray, float]] = {}  # value -> (beta, l*)
 
     def __call__(self, value: float) -> float:
         # the bracket search and Brent's method ask again for values already known
-        known = self.known.get(value)
-        if known is not None:
-            return known
-        # start from the solution at the nearest value already profiled: Brent's method
-        # asks for nearby values, so the other coefficients are almost there (a monotone
-        # one, whose penalised likelihood is flat, otherwise takes dozens of capped steps)
-        nearest = min(self.solutions, key=lambda done: abs(done - value))
-        start = self.solutions[nearest].copy()
+        if value in self.solved:
+            return self.solved[value][1]
+        # start from the solution at the nearest value already profiled (or the
+        # estimate): Brent's method asks for nearby values, so the other coefficients are
+        # almost there (a monotone one, whose penalised likelihood is flat, otherwise
+        # takes dozens of capped steps)
+        starts = {float(self.beta[self.j]): self.beta}
+        starts |= {done: solution for done, (solution, _) in self.solved.items()}
+        start = starts[min(starts, key=lambda done: abs(done - value))].copy()
         start[self.j] = value
         solution, res, _, _ = _maximise(self.prob, start, self.free, self.cfg)
-        self.known[value] = res.loglik
-        self.solutions[value] = solution
+        self.solved[value] = (solution, res.loglik)
         return res.loglik
 
     def limits(self, best: float, crit: float, info: FloatArray) -> tuple[float, float]:
