@@ -180,3 +180,36 @@ def test_profiles_of_a_monotone_factor_level_converge_in_few_evaluations(
         for limit in (fit.hr_lower[j], fit.hr_upper[j]):
             drop = 2 * (fit.loglik - profile(math.log(limit), j, time, e, x, fit.coef))
             assert drop == pytest.approx(crit, abs=1e-5)
+
+
+def test_identical_rows_counted_once_give_the_fit_of_every_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows sharing time, event and covariates are kept once with their count (Breslow
+    ties make them enter every sum alike): the fit, its profile limits and tests equal
+    those of the same data with every row kept (the collapse turned off)."""
+    import rechallenge.stats.firth as firth_module
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    X = pd.DataFrame(
+        {"g": rng.choice(["a", "b", "c"], n), "s": rng.choice(["f", "m"], n, p=[0.3, 0.7])}
+    )
+    time = np.round(rng.exponential(np.where(X["g"] == "b", 6.0, 10.0)))  # few distinct days
+    event = (rng.random(n) < 0.6).astype(int)
+    strata = rng.integers(0, 2, n)
+    codes = np.zeros(n, dtype=np.intp)
+    prob = firth_module._problem(time.astype(float), event.astype(np.int8), np.ones((n, 1)), codes)
+    assert prob.x.shape[0] < 200 and prob.count.sum() == n  # a few hundred rows stand for n
+    reference = {"g": "a", "s": "f"}
+    collapsed = fit_firth_cox(time, event, X, strata=strata, reference=reference)
+
+    def every_row(codes, time, event, x):  # type: ignore[no-untyped-def]
+        return codes, time, event, x, np.ones(len(time))
+
+    monkeypatch.setattr(firth_module, "_collapse", every_row)
+    full = fit_firth_cox(time, event, X, strata=strata, reference=reference)
+    for name in ("coef", "se", "hr_lower", "hr_upper", "chi2"):
+        np.testing.assert_allclose(getattr(collapsed, name), getattr(full, name), rtol=1e-8)
+    assert collapsed.loglik == pytest.approx(full.loglik, rel=1e-12)
+    assert collapsed.n == full.n == n and collapsed.events == full.events

@@ -134,7 +134,8 @@ class _Problem:
     ``stratum[k]``, whose rows are ``bounds[s]``) has the first ``size[k]`` of them.
     """
 
-    x: FloatArray  # covariates, in the sorted row order
+    x: FloatArray  # covariates of the distinct rows, in the sorted row order
+    count: FloatArray  # how many patients share each row
     eventsum: FloatArray
     deaths: FloatArray  # events at each (stratum, event time)
     stratum: NDArray[np.intp]  # the stratum of each event time (its position in bounds)
@@ -154,11 +155,20 @@ class _Penalised:
 def _problem(
     time: FloatArray, event: NDArray[np.int8], x: FloatArray, strata: NDArray[Any] | None
 ) -> _Problem:
-    """Sort the rows (stratum, then time descending) and find each event time's risk set."""
+    """Sort the rows (stratum, then time descending) and find each event time's risk set.
+
+    Identical rows (stratum, time, event and covariates) are kept once with their count as
+    a weight: under Breslow ties they enter every sum alike, so the likelihood and its
+    derivatives are the same sums, and a model of a few categorical covariates at
+    5 x 10^5 patients has a few hundred rows instead (each evaluation of the profile limits
+    took 0.1 s at n = 541,710).
+    """
     codes = np.zeros(time.shape[0], dtype=np.intp) if strata is None else strata
+    codes, time, event, x, count = _collapse(codes, time, event, x)
     order = np.lexsort((-time, codes))
-    time, codes, ev = time[order], codes[order], event[order].astype(bool)
-    keys, deaths = np.unique(np.column_stack([codes[ev], time[ev]]), axis=0, return_counts=True)
+    time, codes, ev, count = time[order], codes[order], event[order].astype(bool), count[order]
+    keys, at = np.unique(np.column_stack([codes[ev], time[ev]]), axis=0, return_inverse=True)
+    deaths = np.bincount(at.ravel(), weights=count[ev], minlength=len(keys))
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     stops = np.r_[starts[1:], len(codes)]
     position = {int(codes[a]): i for i, a in enumerate(starts)}
@@ -170,11 +180,27 @@ def _problem(
     x = x[order]
     return _Problem(
         x=x,
-        eventsum=x[ev].sum(axis=0),
-        deaths=deaths.astype(np.float64),
+        count=count,
+        eventsum=(count[ev, None] * x[ev]).sum(axis=0),
+        deaths=deaths,
         stratum=stratum,
         size=size,
         bounds=tuple((int(a), int(b)) for a, b in zip(starts, stops, strict=True)),
+    )
+
+
+def _collapse(
+    codes: NDArray[np.intp], time: FloatArray, event: NDArray[np.int8], x: FloatArray
+) -> tuple[NDArray[np.intp], FloatArray, NDArray[np.int8], FloatArray, FloatArray]:
+    """The distinct rows of (stratum, time, event, covariates) and how often each occurs."""
+    key = np.column_stack([codes, time, event, x]).astype(np.float64)
+    rows, count = np.unique(key, axis=0, return_counts=True)
+    return (
+        rows[:, 0].astype(np.intp),
+        rows[:, 1],
+        rows[:, 2].astype(np.int8),
+        np.ascontiguousarray(rows[:, 3:]),
+        count.astype(np.float64),
     )
 
 
@@ -234,10 +260,10 @@ def _penalised(prob: _Problem, beta: FloatArray) -> _Penalised:
     n, p = x.shape
     eta = x @ beta
     top = eta.max()
-    w = np.exp(eta - top)
+    w = prob.count * np.exp(eta - top)
     # central moments do not change under a shift: x centred once keeps their expansion
     # into raw moments free of cancellation
-    a = x - x.mean(axis=0)
+    a = x - (prob.count @ x) / prob.count.sum()
     stacked = np.empty((n, 1 + 2 * p + p * p))
     stacked[:, 0] = w
     stacked[:, 1 : 1 + p] = w[:, None] * x
