@@ -97,6 +97,7 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
                     "stage": name,
                     "seconds": self.seconds[name],
                     "cpu": time.process_time() - cpu,
+                    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
                 }
             )
 
@@ -112,7 +113,15 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
             seconds = time.perf_counter() - start
             calls += 1
             if calls == 1:
-                emit({"stage": name, "seconds": seconds, "cpu": time.process_time() - cpu})
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+                emit(
+                    {
+                        "stage": name,
+                        "seconds": seconds,
+                        "cpu": time.process_time() - cpu,
+                        "peak_mb": peak,
+                    }
+                )
             return value
 
         return run

@@ -324,7 +324,7 @@ def test_unknown_unit_mapped_only_through_an_alias() -> None:  # M7
 
     rows = pd.DataFrame({"unit": [0, None], "unit_source": ["K/uL", "K/uL"]})
     units, factor = _units(rows, {})
-    assert list(units) == ["unit_concept_id 0.0", "unit_concept_id NULL"]
+    assert list(units) == ["unit_concept_id 0", "unit_concept_id NULL"]  # ids as integers
     units, factor = _units(rows, {"K/uL": "10*3/uL"})
     assert list(units) == ["10^9/L", "10^9/L"]
     assert list(factor) == [1.0, 1.0]

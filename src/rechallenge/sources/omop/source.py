@@ -582,20 +582,28 @@ def _units(labs: pd.DataFrame, aliases: dict[str, str]) -> tuple[pd.Series, np.n
     """Per lab row: our unit text and the factor to it (unit concept, else an alias).
 
     A unit known to neither is named `unit_concept_id N` (NULL when blank), factor 1.
+    Each distinct (unit concept, unit source value) pair is looked up once: a few pairs
+    repeat over millions of rows.
     """
-    codes = labs["unit"]
-    by_code = {u: C.UNITS.get(int(u)) for u in codes.dropna().unique().tolist()}
-    known = codes.map(by_code)
-    spelled = labs["unit_source"].map(
-        lambda s: C.UCUM.get(aliases[s]) if isinstance(s, str) and s in aliases else None
+    pairs = pd.MultiIndex.from_arrays(
+        [labs["unit"].astype("Float64"), labs["unit_source"].astype(object)]
     )
-    found = known.where(known.notna(), spelled)
-    unit = found.map(lambda u: u[0] if isinstance(u, tuple) else None)
-    factor = found.map(lambda u: u[1] if isinstance(u, tuple) else 1.0).to_numpy(dtype="float64")
-    blank = unit.isna().to_numpy()
-    raw = codes[blank].tolist()
-    unit[blank] = [f"unit_concept_id {u if pd.notna(u) else 'NULL'}" for u in raw]
-    return unit, factor
+    codes, distinct = pairs.factorize()
+    texts, factors = [], []
+    for code, spelled in distinct.tolist():
+        code = None if pd.isna(code) else int(code)
+        found = C.UNITS.get(code) if code is not None else None
+        if found is None and isinstance(spelled, str) and spelled in aliases:
+            found = C.UCUM.get(aliases[spelled])
+        if isinstance(found, tuple):
+            texts.append(found[0])
+            factors.append(float(found[1]))
+        else:
+            texts.append(f"unit_concept_id {code if code is not None else 'NULL'}")
+            factors.append(1.0)
+    unit = np.array(texts, dtype=object)[codes] if len(codes) else np.array([], dtype=object)
+    factor = np.array(factors, dtype="float64")[codes] if len(codes) else np.array([])
+    return pd.Series(unit, index=labs.index, dtype=object), factor
 
 
 def _death_dates(death: pd.DataFrame | None) -> pd.Series:
