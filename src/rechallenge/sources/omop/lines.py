@@ -72,10 +72,20 @@ def line_table(administrations: pd.DataFrame, rules: LineRules) -> pd.DataFrame:
     frame = administrations.assign(date=_days(administrations["date"]))
     if "stop_reason" not in frame:
         frame = frame.assign(stop_reason=None)
-    frame = frame.sort_values(["person_id", "date", "inn"], kind="stable")
+    frame = frame.take(_dose_order(frame)).reset_index(drop=True)
     doses = _Doses.of(frame)
     line = _line_numbers(doses, rules)
     return _lines(frame, doses, line)
+
+
+def _dose_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row order by person, date, then INN (stable): one lexsort of integer keys, the INNs
+    by their rank in sorted order (sorting the text itself took 8 s of 35 × 10^6 rows)."""
+    inn, names = pd.factorize(frame["inn"], sort=True)
+    inn[inn < 0] = len(names)  # blanks last, as sort_values puts them
+    stamp = frame["date"].to_numpy(dtype="datetime64[s]")
+    day = np.where(np.isnat(stamp), np.iinfo(np.int64).max, stamp.astype("int64"))
+    return np.lexsort((inn, day, frame["person_id"].to_numpy(dtype="int64")))
 
 
 def _days(values: pd.Series) -> pd.Series:
