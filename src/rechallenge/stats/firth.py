@@ -168,7 +168,7 @@ def _problem(
     order = np.lexsort((-time, codes))
     time, codes, ev, count = time[order], codes[order], event[order].astype(bool), count[order]
     keys, at = np.unique(np.column_stack([codes[ev], time[ev]]), axis=0, return_inverse=True)
-    deaths = np.bincount(at.ravel(), weights=count[ev], minlength=len(keys))
+    deaths = np.bincount(at.ravel(), weights=count[ev], minlength=len(keys)).astype(np.float64)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     stops = np.r_[starts[1:], len(codes)]
     position = {int(codes[a]): i for i, a in enumerate(starts)}
