@@ -156,3 +156,20 @@ def test_distinct_is_numpys_sorted_unique() -> None:
     for values in (rng.integers(0, 50, 1_000), np.sort(rng.integers(0, 10**9, 5_000)), []):
         array = np.asarray(values, dtype="int64")
         np.testing.assert_array_equal(_distinct(array), np.unique(array))
+
+
+def test_previous_same_agent_equals_a_lexsort_by_agent_then_group() -> None:
+    """`_previous_same` sorts by agent alone (the pairs ascend by group): the same answer
+    as sorting by (agent, group) on random distinct pairs."""
+    from rechallenge.sources.omop.lines import _previous_same
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        agents = int(rng.integers(1, 6))
+        key = np.unique(rng.integers(0, 60 * agents, int(rng.integers(0, 300))))
+        group, agent = key // agents, key % agents
+        order = np.lexsort((group, agent))
+        expected = np.full(len(group), -1)
+        same = agent[order[1:]] == agent[order[:-1]]
+        expected[order[1:][same]] = group[order[:-1][same]]
+        assert (_previous_same(group, agent) == expected).all()

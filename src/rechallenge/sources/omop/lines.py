@@ -183,8 +183,14 @@ def _last_before(n: int, marked: np.ndarray) -> np.ndarray:
 
 
 def _previous_same(group: np.ndarray, agent: np.ndarray) -> np.ndarray:
-    """Per (group, agent) pair: the last earlier group that gave the same agent, else -1."""
-    order = np.lexsort((group, agent))
+    """Per (group, agent) pair: the last earlier group that gave the same agent, else -1.
+
+    The pairs come in ascending group order, so a stable sort by agent alone orders them
+    by (agent, group); the few agent codes sort by radix as 16-bit integers (a lexsort of
+    35 × 10^6 pairs took 4.8 s).
+    """
+    small = agent.astype(np.int16) if len(agent) and agent.max() < 2**15 else agent
+    order = np.argsort(small, kind="stable")
     previous = np.full(len(group), -1, dtype="int64")
     same = agent[order[1:]] == agent[order[:-1]]
     previous[order[1:][same]] = group[order[:-1][same]]
