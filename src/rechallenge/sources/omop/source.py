@@ -435,16 +435,22 @@ def _with_inn(drugs: pd.DataFrame, vocab: X.Vocabulary) -> pd.DataFrame:
     a few values: 3.4 × 10^5 rows took 2.8 s looked up row by row).
     """
     dictionary = load_dictionary()
-    ingredient = drugs["ingredient_id"]
-    inn = ingredient.map(
-        {i: vocab.ingredients.get(int(i)) for i in ingredient.dropna().unique().tolist()}
-    )
-    source = drugs["source_value"]
-    names = {
-        s: d.inn if (d := dictionary.lookup(str(s))) else None
-        for s in source.dropna().unique().tolist()
-    }
-    return drugs.assign(inn=inn.fillna(source.map(names)))
+    by_ingredient = _lookup(drugs["ingredient_id"], lambda i: vocab.ingredients.get(int(i)))
+
+    def by_name(source: object) -> str | None:
+        drug = dictionary.lookup(str(source))
+        return drug.inn if drug else None
+
+    by_source = _lookup(drugs["source_value"], by_name)
+    inn = np.where(pd.isna(by_ingredient), by_source, by_ingredient)
+    return drugs.assign(inn=pd.Series(inn, index=drugs.index, dtype=object))
+
+
+def _lookup(values: pd.Series, find: Any) -> np.ndarray:
+    """`find(value)` per row (None where blank), each distinct value looked up once."""
+    codes, distinct = pd.factorize(values)  # a blank is code -1
+    found = np.array([*(find(v) for v in distinct.tolist()), None], dtype=object)
+    return found[codes]
 
 
 def _in_window(
