@@ -82,6 +82,9 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
         with report.open("a", encoding="utf-8") as sink:
             sink.write(json.dumps(record) + "\n")
 
+    def peak_mb() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
     emit({"affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []})
 
     class ReportingTimer(pipeline.StageTimer):
@@ -97,7 +100,7 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
                     "stage": name,
                     "seconds": self.seconds[name],
                     "cpu": time.process_time() - cpu,
-                    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                    "peak_mb": peak_mb(),
                 }
             )
 
@@ -113,13 +116,12 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
             seconds = time.perf_counter() - start
             calls += 1
             if calls == 1:
-                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
                 emit(
                     {
                         "stage": name,
                         "seconds": seconds,
                         "cpu": time.process_time() - cpu,
-                        "peak_mb": peak,
+                        "peak_mb": peak_mb(),
                     }
                 )
             return value
@@ -138,12 +140,11 @@ def _child(data: Path, out: Path, report: Path, cpu: int) -> None:
     start = time.perf_counter()
     results = pipeline.run_study(data, out, StudyConfig())
     total = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_SELF)
     emit(
         {
             "total": total,
             "cpu": time.process_time() - start_cpu,
-            "peak_mb": usage.ru_maxrss / 1024.0,
+            "peak_mb": peak_mb(),
             "included": results["cohort"]["included"],
         }
     )

@@ -446,7 +446,7 @@ def _with_inn(drugs: pd.DataFrame, vocab: X.Vocabulary) -> pd.DataFrame:
     return drugs.assign(inn=pd.Series(inn, index=drugs.index, dtype=object))
 
 
-def _lookup(values: pd.Series, find: Any) -> np.ndarray:
+def _lookup(values: pd.Series | pd.Index, find: Any) -> np.ndarray:
     """`find(value)` per row (None where blank), each distinct value looked up once."""
     codes, distinct = pd.factorize(values)  # a blank is code -1
     found = np.array([*(find(v) for v in distinct.tolist()), None], dtype=object)
@@ -594,22 +594,20 @@ def _units(labs: pd.DataFrame, aliases: dict[str, str]) -> tuple[pd.Series, np.n
     pairs = pd.MultiIndex.from_arrays(
         [labs["unit"].astype("Float64"), labs["unit_source"].astype(object)]
     )
-    codes, distinct = pairs.factorize()
-    texts, factors = [], []
-    for code, spelled in distinct.tolist():
-        code = None if pd.isna(code) else int(code)
+
+    def unit_of(pair: tuple[Any, Any]) -> tuple[str, float]:
+        code = None if pd.isna(pair[0]) else int(pair[0])
         found = C.UNITS.get(code) if code is not None else None
+        spelled = pair[1]
         if found is None and isinstance(spelled, str) and spelled in aliases:
             found = C.UCUM.get(aliases[spelled])
         if isinstance(found, tuple):
-            texts.append(found[0])
-            factors.append(float(found[1]))
-        else:
-            texts.append(f"unit_concept_id {code if code is not None else 'NULL'}")
-            factors.append(1.0)
-    unit = np.array(texts, dtype=object)[codes] if len(codes) else np.array([], dtype=object)
-    factor = np.array(factors, dtype="float64")[codes] if len(codes) else np.array([])
-    return pd.Series(unit, index=labs.index, dtype=object), factor
+            return found[0], float(found[1])
+        return f"unit_concept_id {code if code is not None else 'NULL'}", 1.0
+
+    found = _lookup(pairs, unit_of)  # a pair with blanks is a pair too: no code -1
+    unit = pd.Series([u for u, _ in found], index=labs.index, dtype=object)
+    return unit, np.array([f for _, f in found], dtype="float64")
 
 
 def _death_dates(death: pd.DataFrame | None) -> pd.Series:
